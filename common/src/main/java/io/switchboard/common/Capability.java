@@ -1,0 +1,19 @@
+package io.switchboard.common;
+
+import java.util.Locale;
+
+/** What a grant lets its holder do on the channels it matches. */
+public enum Capability {
+  SUBSCRIBE, PUBLISH, PRESENCE, HISTORY;
+
+  public String wire() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+
+  /** Parses a wire name, or returns null when it is not a capability. */
+  public static Capability parse(String s) {
+    if (s == null) return null;
+    for (Capability c : values()) if (c.wire().equals(s)) return c;
+    return null;
+  }
+}

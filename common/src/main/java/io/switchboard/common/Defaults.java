@@ -1,0 +1,67 @@
+package io.switchboard.common;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Every configuration key with its default, in one place. {@link Config} validates a user's file and environment
+ * against this tree: a key not here is a typo, a value of another type is an error naming the key.
+ */
+public final class Defaults {
+  private Defaults() {}
+
+  public static final int GATEWAY_PORT = 8080;
+  public static final int AUTH_PORT = 8081;
+  public static final int OPERATIONS_PORT = 9090;
+
+  /** The default tree. A fresh copy each call: callers may mutate it. */
+  public static JsonObject tree() {
+    return new JsonObject()
+        // memory (one JVM, no setup) or redis (required once more than one JVM runs)
+        .put("engine", "memory")
+        .put("redis", new JsonObject().put("url", "redis://127.0.0.1:6379").put("poolSize", 16))
+        // empty: generated at start and printed once
+        .put("adminKey", "")
+        .put("operations", new JsonObject().put("host", "0.0.0.0").put("port", OPERATIONS_PORT))
+        .put("gateway", new JsonObject()
+            .put("host", "0.0.0.0")
+            .put("port", GATEWAY_PORT)
+            // 0 = one per core
+            .put("instances", 0)
+            .put("maxFrameBytes", 64 * 1024)
+            .put("maxQueueBytes", 1024 * 1024)
+            .put("connectTimeoutMs", 10_000)
+            .put("pingIntervalMs", 25_000)
+            .put("pongTimeoutMs", 10_000)
+            .put("maxSubscriptions", 512)
+            .put("maxConnectionsPerSubject", 0)
+            // token bucket per connection: sustained rate and burst
+            .put("publishRatePerSecond", 100)
+            .put("publishBurst", 200)
+            .put("violationLimit", 10)
+            .put("violationWindowMs", 10_000)
+            .put("requestTimeoutMs", 5_000)
+            .put("presenceRefreshMs", 0))
+        .put("auth", new JsonObject()
+            .put("host", "0.0.0.0")
+            .put("port", AUTH_PORT)
+            .put("issuer", "switchboard")
+            .put("tokenTtlSeconds", 3600)
+            .put("maxTokenTtlSeconds", 7 * 24 * 3600)
+            // PEM text or file paths; empty = an ES256 key pair generated at start
+            .put("privateKeyPem", "")
+            .put("publicKeyPem", "")
+            .put("keyId", ""))
+        .put("store", new JsonObject()
+            .put("idempotencyWindowSeconds", 120)
+            .put("maxHistoryLimit", 1000)
+            .put("maxAckIds", 1000))
+        .put("presence", new JsonObject()
+            .put("timeoutSeconds", 60)
+            .put("sweepIntervalMs", 1000))
+        .put("channels", new JsonObject()
+            // false: any namespace works with the defaults below; true: only namespaces listed (plus "" and user)
+            .put("strictNamespaces", false)
+            .put("defaults", NamespaceOptions.DEFAULT.toJson())
+            .put("namespaces", new JsonObject()));
+  }
+}

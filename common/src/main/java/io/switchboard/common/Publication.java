@@ -1,0 +1,103 @@
+package io.switchboard.common;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * One message on a channel, as stored and delivered (architecture.md "The message"). Immutable, so one instance is
+ * shared by every gateway instance of a JVM that delivers it (see {@link PublicationCodec}).
+ *
+ * <p>Stored publications have {@code offset > 0} and an {@code epoch}; ephemeral ones (history 0 namespaces,
+ * presence and ack events) have offset 0 and no epoch. Optional fields are null/0/false when unset and then left
+ * out of the JSON.
+ *
+ * @param data any JSON value: JsonObject, JsonArray, String, Number, Boolean or null
+ * @param ttl seconds after {@code timestamp} when the publication expires; 0 = never
+ */
+public record Publication(
+    String id,
+    String channel,
+    long offset,
+    String epoch,
+    long timestamp,
+    String event,
+    Object data,
+    String sourceType,
+    String sourceId,
+    Priority priority,
+    List<String> tags,
+    int ttl,
+    boolean requiresAck,
+    String correlationId) {
+
+  public Publication {
+    tags = tags == null ? List.of() : List.copyOf(tags);
+    if (priority == null) priority = Priority.NORMAL;
+  }
+
+  /** An ephemeral event with no id or offset (presence and ack events). */
+  public static Publication event(String channel, String event, Object data) {
+    return new Publication(null, channel, 0, null, System.currentTimeMillis(), event, data, null, null, null, null, 0, false, null);
+  }
+
+  public boolean stored() {
+    return offset > 0;
+  }
+
+  /** Whether a publication with a ttl has passed its expiry at {@code nowMillis}. */
+  public boolean expiredAt(long nowMillis) {
+    return ttl > 0 && timestamp + ttl * 1000L <= nowMillis;
+  }
+
+  public Publication withPosition(String id, long offset, String epoch, long timestamp) {
+    return new Publication(id, channel, offset, epoch, timestamp, event, data, sourceType, sourceId, priority, tags, ttl,
+        requiresAck, correlationId);
+  }
+
+  /** The JSON of the publication: every field that is set, in wire names (no {@code type}). */
+  public JsonObject toJson() {
+    JsonObject j = new JsonObject();
+    j.put("channel", channel).put("event", event);
+    if (id != null) j.put("id", id);
+    if (offset > 0) j.put("offset", offset);
+    if (epoch != null) j.put("epoch", epoch);
+    j.put("timestamp", Instant.ofEpochMilli(timestamp).toString());
+    if (sourceType != null) j.put("source", new JsonObject().put("type", sourceType).put("id", sourceId));
+    if (id != null) {
+      j.put("priority", priority.wire());
+      j.put("tags", new JsonArray(tags));
+    }
+    if (ttl > 0) j.put("ttl", ttl);
+    if (requiresAck) j.put("requiresAck", true);
+    if (correlationId != null) j.put("correlationId", correlationId);
+    j.put("data", data);
+    return j;
+  }
+
+  /** Reads {@link #toJson()} output back (store engines, cluster codec). Trusts its input. */
+  public static Publication fromJson(JsonObject j) {
+    JsonObject src = j.getJsonObject("source");
+    JsonArray tags = j.getJsonArray("tags");
+    String ts = j.getString("timestamp");
+    Priority priority = Priority.parse(j.getString("priority"));
+    @SuppressWarnings("unchecked")
+    List<String> tagList = tags == null ? List.of() : (List<String>) (List<?>) tags.getList();
+    return new Publication(
+        j.getString("id"),
+        j.getString("channel"),
+        j.getLong("offset", 0L),
+        j.getString("epoch"),
+        ts == null ? 0 : Instant.parse(ts).toEpochMilli(),
+        j.getString("event"),
+        j.getValue("data"),
+        src == null ? null : src.getString("type"),
+        src == null ? null : src.getString("id"),
+        priority,
+        tagList,
+        j.getInteger("ttl", 0),
+        j.getBoolean("requiresAck", false),
+        j.getString("correlationId"));
+  }
+}
