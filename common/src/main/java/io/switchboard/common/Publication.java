@@ -65,7 +65,8 @@ public record Publication(
     if (epoch != null) j.put("epoch", epoch);
     j.put("timestamp", Instant.ofEpochMilli(timestamp).toString());
     if (sourceType != null) j.put("source", new JsonObject().put("type", sourceType).put("id", sourceId));
-    if (id != null) {
+    if (id != null || sourceType != null) {
+      // a publication (not a presence/ack event): priority and tags are always shown
       j.put("priority", priority.wire());
       j.put("tags", new JsonArray(tags));
     }

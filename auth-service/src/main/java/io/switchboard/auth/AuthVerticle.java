@@ -1,0 +1,93 @@
+package io.switchboard.auth;
+
+import io.switchboard.common.Addresses;
+import io.switchboard.common.RedisConnector;
+import io.switchboard.common.ServiceError;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The auth-service: mints ES256 tokens, manages API keys and revocations over HTTP, and serves the public keys and
+ * the revocations in force on the event bus so gateways verify tokens locally.
+ *
+ * <p>Bus contract: {@link Addresses#AUTH_KEYS} and {@link Addresses#AUTH_REVOCATIONS} answer requests;
+ * {@link Addresses#AUTH_KEYS_CHANGED} is published once the verticle is up, {@link Addresses#AUTH_REVOKED} on every
+ * revocation.
+ */
+public class AuthVerticle extends VerticleBase {
+  private static final System.Logger LOG = System.getLogger(AuthVerticle.class.getName());
+
+  private AuthStore store;
+  private HttpServer server;
+
+  public AuthVerticle() {}
+
+  @Override
+  public Future<?> start() {
+    AuthSettings settings;
+    try {
+      settings = AuthSettings.from(config());
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    return vertx.executeBlocking(() -> SigningKeys.load(vertx, settings))
+        .compose(keys -> serve(settings, keys));
+  }
+
+  private Future<?> serve(AuthSettings settings, SigningKeys keys) {
+    if (keys.generated()) {
+      LOG.log(System.Logger.Level.INFO, "auth: generated an ES256 signing key (kid " + keys.kid() + "); configure "
+          + "auth.privateKeyPem/publicKeyPem to keep tokens valid across restarts and JVMs");
+    }
+    store = createStore(settings);
+    EventBus bus = vertx.eventBus();
+    ApiKeys apiKeys = new ApiKeys(store, settings.maxTokenTtlSeconds());
+    TokenMinter minter = new TokenMinter(keys.signer(vertx), settings.issuer());
+    Tokens tokens = new Tokens(vertx, store, minter, apiKeys, settings.tokenTtlSeconds(), settings.maxTokenTtlSeconds());
+    Revoker revoker = new Revoker(store, bus, settings.maxTokenTtlSeconds());
+    AuthRoutes routes = new AuthRoutes(settings.adminKey(), keys, apiKeys, tokens, revoker);
+
+    JsonObject jwks = keys.jwks();
+    Future<Void> keysConsumer = bus.<JsonObject>consumer(Addresses.AUTH_KEYS, msg -> msg.reply(jwks.copy())).completion();
+    Future<Void> revocationsConsumer = bus.<JsonObject>consumer(Addresses.AUTH_REVOCATIONS, msg -> answerRevocations(revoker, msg))
+        .completion();
+    Future<HttpServer> listening = vertx.createHttpServer()
+        .requestHandler(routes.router(vertx))
+        .listen(settings.port(), settings.host())
+        .onSuccess(s -> server = s);
+    return Future.all(keysConsumer, revocationsConsumer, listening).onSuccess(v -> {
+      LOG.log(System.Logger.Level.INFO, "auth: listening on " + settings.host() + ":" + server.actualPort()
+          + " (engine " + settings.engine() + ")");
+      bus.publish(Addresses.AUTH_KEYS_CHANGED, jwks.copy());
+    });
+  }
+
+  private AuthStore createStore(AuthSettings settings) {
+    if ("redis".equals(settings.engine())) {
+      return new RedisAuthStore(RedisConnector.create(vertx, settings.redis()), RedisAuthStore.PREFIX,
+          settings.maxTokenTtlSeconds());
+    }
+    return new MemoryAuthStore(vertx, settings.maxTokenTtlSeconds());
+  }
+
+  private static void answerRevocations(Revoker revoker, Message<JsonObject> msg) {
+    revoker.inForce().onComplete(ar -> {
+      if (ar.succeeded()) msg.reply(ar.result());
+      else ServiceError.from(ar.cause(), "auth revocations").failReply(msg);
+    });
+  }
+
+  /** The port the HTTP server is bound to (useful when configured with port 0). */
+  public int actualPort() {
+    return server == null ? -1 : server.actualPort();
+  }
+
+  @Override
+  public Future<?> stop() {
+    return store == null ? Future.succeededFuture() : store.close();
+  }
+}

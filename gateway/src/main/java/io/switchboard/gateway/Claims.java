@@ -1,0 +1,17 @@
+package io.switchboard.gateway;
+
+import io.switchboard.common.Grants;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * What a verified token says about its holder. Grants are parsed once here and consulted on every operation.
+ *
+ * @param iat issued-at, epoch seconds (subject revocations void tokens issued at or before the revocation)
+ * @param exp expiry, epoch seconds
+ */
+record Claims(String subject, String tokenId, long iat, long exp, Grants grants, String sourceType, JsonObject info) {
+
+  boolean expiredAt(long nowMillis) {
+    return exp * 1000L <= nowMillis;
+  }
+}

@@ -1,0 +1,36 @@
+package io.switchboard.gateway;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.micrometer.backends.BackendRegistries;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Gateway meters, exported at {@code /metrics} by the operations server: open connections, deliveries, publishes and
+ * disconnects by close code. Counters are thread-safe and shared by all event loops of the JVM.
+ */
+final class GatewayMetrics {
+  private final MeterRegistry registry;
+  final AtomicLong connections = new AtomicLong();
+  final Counter deliveries;
+  final Counter publishes;
+  private final ConcurrentHashMap<Integer, Counter> disconnects = new ConcurrentHashMap<>();
+
+  GatewayMetrics(String registryName) {
+    MeterRegistry r = BackendRegistries.getNow(registryName);
+    registry = r != null ? r : new SimpleMeterRegistry();
+    Gauge.builder("switchboard_connections", connections, AtomicLong::get)
+        .description("open client connections").register(registry);
+    deliveries = Counter.builder("switchboard_deliveries").description("publications written to client sockets").register(registry);
+    publishes = Counter.builder("switchboard_publishes").description("publish requests accepted from clients").register(registry);
+  }
+
+  void disconnect(int code) {
+    disconnects.computeIfAbsent(code, c -> Counter.builder("switchboard_disconnects")
+        .description("connections closed by the server, by close code")
+        .tag("code", Integer.toString(c)).register(registry)).increment();
+  }
+}

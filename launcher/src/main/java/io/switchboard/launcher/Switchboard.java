@@ -1,0 +1,107 @@
+package io.switchboard.launcher;
+
+import io.switchboard.auth.AuthVerticle;
+import io.switchboard.common.Ids;
+import io.switchboard.common.PublicationCodec;
+import io.switchboard.gateway.GatewayService;
+import io.switchboard.presence.PresenceVerticle;
+import io.switchboard.store.StoreVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * A running Switchboard: one Vert.x instance with the chosen services deployed in dependency order, plus the
+ * operations endpoints. {@link Main} uses it; so do the end-to-end tests, which start the real thing in-process.
+ */
+public final class Switchboard {
+  private final Vertx vertx;
+  private final JsonObject config;
+  private final Set<Service> services;
+  private final boolean generatedAdminKey;
+  private OperationsServer operations;
+
+  private Switchboard(Vertx vertx, JsonObject config, Set<Service> services, boolean generatedAdminKey) {
+    this.vertx = vertx;
+    this.config = config;
+    this.services = services;
+    this.generatedAdminKey = generatedAdminKey;
+  }
+
+  /** Starts the services of a validated config (see common Config). */
+  public static Future<Switchboard> start(JsonObject config, Set<Service> services) {
+    boolean generated = false;
+    if (config.getString("adminKey").isEmpty()) {
+      config.put("adminKey", "sba_" + Ids.secret(24));
+      generated = true;
+    }
+    // one metrics registry per Switchboard, so several in one JVM (tests) never share meters
+    String registry = "switchboard-" + Ids.hex(8);
+    config.getJsonObject("operations").put("registryName", registry);
+    Vertx vertx = Vertx.builder().with(vertxOptions(registry)).build();
+    PublicationCodec.register(vertx.eventBus());
+    Switchboard sb = new Switchboard(vertx, config, services, generated);
+    return sb.deployAll().map(sb).recover(t -> vertx.close().transform(v -> Future.failedFuture(t)));
+  }
+
+  static VertxOptions vertxOptions(String registryName) {
+    return new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
+        .setEnabled(true)
+        .setRegistryName(registryName)
+        .setJvmMetricsEnabled(true)
+        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
+  }
+
+  private Future<?> deployAll() {
+    Future<?> chain = Future.succeededFuture();
+    for (Service s : Service.values()) {
+      if (!services.contains(s)) continue;
+      chain = chain.compose(v -> deploy(s));
+    }
+    return chain.compose(v -> {
+      operations = new OperationsServer(config, services);
+      return vertx.deployVerticle(operations, new DeploymentOptions().setConfig(config));
+    });
+  }
+
+  private Future<String> deploy(Service s) {
+    Supplier<io.vertx.core.Deployable> verticle = switch (s) {
+      case STORE -> StoreVerticle::new;
+      case PRESENCE -> PresenceVerticle::new;
+      case AUTH -> AuthVerticle::new;
+      case GATEWAY -> GatewayService::new;
+    };
+    return vertx.deployVerticle(verticle.get(), new DeploymentOptions().setConfig(config))
+        .recover(t -> Future.failedFuture(new IllegalStateException(s.cliName + " service failed to start: " + t.getMessage(), t)));
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public JsonObject config() {
+    return config;
+  }
+
+  public String adminKey() {
+    return config.getString("adminKey");
+  }
+
+  boolean generatedAdminKey() {
+    return generatedAdminKey;
+  }
+
+  Set<Service> services() {
+    return services;
+  }
+
+  public Future<Void> close() {
+    return vertx.close();
+  }
+}

@@ -1,0 +1,214 @@
+package io.switchboard.store;
+
+import io.switchboard.common.Ids;
+import io.switchboard.common.NamespaceOptions;
+import io.switchboard.common.Publication;
+import io.switchboard.common.RedisConnector;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Response;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The {@code redis} engine (Redis ≥ 6.2; key layout in {@link RedisKeys}, scripts next to this class). Every
+ * operation is one Lua script — one round trip, atomic — so any number of JVMs can share a channel: append does
+ * idempotency check, rate limit, offset increment, XADD, size/TTL trim and expiry refresh together, and never leaves
+ * a gap or a half-written append. Every key carries a TTL (history and its bookkeeping: historyTtl after the last
+ * append; acks: as long as what they ack; idempotency: the window; rate: one second), so nothing grows forever.
+ *
+ * <p>Reads filter by expiry in Java (scripts return keep-until and the publication). Timestamps come from the JVM
+ * clock; the scripts trust the {@code now} they are given.
+ */
+public final class RedisMessageStore implements MessageStore {
+  private final RedisConnector connector;
+  private final RedisLink link;
+  private final StoreSettings settings;
+
+  public RedisMessageStore(RedisConnector connector, StoreSettings settings) {
+    this.connector = connector;
+    this.link = new RedisLink(connector.client());
+    this.settings = settings;
+  }
+
+  /** The channel's state as one read returned it. */
+  private record Snapshot(String epoch, long offset, List<StoredEntry> entries, Set<String> acked) {
+    Position position() {
+      return new Position(offset, epoch);
+    }
+  }
+
+  @Override
+  public Future<AppendResult> append(Publication p, NamespaceOptions o, String idempotencyKey) {
+    if (o.ephemeral()) return Future.failedFuture(StoreErrors.ephemeral(p.channel()));
+    long now = System.currentTimeMillis();
+    String id = Ids.ulid(now);
+    String json = p.withPosition(id, 0, null, now).toJson().encode();
+    String ch = p.channel();
+    List<String> keys = new ArrayList<>(List.of(RedisKeys.meta(ch), RedisKeys.history(ch), RedisKeys.ackable(ch),
+        RedisKeys.rate(ch)));
+    if (idempotencyKey != null) keys.add(RedisKeys.idempotency(ch, p.sourceType(), p.sourceId(), idempotencyKey));
+    List<String> args = List.of(
+        Long.toString(now),
+        Integer.toString(o.historySize()),
+        Long.toString(o.historyTtlSeconds() * 1000L),
+        Ids.hex(8),
+        id,
+        Long.toString(p.ttl() > 0 ? now + p.ttl() * 1000L : 0),
+        p.requiresAck() ? "1" : "0",
+        json,
+        Integer.toString(o.publishRatePerSecond()),
+        Long.toString(settings.idempotencyWindowMs()));
+    return link.eval(RedisScript.APPEND, keys, args).map(r -> {
+      int status = r.get(0).toInteger();
+      if (status == 2) throw StoreErrors.rateLimited(ch, o.publishRatePerSecond(), r.get(1).toLong());
+      String[] first = r.get(1).toString().split("\\|");
+      Publication stored = p.withPosition(first[0], Long.parseLong(first[1]), first[2], Long.parseLong(first[3]));
+      return new AppendResult(stored, status == 1);
+    });
+  }
+
+  @Override
+  public Future<Position> position(String channel, NamespaceOptions options) {
+    return read(channel, options, "", "-", "+", 0, false, null).map(Snapshot::position);
+  }
+
+  @Override
+  public Future<Recovery> recover(String channel, long sinceOffset, String epoch, NamespaceOptions options) {
+    long from = Math.max(sinceOffset + 1, 1);
+    return read(channel, options, epoch, from + "-0", "+", -1, false, null).map(s -> {
+      long now = System.currentTimeMillis();
+      if (!s.epoch.equals(epoch) || sinceOffset < 0 || sinceOffset > s.offset) return Recovery.lost(s.position());
+      if (sinceOffset == s.offset) return new Recovery(s.offset, s.epoch, true, List.of());
+      if (s.entries.isEmpty() || s.entries.get(0).offset() != sinceOffset + 1 || !s.entries.get(0).retained(now)) {
+        return Recovery.lost(s.position());
+      }
+      List<Publication> out = new ArrayList<>();
+      for (StoredEntry e : s.entries) if (e.visible(now)) out.add(e.publication());
+      return new Recovery(s.offset, s.epoch, true, out);
+    });
+  }
+
+  @Override
+  public Future<HistoryPage> history(HistoryQuery query) {
+    HistoryQuery q = MemoryMessageStore.clampLimit(query, settings.maxHistoryLimit());
+    String expect = q.since() == null ? "" : q.since().epoch();
+    String subject = q.filter().unacked() ? q.subject() : null;
+    // the first page fixes epoch and offset; later pages stay within them
+    return page(q, expect, q.reverse() ? q.highOffset(Long.MAX_VALUE) : q.lowOffset(), Long.MAX_VALUE, subject)
+        .compose(first -> {
+          if (q.since() != null) {
+            if (!first.epoch.equals(q.since().epoch())) throw StoreErrors.wrongEpoch(q.channel(), q.since().epoch(), first.epoch);
+            if (q.since().offset() > first.offset) throw StoreErrors.aheadOfChannel(q.channel(), q.since().offset(), first.offset);
+          }
+          HistoryCollector collector = new HistoryCollector(q, System.currentTimeMillis(), first.acked);
+          return collect(q, collector, first, first);
+        });
+  }
+
+  /** Offers a page to the collector and reads the next one while the page is incomplete and history remains. */
+  private Future<HistoryPage> collect(HistoryQuery q, HistoryCollector collector, Snapshot head, Snapshot page) {
+    long last = 0;
+    for (StoredEntry e : page.entries) {
+      last = e.offset();
+      if (!collector.offer(e)) break;
+    }
+    long next = q.reverse() ? last - 1 : last + 1;
+    boolean more = !collector.done() && page.entries.size() == pageSize(q) && next >= 1 && next <= head.offset;
+    if (!more) return Future.succeededFuture(new HistoryPage(collector.publications(), head.offset, head.epoch));
+    return page(q, head.epoch, next, head.offset, null).compose(s -> s.epoch.equals(head.epoch)
+        ? collect(q, collector, head, s)
+        : Future.succeededFuture(new HistoryPage(collector.publications(), head.offset, head.epoch)));
+  }
+
+  /** Reads one page starting at offset {@code start} in scan order, never past {@code maxOffset}. */
+  private Future<Snapshot> page(HistoryQuery q, String expect, long start, long maxOffset, String subject) {
+    int size = pageSize(q);
+    if (start < 1) size = 0;
+    String bound = maxOffset == Long.MAX_VALUE ? "+" : maxOffset + "-0";
+    if (q.reverse()) {
+      String high = start == Long.MAX_VALUE ? bound : start + "-0";
+      return read(q.channel(), q.options(), expect, high, "-", size, true, subject);
+    }
+    return read(q.channel(), q.options(), expect, start + "-0", bound, size, false, subject);
+  }
+
+  /** Entries read per page: exactly the limit when every visible entry counts, more when a filter may skip many. */
+  private static int pageSize(HistoryQuery q) {
+    if (q.limit() <= 0) return 0;
+    boolean everyEntryCounts = q.filter().matchesAll() && q.sinceTime() == null;
+    return everyEntryCounts ? q.limit() : Math.max(q.limit(), 100);
+  }
+
+  @Override
+  public Future<AckResult> ack(String channel, List<String> ids, String subject) {
+    Set<String> unique = new LinkedHashSet<>(ids);
+    if (unique.isEmpty()) return Future.succeededFuture(new AckResult(List.of(), List.of()));
+    List<String> args = new ArrayList<>(unique.size() + 1);
+    args.add(Long.toString(System.currentTimeMillis()));
+    args.addAll(unique);
+    List<String> keys = List.of(RedisKeys.history(channel), RedisKeys.ackable(channel), RedisKeys.acks(channel, subject));
+    return link.eval(RedisScript.ACK, keys, args).map(r -> {
+      List<String> acked = new ArrayList<>();
+      List<String> fresh = new ArrayList<>();
+      for (int i = 0; i < r.size(); i += 2) {
+        String id = r.get(i).toString();
+        acked.add(id);
+        if (r.get(i + 1).toLong() == 1) fresh.add(id);
+      }
+      return new AckResult(acked, fresh);
+    });
+  }
+
+  @Override
+  public Future<List<Publication>> pending(String channel, String subject) {
+    List<String> keys = List.of(RedisKeys.meta(channel), RedisKeys.history(channel), RedisKeys.ackable(channel),
+        RedisKeys.acks(channel, subject));
+    return link.eval(RedisScript.PENDING, keys, List.of()).map(r -> {
+      long now = System.currentTimeMillis();
+      List<Publication> out = new ArrayList<>();
+      for (StoredEntry e : entries(r.get(1), r.get(0).toString())) if (e.visible(now)) out.add(e.publication());
+      return out;
+    });
+  }
+
+  @Override
+  public Future<Void> close() {
+    return link.close().eventually(() -> {
+      connector.close();
+      return Future.succeededFuture();
+    });
+  }
+
+  /** Runs read.lua: the channel's position (state created if missing) and up to {@code count} entries. */
+  private Future<Snapshot> read(String channel, NamespaceOptions o, String expectEpoch, String a, String b, int count,
+      boolean reverse, String ackSubject) {
+    if (o.ephemeral()) return Future.failedFuture(StoreErrors.ephemeral(channel));
+    List<String> keys = new ArrayList<>(List.of(RedisKeys.meta(channel), RedisKeys.history(channel),
+        RedisKeys.ackable(channel)));
+    if (ackSubject != null) keys.add(RedisKeys.acks(channel, ackSubject));
+    List<String> args = List.of(Long.toString(o.historyTtlSeconds() * 1000L), Ids.hex(8), expectEpoch, a, b,
+        Integer.toString(count), reverse ? "1" : "0");
+    return link.eval(RedisScript.READ, keys, args).map(r -> {
+      String epoch = r.get(0).toString();
+      Set<String> acked = new HashSet<>();
+      for (Response id : r.get(3)) acked.add(id.toString());
+      return new Snapshot(epoch, r.get(1).toLong(), entries(r.get(2), epoch), acked);
+    });
+  }
+
+  /** Decodes {@code {{id, keepUntil, expiry, json}...}} entries of a script reply. */
+  private static List<StoredEntry> entries(Response list, String epoch) {
+    List<StoredEntry> out = new ArrayList<>(list.size());
+    for (Response e : list) {
+      String streamId = e.get(0).toString();
+      long offset = Long.parseLong(streamId.substring(0, streamId.indexOf('-')));
+      Publication p = Publication.fromJson(new JsonObject(e.get(3).toString()));
+      out.add(new StoredEntry(p.withPosition(p.id(), offset, epoch, p.timestamp()), Long.parseLong(e.get(1).toString())));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,495 @@
+package io.switchboard.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.switchboard.common.ErrorCode;
+import io.switchboard.common.Ids;
+import io.switchboard.common.NamespaceOptions;
+import io.switchboard.common.Priority;
+import io.switchboard.common.Publication;
+import io.switchboard.common.ServiceError;
+import io.switchboard.common.test.Await;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The storage contract of {@link MessageStore}: every engine runs exactly these tests with these assertions.
+ * Channels are unique per test, so engines sharing a backend (one Redis) need no flushing. Waits on time (TTLs,
+ * windows) poll with {@link Await#until} for as long as the TTL needs and no longer.
+ */
+abstract class MessageStoreContract {
+  /** Short windows keep time-based tests fast: idempotency 1 s, history pages of at most 50. */
+  static final StoreSettings SETTINGS = new StoreSettings(1, 50, 100);
+  static final NamespaceOptions KEEP = opts(1000, 3600, 0);
+
+  private static final AtomicInteger COUNTER = new AtomicInteger();
+
+  static Vertx vertx;
+  MessageStore store;
+  private final List<MessageStore> extra = new ArrayList<>();
+
+  /** A fresh engine over the engine's backend. */
+  abstract MessageStore newStore(Vertx vertx, StoreSettings settings);
+
+  /** A second handle on the same data for the race test: a second client for Redis, the same object in memory. */
+  abstract MessageStore sameDataStore();
+
+  @BeforeAll
+  static void startVertx() {
+    vertx = Vertx.vertx();
+  }
+
+  @AfterAll
+  static void stopVertx() {
+    Await.result(vertx.close());
+  }
+
+  @BeforeEach
+  void open() {
+    store = newStore(vertx, SETTINGS);
+  }
+
+  @AfterEach
+  void closeStores() {
+    for (MessageStore s : extra) Await.result(s.close());
+    Await.result(store.close());
+  }
+
+  MessageStore track(MessageStore s) {
+    extra.add(s);
+    return s;
+  }
+
+  // --- helpers -------------------------------------------------------------------------------------------------
+
+  static NamespaceOptions opts(int historySize, int historyTtlSeconds, int ratePerSecond) {
+    return new NamespaceOptions(historySize, historyTtlSeconds, true, true, true, true, ratePerSecond);
+  }
+
+  static String channel() {
+    return "test:c" + COUNTER.incrementAndGet() + "-" + Ids.hex(6);
+  }
+
+  static Publication pub(String channel, Object data) {
+    return new Publication(null, channel, 0, null, 0, "note", data, "agent", "a1", null, null, 0, false, null);
+  }
+
+  static Publication pub(String channel, Priority priority, List<String> tags, String sourceType, int ttl, boolean ack) {
+    return new Publication(null, channel, 0, null, 0, "note", new JsonObject().put("n", 1), sourceType, "s1", priority,
+        tags, ttl, ack, null);
+  }
+
+  Publication append(String channel, NamespaceOptions o) {
+    return Await.result(store.append(pub(channel, new JsonObject().put("x", 1)), o, null)).publication();
+  }
+
+  Publication append(Publication p) {
+    return Await.result(store.append(p, KEEP, null)).publication();
+  }
+
+  List<Long> offsets(List<Publication> pubs) {
+    return pubs.stream().map(Publication::offset).collect(Collectors.toList());
+  }
+
+  HistoryPage history(String channel, NamespaceOptions o, Position since, int limit, boolean reverse) {
+    return Await.result(store.history(new HistoryQuery(channel, o, since, null, limit, reverse, null, null)));
+  }
+
+  List<Publication> filtered(String channel, HistoryFilter filter, String subject) {
+    return Await.result(store.history(new HistoryQuery(channel, KEEP, null, null, 50, false, filter, subject)))
+        .publications();
+  }
+
+  static ServiceError serviceError(Future<?> f, ErrorCode code) {
+    Throwable t = Await.failure(f);
+    ServiceError e = assertInstanceOf(ServiceError.class, t);
+    assertEquals(code, e.code(), e.getMessage());
+    return e;
+  }
+
+  /** Whether an append went through; false when it was rate limited. */
+  static boolean accepted(Future<AppendResult> f) {
+    try {
+      Await.result(f);
+      return true;
+    } catch (ServiceError e) {
+      assertEquals(ErrorCode.RATE_LIMITED, e.code(), e.getMessage());
+      return false;
+    }
+  }
+
+  static void waitUntilPast(long epochMillis) {
+    Await.until("clock passes " + epochMillis, () -> System.currentTimeMillis() >= epochMillis);
+  }
+
+  // --- offsets and epochs --------------------------------------------------------------------------------------
+
+  @Test
+  @DisplayName("offsets start at 1 and grow by exactly 1; the epoch stays; ids, timestamps are stamped")
+  void offsetsGrowByOne() {
+    String ch = channel();
+    List<Publication> stored = new ArrayList<>();
+    for (int i = 0; i < 5; i++) stored.add(append(ch, KEEP));
+    assertEquals(List.of(1L, 2L, 3L, 4L, 5L), offsets(stored));
+    String epoch = stored.get(0).epoch();
+    assertNotNull(epoch);
+    assertEquals(8, epoch.length());
+    assertTrue(stored.stream().allMatch(p -> p.epoch().equals(epoch)));
+    assertEquals(5, stored.stream().map(Publication::id).distinct().count());
+    assertTrue(stored.stream().allMatch(p -> p.id().length() == 26 && p.timestamp() > 0));
+    assertEquals(new Position(5, epoch), Await.result(store.position(ch, KEEP)));
+  }
+
+  @Test
+  @DisplayName("a new channel is at offset 0 with the epoch its first append will use")
+  void newChannelPosition() {
+    String ch = channel();
+    Position p = Await.result(store.position(ch, KEEP));
+    assertEquals(0, p.offset());
+    assertEquals(p, Await.result(store.position(ch, KEEP)));
+    Publication first = append(ch, KEEP);
+    assertEquals(1, first.offset());
+    assertEquals(p.epoch(), first.epoch());
+    Recovery r = Await.result(store.recover(ch, 0, p.epoch(), KEEP));
+    assertTrue(r.recovered());
+    assertEquals(List.of(1L), offsets(r.publications()));
+  }
+
+  @Test
+  @DisplayName("a stored publication keeps every field it was published with")
+  void keepsFields() {
+    String ch = channel();
+    Publication in = new Publication("ignored", ch, 99, "ignored", 1, "task.updated",
+        new JsonObject().put("status", "done").put("list", new JsonArray().add(1).add("two")), "user", "u7",
+        Priority.HIGH, List.of("t1", "t2"), 3600, true, "m-17");
+    Publication stored = Await.result(store.append(in, KEEP, null)).publication();
+    assertEquals(1, stored.offset());
+    assertNotEquals("ignored", stored.id());
+    Publication read = history(ch, KEEP, null, 10, false).publications().get(0);
+    assertEquals(stored, read);
+    assertEquals(in.withPosition(stored.id(), 1, stored.epoch(), stored.timestamp()), read);
+    Object scalar = append(pub(ch, "just text")).data();
+    assertEquals("just text", scalar);
+    assertEquals("just text", history(ch, KEEP, null, 10, true).publications().get(0).data());
+  }
+
+  @Test
+  @DisplayName("history is trimmed to historySize; recovery through a trimmed offset fails")
+  void trimsBySize() {
+    String ch = channel();
+    NamespaceOptions three = opts(3, 3600, 0);
+    String epoch = null;
+    for (int i = 0; i < 5; i++) epoch = append(ch, three).epoch();
+    assertEquals(List.of(3L, 4L, 5L), offsets(history(ch, three, null, 10, false).publications()));
+    assertFalse(Await.result(store.recover(ch, 1, epoch, three)).recovered());
+    Recovery r = Await.result(store.recover(ch, 2, epoch, three));
+    assertTrue(r.recovered());
+    assertEquals(List.of(3L, 4L, 5L), offsets(r.publications()));
+    assertEquals(5, r.offset());
+  }
+
+  @Test
+  @DisplayName("entries older than historyTtl are trimmed while newer ones stay, the epoch unchanged")
+  void trimsByHistoryTtl() {
+    String ch = channel();
+    NamespaceOptions oneSecond = opts(100, 1, 0);
+    Publication a = append(ch, oneSecond);
+    waitUntilPast(a.timestamp() + 400);
+    Publication b = append(ch, oneSecond);
+    Await.until("first entry trimmed by TTL",
+        () -> history(ch, oneSecond, null, 10, false).publications().size() == 1);
+    assertEquals(List.of(2L), offsets(history(ch, oneSecond, null, 10, false).publications()));
+    assertFalse(Await.result(store.recover(ch, 0, a.epoch(), oneSecond)).recovered(), "offset 1 was trimmed");
+    Recovery r = Await.result(store.recover(ch, 1, a.epoch(), oneSecond));
+    assertTrue(r.recovered());
+    assertEquals(List.of(b), r.publications());
+    assertEquals(new Position(2, a.epoch()), Await.result(store.position(ch, oneSecond)));
+  }
+
+  @Test
+  @DisplayName("after historyTtl without publishes the history is lost: new epoch, offsets restart, recovery fails")
+  void historyLossNewEpoch() {
+    String ch = channel();
+    NamespaceOptions oneSecond = opts(100, 1, 0);
+    append(ch, oneSecond);
+    Publication last = append(ch, oneSecond);
+    Await.until("history lost",
+        () -> !Await.result(store.position(ch, oneSecond)).epoch().equals(last.epoch()));
+    Position now = Await.result(store.position(ch, oneSecond));
+    assertEquals(0, now.offset());
+    Recovery r = Await.result(store.recover(ch, 2, last.epoch(), oneSecond));
+    assertFalse(r.recovered());
+    assertTrue(r.publications().isEmpty());
+    assertEquals(now.epoch(), r.epoch());
+    Publication next = append(ch, oneSecond);
+    assertEquals(1, next.offset());
+    assertEquals(now.epoch(), next.epoch());
+  }
+
+  @Test
+  @DisplayName("a publication past its own ttl is never returned, and recovery skips it without failing")
+  void perMessageTtl() {
+    String ch = channel();
+    Publication shortLived = append(pub(ch, Priority.NORMAL, List.of(), "agent", 1, true));
+    Publication kept = append(pub(ch, Priority.NORMAL, List.of(), "agent", 0, true));
+    assertEquals(2, Await.result(store.pending(ch, "u1")).size());
+    Await.until("short-lived publication expired", () -> history(ch, KEEP, null, 10, false).publications().size() == 1);
+    assertEquals(List.of(kept), history(ch, KEEP, null, 10, false).publications());
+    Recovery r = Await.result(store.recover(ch, 0, kept.epoch(), KEEP));
+    assertTrue(r.recovered());
+    assertEquals(List.of(kept), r.publications());
+    assertEquals(List.of(kept), Await.result(store.pending(ch, "u1")));
+    assertEquals(List.of(), Await.result(store.ack(ch, List.of(shortLived.id()), "u1")).acked());
+    assertEquals(List.of(kept.id()), Await.result(store.ack(ch, List.of(shortLived.id(), kept.id()), "u1")).acked());
+  }
+
+  // --- recovery ------------------------------------------------------------------------------------------------
+
+  @Test
+  @DisplayName("recovery: in order after the position; empty at the head; false for another epoch or a future offset")
+  void recovery() {
+    String ch = channel();
+    String epoch = null;
+    for (int i = 0; i < 4; i++) epoch = append(ch, KEEP).epoch();
+    Recovery middle = Await.result(store.recover(ch, 1, epoch, KEEP));
+    assertTrue(middle.recovered());
+    assertEquals(List.of(2L, 3L, 4L), offsets(middle.publications()));
+    assertEquals(new Position(4, epoch), new Position(middle.offset(), middle.epoch()));
+    Recovery head = Await.result(store.recover(ch, 4, epoch, KEEP));
+    assertTrue(head.recovered());
+    assertTrue(head.publications().isEmpty());
+    Recovery all = Await.result(store.recover(ch, 0, epoch, KEEP));
+    assertEquals(List.of(1L, 2L, 3L, 4L), offsets(all.publications()));
+    for (Recovery lost : List.of(Await.result(store.recover(ch, 1, "00000000", KEEP)),
+        Await.result(store.recover(ch, 5, epoch, KEEP)))) {
+      assertFalse(lost.recovered());
+      assertTrue(lost.publications().isEmpty());
+      assertEquals(4, lost.offset());
+      assertEquals(epoch, lost.epoch());
+    }
+  }
+
+  // --- history -------------------------------------------------------------------------------------------------
+
+  @Test
+  @DisplayName("history: forward after since, reverse before since (paging back), limit, sinceTime")
+  void historyOrderAndBounds() {
+    String ch = channel();
+    List<Publication> all = new ArrayList<>();
+    for (int i = 0; i < 6; i++) all.add(append(ch, KEEP));
+    String epoch = all.get(0).epoch();
+    HistoryPage newest = history(ch, KEEP, null, 2, true);
+    assertEquals(List.of(6L, 5L), offsets(newest.publications()));
+    assertEquals(new Position(6, epoch), new Position(newest.offset(), newest.epoch()));
+    assertEquals(List.of(4L, 3L), offsets(history(ch, KEEP, new Position(5, epoch), 2, true).publications()));
+    assertEquals(List.of(1L), offsets(history(ch, KEEP, new Position(2, epoch), 10, true).publications()));
+    assertEquals(List.of(), offsets(history(ch, KEEP, new Position(1, epoch), 10, true).publications()));
+    assertEquals(List.of(1L, 2L), offsets(history(ch, KEEP, null, 2, false).publications()));
+    assertEquals(List.of(4L, 5L), offsets(history(ch, KEEP, new Position(3, epoch), 2, false).publications()));
+    assertEquals(List.of(), offsets(history(ch, KEEP, new Position(6, epoch), 2, false).publications()));
+    HistoryPage positionOnly = history(ch, KEEP, null, 0, false);
+    assertTrue(positionOnly.publications().isEmpty());
+    assertEquals(6, positionOnly.offset());
+
+    long t = all.get(3).timestamp();
+    List<Long> expected = all.stream().filter(p -> p.timestamp() >= t).map(Publication::offset).toList();
+    HistoryPage since = Await.result(store.history(new HistoryQuery(ch, KEEP, null, t, 10, false, null, null)));
+    assertEquals(expected, offsets(since.publications()));
+    HistoryPage sinceReverse = Await.result(store.history(new HistoryQuery(ch, KEEP, null, t, 10, true, null, null)));
+    List<Long> reversed = new ArrayList<>(expected);
+    Collections.reverse(reversed);
+    assertEquals(reversed, offsets(sinceReverse.publications()));
+  }
+
+  @Test
+  @DisplayName("history since another epoch (or past the head) fails with unrecoverable_position")
+  void historyWrongEpoch() {
+    String ch = channel();
+    Publication p = append(ch, KEEP);
+    serviceError(store.history(new HistoryQuery(ch, KEEP, new Position(0, "ffffffff"), null, 10, false, null, null)),
+        ErrorCode.UNRECOVERABLE_POSITION);
+    serviceError(store.history(new HistoryQuery(ch, KEEP, new Position(2, p.epoch()), null, 10, false, null, null)),
+        ErrorCode.UNRECOVERABLE_POSITION);
+  }
+
+  @Test
+  @DisplayName("history limit: at the maximum returns the maximum; past it is clamped to the maximum")
+  void historyLimit() {
+    String ch = channel();
+    int max = SETTINGS.maxHistoryLimit();
+    for (int i = 0; i < max + 5; i++) append(ch, KEEP);
+    assertEquals(max, history(ch, KEEP, null, max, false).publications().size());
+    HistoryPage past = history(ch, KEEP, null, max + 1, true);
+    assertEquals(max, past.publications().size());
+    assertEquals(max + 5L, past.publications().get(0).offset());
+    assertEquals(max + 5L, past.offset());
+  }
+
+  @Test
+  @DisplayName("history filters: priority, tags (any of), source type, unacked by the subject")
+  void historyFilters() {
+    String ch = channel();
+    Publication p1 = append(pub(ch, Priority.HIGH, List.of("a"), "agent", 0, false));
+    Publication p2 = append(pub(ch, Priority.LOW, List.of("b", "c"), "user", 0, true));
+    Publication p3 = append(pub(ch, Priority.CRITICAL, List.of(), "daemon", 0, true));
+    Publication p4 = append(pub(ch, Priority.NORMAL, List.of("c"), "agent", 0, false));
+    assertEquals(List.of(p1, p3), filtered(ch, new HistoryFilter(Set.of(Priority.HIGH, Priority.CRITICAL), Set.of(),
+        Set.of(), false), null));
+    assertEquals(List.of(p2, p4), filtered(ch, new HistoryFilter(Set.of(), Set.of("c", "zzz"), Set.of(), false), null));
+    assertEquals(List.of(p1, p2), filtered(ch, new HistoryFilter(Set.of(), Set.of("a", "b"), Set.of(), false), null));
+    assertEquals(List.of(p1, p4), filtered(ch, new HistoryFilter(Set.of(), Set.of(), Set.of("agent"), false), null));
+    HistoryFilter unacked = new HistoryFilter(Set.of(), Set.of(), Set.of(), true);
+    assertEquals(List.of(p2, p3), filtered(ch, unacked, "u1"));
+    Await.result(store.ack(ch, List.of(p2.id()), "u1"));
+    assertEquals(List.of(p3), filtered(ch, unacked, "u1"));
+    assertEquals(List.of(p2, p3), filtered(ch, unacked, "u2"));
+    assertEquals(List.of(p2), filtered(ch, new HistoryFilter(Set.of(Priority.LOW), Set.of(), Set.of("user"), true), "u2"));
+    // a filter that skips most entries still fills the page (engines may read in several pages)
+    for (int i = 0; i < 120; i++) append(pub(ch, Priority.LOW, List.of(), "agent", 0, false));
+    Publication last = append(pub(ch, Priority.HIGH, List.of("late"), "agent", 0, false));
+    HistoryQuery late = new HistoryQuery(ch, KEEP, null, null, 2, false,
+        new HistoryFilter(Set.of(Priority.HIGH), Set.of(), Set.of(), false), null);
+    assertEquals(List.of(p1, last), Await.result(store.history(late)).publications());
+  }
+
+  // --- acks ----------------------------------------------------------------------------------------------------
+
+  @Test
+  @DisplayName("ack: only existing publications that require an ack; twice is fine; pending is per subject")
+  void ackAndPending() {
+    String ch = channel();
+    Publication needs1 = append(pub(ch, Priority.NORMAL, List.of(), "agent", 0, true));
+    Publication plain = append(pub(ch, Priority.NORMAL, List.of(), "agent", 0, false));
+    Publication needs2 = append(pub(ch, Priority.NORMAL, List.of(), "agent", 0, true));
+    assertEquals(List.of(needs1, needs2), Await.result(store.pending(ch, "u1")));
+
+    AckResult first = Await.result(store.ack(ch, List.of(needs1.id(), plain.id(), "01NOTANID0000000000000000", needs1.id()), "u1"));
+    assertEquals(List.of(needs1.id()), first.acked());
+    assertEquals(List.of(needs1.id()), first.newlyAcked());
+    AckResult again = Await.result(store.ack(ch, List.of(needs1.id(), needs2.id()), "u1"));
+    assertEquals(List.of(needs1.id(), needs2.id()), again.acked());
+    assertEquals(List.of(needs2.id()), again.newlyAcked());
+
+    assertEquals(List.of(), Await.result(store.pending(ch, "u1")));
+    assertEquals(List.of(needs1, needs2), Await.result(store.pending(ch, "u2")));
+    assertEquals(List.of(), Await.result(store.pending(channel(), "u1")));
+    assertEquals(List.of(), Await.result(store.ack(channel(), List.of(needs1.id()), "u1")).acked());
+  }
+
+  @Test
+  @DisplayName("an ack of a publication trimmed by size is refused; pending forgets it")
+  void ackAfterTrim() {
+    String ch = channel();
+    NamespaceOptions two = opts(2, 3600, 0);
+    Publication gone = Await.result(store.append(pub(ch, Priority.NORMAL, List.of(), "agent", 0, true), two, null))
+        .publication();
+    append(ch, two);
+    Publication kept = Await.result(store.append(pub(ch, Priority.NORMAL, List.of(), "agent", 0, true), two, null))
+        .publication();
+    assertEquals(List.of(kept), Await.result(store.pending(ch, "u1")));
+    assertEquals(List.of(kept.id()), Await.result(store.ack(ch, List.of(gone.id(), kept.id()), "u1")).acked());
+  }
+
+  // --- idempotency and rate limit ------------------------------------------------------------------------------
+
+  @Test
+  @DisplayName("idempotency: a repeat returns the first result as duplicate; scope is channel+source+key; window ends")
+  void idempotency() {
+    String ch = channel();
+    Publication p = pub(ch, new JsonObject().put("v", 1));
+    AppendResult first = Await.result(store.append(p, KEEP, "k-9"));
+    assertFalse(first.duplicate());
+    AppendResult repeat = Await.result(store.append(p, KEEP, "k-9"));
+    assertTrue(repeat.duplicate());
+    assertEquals(first.publication().id(), repeat.publication().id());
+    assertEquals(first.publication().offset(), repeat.publication().offset());
+    assertEquals(first.publication().epoch(), repeat.publication().epoch());
+    assertEquals(first.publication().timestamp(), repeat.publication().timestamp());
+    assertEquals(1, Await.result(store.position(ch, KEEP)).offset(), "the repeat stored nothing");
+
+    Publication otherSource = new Publication(null, ch, 0, null, 0, "note", 1, "agent", "a2", null, null, 0, false, null);
+    assertEquals(2, Await.result(store.append(otherSource, KEEP, "k-9")).publication().offset());
+    assertEquals(3, Await.result(store.append(p, KEEP, "k-10")).publication().offset());
+    assertEquals(1, Await.result(store.append(pub(channel(), 1), KEEP, "k-9")).publication().offset());
+    assertEquals(4, Await.result(store.append(p, KEEP, null)).publication().offset());
+
+    Await.until("idempotency window over", () -> !Await.result(store.append(p, KEEP, "k-9")).duplicate());
+    assertEquals(5, Await.result(store.position(ch, KEEP)).offset());
+  }
+
+  @Test
+  @DisplayName("rate limit: publishRatePerSecond appends pass, the next is rate_limited with retryAfterMs")
+  void rateLimit() {
+    String ch = channel();
+    NamespaceOptions three = opts(100, 3600, 3);
+    for (int i = 0; i < 3; i++) append(ch, three);
+    ServiceError e = serviceError(store.append(pub(ch, 1), three, null), ErrorCode.RATE_LIMITED);
+    long retry = e.extra().getLong("retryAfterMs");
+    assertTrue(retry > 0 && retry <= 1000, "retryAfterMs " + retry);
+    assertEquals(3, Await.result(store.position(ch, three)).offset(), "a refused append stores nothing");
+    // an idempotent repeat of an accepted publication is not a new publication: it is answered, not refused
+    String ch2 = channel();
+    AppendResult keyed = Await.result(store.append(pub(ch2, 1), opts(100, 3600, 1), "k"));
+    assertTrue(Await.result(store.append(pub(ch2, 1), opts(100, 3600, 1), "k")).duplicate());
+    serviceError(store.append(pub(ch2, 1), opts(100, 3600, 1), null), ErrorCode.RATE_LIMITED);
+    assertEquals(1, keyed.publication().offset());
+
+    Await.until("rate window over", () -> accepted(store.append(pub(ch, 1), three, null)));
+    assertEquals(4, Await.result(store.position(ch, three)).offset(), "no gap after refusals");
+    assertEquals(List.of(1L, 2L, 3L, 4L), offsets(history(ch, three, null, 10, false).publications()));
+  }
+
+  // --- concurrency ---------------------------------------------------------------------------------------------
+
+  @Test
+  @DisplayName("two publishers racing on one channel get offsets 1..2N, each exactly once")
+  void racingPublishers() throws Exception {
+    String ch = channel();
+    int n = 300;
+    MessageStore other = sameDataStore();
+    List<Future<AppendResult>> results = Collections.synchronizedList(new ArrayList<>());
+    Thread[] publishers = new Thread[2];
+    for (int t = 0; t < 2; t++) {
+      MessageStore s = t == 0 ? store : other;
+      publishers[t] = new Thread(() -> {
+        for (int i = 0; i < n; i++) results.add(s.append(pub(ch, i), KEEP, null));
+      });
+    }
+    for (Thread t : publishers) t.start();
+    for (Thread t : publishers) t.join();
+    Set<Long> offsets = new TreeSet<>();
+    for (Future<AppendResult> f : results) assertTrue(offsets.add(Await.result(f).publication().offset()));
+    assertEquals(2 * n, offsets.size());
+    assertEquals(1L, offsets.iterator().next());
+    assertEquals((long) 2 * n, ((TreeSet<Long>) offsets).last());
+    assertEquals(2L * n, Await.result(store.position(ch, KEEP)).offset());
+  }
+
+  @Test
+  @DisplayName("ephemeral options are refused: nothing to store")
+  void ephemeralRefused() {
+    String ch = channel();
+    serviceError(store.append(pub(ch, 1), opts(0, 3600, 0), null), ErrorCode.BAD_REQUEST);
+    serviceError(store.position(ch, opts(10, 0, 0)), ErrorCode.BAD_REQUEST);
+  }
+}

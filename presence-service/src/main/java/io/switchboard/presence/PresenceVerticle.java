@@ -1,0 +1,179 @@
+package io.switchboard.presence;
+
+import io.switchboard.common.Addresses;
+import io.switchboard.common.ErrorCode;
+import io.switchboard.common.NamespaceOptions;
+import io.switchboard.common.Namespaces;
+import io.switchboard.common.PublicationCodec;
+import io.switchboard.common.ServiceError;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * The presence service: keeps who is present in which channel (for namespaces with presence on), answers
+ * {@code presence} queries and state changes, and announces joins, leaves, timeouts and state on the fanout
+ * address. Gateways keep their clients alive with one {@code presence.refresh} per node and period; a sweeper
+ * removes the clients whose refresh stopped (their gateway died or lost the bus).
+ *
+ * <p>Several instances may run, in one JVM or many: the store decides who wins each removal, so every member's
+ * departure is announced exactly once.
+ */
+public final class PresenceVerticle extends VerticleBase {
+  private static final System.Logger LOG = System.getLogger(PresenceVerticle.class.getName());
+
+  private final ClientSequencer sequencer = new ClientSequencer();
+  private PresenceStore store;
+  private PresenceEvents events;
+  private Namespaces namespaces;
+  private long timeoutMs;
+  private long sweepTimer = -1;
+  private boolean sweeping;
+  private boolean sweepFailing;
+
+  @Override
+  public Future<?> start() {
+    JsonObject config = config();
+    JsonObject presence = config.getJsonObject("presence");
+    timeoutMs = presence.getLong("timeoutSeconds") * 1000;
+    long sweepIntervalMs = presence.getLong("sweepIntervalMs");
+    namespaces = Namespaces.fromConfig(config.getJsonObject("channels"));
+    EventBus bus = vertx.eventBus();
+    PublicationCodec.register(bus);
+    store = PresenceStore.create(vertx, config);
+    events = new PresenceEvents(bus, namespaces);
+    return Future.all(List.of(
+            bus.<Object>consumer(Addresses.PRESENCE_JOIN, msg -> answer(msg, () -> join(msg))).completion(),
+            bus.<Object>consumer(Addresses.PRESENCE_LEAVE, msg -> answer(msg, () -> leave(msg))).completion(),
+            bus.<Object>consumer(Addresses.PRESENCE_REFRESH, msg -> answer(msg, () -> refresh(msg))).completion(),
+            bus.<Object>consumer(Addresses.PRESENCE_QUERY, msg -> answer(msg, () -> query(msg))).completion(),
+            bus.<Object>consumer(Addresses.PRESENCE_SET_STATE, msg -> answer(msg, () -> setState(msg))).completion()))
+        .onSuccess(v -> sweepTimer = vertx.setPeriodic(sweepIntervalMs, id -> sweep()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (sweepTimer >= 0) vertx.cancelTimer(sweepTimer);
+    return store == null ? Future.succeededFuture() : store.close();
+  }
+
+  /** {@code {client, subject, node, info, channels:[…]}}: new members are announced; presence-off channels skipped. */
+  private Future<JsonObject> join(Message<Object> msg) {
+    JsonObject body = PresenceRequests.body(msg);
+    String client = PresenceRequests.string(body, "client");
+    String subject = PresenceRequests.string(body, "subject");
+    String node = PresenceRequests.string(body, "node", "");
+    JsonObject info = PresenceRequests.object(body, "info").copy();
+    List<String> channels = PresenceRequests.channels(body);
+    if (channels == null) throw ServiceError.badRequest("'channels' must list the channels joined");
+    List<String> kept = channels.stream().filter(this::keepsPresence).distinct().toList();
+    if (kept.isEmpty()) return Future.succeededFuture(new JsonObject());
+    long now = System.currentTimeMillis();
+    PresenceJoin join = new PresenceJoin(client, subject, node, info, kept, now);
+    return sequencer.run(client, () -> store.join(join, now + timeoutMs))
+        .map(added -> {
+          events.joined(added);
+          return new JsonObject();
+        });
+  }
+
+  /** {@code {client, channels?:[…]}}: without channels the client leaves all of them (disconnect). */
+  private Future<JsonObject> leave(Message<Object> msg) {
+    JsonObject body = PresenceRequests.body(msg);
+    String client = PresenceRequests.string(body, "client");
+    List<String> channels = PresenceRequests.channels(body);
+    List<String> kept = channels == null ? null : channels.stream().filter(this::keepsPresence).distinct().toList();
+    if (kept != null && kept.isEmpty()) return Future.succeededFuture(new JsonObject());
+    return sequencer.run(client, () -> store.leave(client, kept))
+        .map(removed -> {
+          events.left(removed);
+          return new JsonObject();
+        });
+  }
+
+  /** {@code {node, clients:[…]}}: one message keeps all of a gateway node's clients alive for another timeout. */
+  private Future<JsonObject> refresh(Message<Object> msg) {
+    JsonObject body = PresenceRequests.body(msg);
+    String node = PresenceRequests.string(body, "node", "");
+    List<String> clients = PresenceRequests.strings(body, "clients");
+    if (clients.isEmpty()) return Future.succeededFuture(new JsonObject());
+    return store.refresh(node, clients, System.currentTimeMillis() + timeoutMs).map(v -> new JsonObject());
+  }
+
+  /** {@code {channel}} → {@code {members:[{client, subject, info, state, joinedAt}]}}. */
+  private Future<JsonObject> query(Message<Object> msg) {
+    String channel = PresenceRequests.channel(PresenceRequests.body(msg));
+    requirePresence(channel);
+    return store.members(channel).map(members -> {
+      JsonArray list = new JsonArray();
+      for (PresenceMember m : members) list.add(m.toJson());
+      return new JsonObject().put("members", list);
+    });
+  }
+
+  /** {@code {channel, client, state}} → {}; the channel gets {@code presence.state}. */
+  private Future<JsonObject> setState(Message<Object> msg) {
+    JsonObject body = PresenceRequests.body(msg);
+    String channel = PresenceRequests.channel(body);
+    String client = PresenceRequests.string(body, "client");
+    JsonObject state = PresenceRequests.requiredObject(body, "state").copy();
+    requirePresence(channel);
+    return sequencer.run(client, () -> store.setState(channel, client, state))
+        .map(member -> {
+          events.stateChanged(member);
+          return new JsonObject();
+        });
+  }
+
+  /** Removes the clients whose deadline passed; one sweep at a time per instance. */
+  private void sweep() {
+    if (sweeping) return;
+    sweeping = true;
+    store.sweep(System.currentTimeMillis())
+        .onSuccess(expired -> {
+          events.timedOut(expired);
+          if (sweepFailing) LOG.log(System.Logger.Level.INFO, "presence sweep works again");
+          sweepFailing = false;
+        })
+        .onFailure(t -> {
+          // logged once per outage, not once per tick
+          if (!sweepFailing) LOG.log(System.Logger.Level.WARNING, "presence sweep failed, retrying: " + t.getMessage());
+          sweepFailing = true;
+        })
+        .onComplete(done -> sweeping = false);
+  }
+
+  private boolean keepsPresence(String channel) {
+    NamespaceOptions options = namespaces.of(channel);
+    return options != null && options.presence();
+  }
+
+  private void requirePresence(String channel) {
+    NamespaceOptions options = namespaces.of(channel);
+    if (options == null) throw new ServiceError(ErrorCode.UNKNOWN_CHANNEL, "channel " + channel + " is in no configured namespace");
+    if (!options.presence()) throw ServiceError.badRequest("presence is off for the namespace of channel " + channel);
+  }
+
+  /** Replies the result when the sender asked for one; a fire-and-forget message that fails is logged. */
+  private void answer(Message<Object> msg, Supplier<Future<JsonObject>> work) {
+    Future<JsonObject> result;
+    try {
+      result = work.get();
+    } catch (RuntimeException e) {
+      result = Future.failedFuture(e);
+    }
+    result.onComplete(done -> {
+      if (msg.replyAddress() != null) {
+        if (done.succeeded()) msg.reply(done.result());
+        else ServiceError.failReply(msg, done.cause());
+      } else if (done.failed()) {
+        LOG.log(System.Logger.Level.WARNING, msg.address() + " failed: " + done.cause().getMessage());
+      }
+    });
+  }
+}
