@@ -56,7 +56,7 @@ final class AuthRoutes {
     if (Secrets.idOf(presented) == null) {
       return Future.failedFuture(new ServiceError(ErrorCode.UNAUTHORIZED, "the key is neither the admin key nor an API key"));
     }
-    return tokens.forKey(presented, Fields.body(ctx.body().buffer(), true));
+    return tokens.forKey(presented, ctx.body().buffer());
   }
 
   private Function<RoutingContext, Future<JsonObject>> admin(Function<RoutingContext, Future<JsonObject>> action) {

@@ -1,21 +1,27 @@
 package io.switchboard.auth;
 
-import io.switchboard.common.Config;
 import io.switchboard.common.ConfigException;
+import io.switchboard.common.Defaults;
 import io.vertx.core.json.JsonObject;
 
 /**
- * The part of the configuration the auth-service uses, read once at start. The whole tree is validated again through
- * {@link Config#of} so a verticle deployed with a partial config still gets every default; the checks here are the
- * ones only the auth-service knows (a usable admin key, sane token lifetimes).
+ * The part of the configuration the auth-service uses, read once at start. The launcher hands over the whole
+ * validated tree; missing sections fall back to {@link Defaults} so a bare deployment (tests, embedders) works too.
+ * The checks here are the ones only the auth-service knows (a usable admin key, sane token lifetimes).
  */
 record AuthSettings(String host, int port, String adminKey, String issuer, int tokenTtlSeconds,
     int maxTokenTtlSeconds, String privateKeyPem, String publicKeyPem, String keyId, String engine,
     JsonObject redis) {
 
   static AuthSettings from(JsonObject raw) {
-    JsonObject config = Config.of(raw == null ? new JsonObject() : raw);
-    JsonObject auth = config.getJsonObject("auth");
+    JsonObject config = raw == null ? new JsonObject() : raw;
+    JsonObject defaults = Defaults.tree();
+    JsonObject auth = defaults.getJsonObject("auth").mergeIn(config.getJsonObject("auth", new JsonObject()));
+    JsonObject redis = defaults.getJsonObject("redis").mergeIn(config.getJsonObject("redis", new JsonObject()));
+    String engine = config.getString("engine", defaults.getString("engine"));
+    if (!engine.equals("memory") && !engine.equals("redis")) {
+      throw new ConfigException("engine", "must be one of memory, redis, got '" + engine + "'");
+    }
     String adminKey = config.getString("adminKey", "").trim();
     if (adminKey.isEmpty()) {
       throw new ConfigException("adminKey", "is empty: set SWITCHBOARD_ADMIN_KEY or adminKey in the config file "
@@ -29,6 +35,6 @@ record AuthSettings(String host, int port, String adminKey, String issuer, int t
     }
     return new AuthSettings(auth.getString("host"), auth.getInteger("port"), adminKey, auth.getString("issuer"), ttl, max,
         auth.getString("privateKeyPem").trim(), auth.getString("publicKeyPem").trim(), auth.getString("keyId").trim(),
-        config.getString("engine"), config.getJsonObject("redis"));
+        engine, redis);
   }
 }

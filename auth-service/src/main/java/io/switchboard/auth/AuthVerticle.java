@@ -59,7 +59,7 @@ public class AuthVerticle extends VerticleBase {
         .requestHandler(routes.router(vertx))
         .listen(settings.port(), settings.host())
         .onSuccess(s -> server = s);
-    return Future.all(keysConsumer, revocationsConsumer, listening).onSuccess(v -> {
+    return Future.all(keysConsumer, revocationsConsumer, listening).onFailure(e -> store.close()).onSuccess(v -> {
       LOG.log(System.Logger.Level.INFO, "auth: listening on " + settings.host() + ":" + server.actualPort()
           + " (engine " + settings.engine() + ")");
       bus.publish(Addresses.AUTH_KEYS_CHANGED, jwks.copy());

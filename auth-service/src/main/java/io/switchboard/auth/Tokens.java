@@ -3,6 +3,7 @@ package io.switchboard.auth;
 import io.switchboard.common.Grants;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.util.concurrent.TimeUnit;
 
@@ -13,9 +14,11 @@ import java.util.concurrent.TimeUnit;
  * <p>Invariant: a token minted after a subject revocation is valid. Revocation compares whole seconds
  * ({@code iat <= revokedAt} is revoked), so a token minted in the same second as a revocation of its subject would
  * be born dead; minting waits for the next second instead (at most one second, only right after a revocation).
+ * The wait is capped: a revocation stamped by an auth instance whose clock runs ahead must not stall minting.
  */
 final class Tokens {
   static final String ADMIN_SOURCE_TYPE = "user";
+  private static final long MAX_WAIT_MS = 2_000;
 
   private final Vertx vertx;
   private final AuthStore store;
@@ -43,10 +46,10 @@ final class Tokens {
     return mint(new TokenMinter.Spec(subject, grants, ttl, src, info, new JsonObject()));
   }
 
-  /** A token from the key's policy; the body may add {@code info}. */
-  Future<JsonObject> forKey(String presentedKey, JsonObject body) {
-    JsonObject info = Fields.info(body);
+  /** A token from the key's policy; the body (read only once the key is verified) may add {@code info}. */
+  Future<JsonObject> forKey(String presentedKey, Buffer rawBody) {
     return apiKeys.verify(presentedKey).compose(key -> {
+      JsonObject info = Fields.info(Fields.body(rawBody, true));
       Grants grants = Grants.parse(key.grants(), "grants").withSubject(key.subject());
       int ttl = key.ttl() > 0 ? Math.min(key.ttl(), maxTtl) : defaultTtl;
       JsonObject channels = Fields.fillChannels(key.channels(), key.subject());
@@ -58,7 +61,7 @@ final class Tokens {
     long nowMillis = System.currentTimeMillis();
     return store.subjectRevokedAt(spec.subject(), nowMillis / 1000).compose(revokedAt -> {
       if (revokedAt == null || revokedAt < nowMillis / 1000) return Future.succeededFuture();
-      return vertx.timer((revokedAt + 1) * 1000 - nowMillis, TimeUnit.MILLISECONDS);
+      return vertx.timer(Math.min(MAX_WAIT_MS, (revokedAt + 1) * 1000 - nowMillis), TimeUnit.MILLISECONDS);
     }).map(v -> minter.mint(spec, System.currentTimeMillis() / 1000));
   }
 }

@@ -183,7 +183,7 @@ abstract class AuthApiContract {
   void subjectRevocationIsPublishedListedAndOnlyHitsEarlierTokens() {
     String subject = unique("rev");
     Promise<JsonObject> published = Promise.promise();
-    result(vertx.eventBus().<JsonObject>consumer(Addresses.AUTH_REVOKED, m -> {
+    auth.on.await(() -> vertx.eventBus().<JsonObject>consumer(Addresses.AUTH_REVOKED, m -> {
       if (subject.equals(m.body().getString("subject"))) published.tryComplete(m.body());
     }).completion());
     JsonObject grants = new JsonObject().put("subject", subject).put("grants", new JsonArray());
@@ -195,7 +195,7 @@ abstract class AuthApiContract {
     assertEquals(new JsonObject().put("subject", subject).put("revokedAt", revokedAt), Await.result(published.future()));
     assertTrue(before <= revokedAt, "the earlier token is covered by the revocation");
 
-    JsonObject listed = result(vertx.eventBus().<JsonObject>request(Addresses.AUTH_REVOCATIONS, new JsonObject())).body();
+    JsonObject listed = auth.on.await(() -> vertx.eventBus().<JsonObject>request(Addresses.AUTH_REVOCATIONS, new JsonObject())).body();
     assertEquals(revokedAt, listed.getJsonObject("subjects").getLong(subject));
 
     long after = claims(auth.adminToken(grants).getString("token")).getLong("iat");
@@ -208,7 +208,7 @@ abstract class AuthApiContract {
         .getString("token"));
     String jti = token.getString("jti");
     Promise<JsonObject> published = Promise.promise();
-    result(vertx.eventBus().<JsonObject>consumer(Addresses.AUTH_REVOKED, m -> {
+    auth.on.await(() -> vertx.eventBus().<JsonObject>consumer(Addresses.AUTH_REVOKED, m -> {
       if (jti.equals(m.body().getString("tokenId"))) published.tryComplete(m.body());
     }).completion());
 
@@ -216,7 +216,7 @@ abstract class AuthApiContract {
         new JsonObject().put("tokenId", jti).put("exp", token.getLong("exp")));
     assertEquals(202, r.status(), r.body());
     assertEquals(new JsonObject().put("tokenId", jti).put("exp", token.getLong("exp")), Await.result(published.future()));
-    JsonObject listed = result(vertx.eventBus().<JsonObject>request(Addresses.AUTH_REVOCATIONS, new JsonObject())).body();
+    JsonObject listed = auth.on.await(() -> vertx.eventBus().<JsonObject>request(Addresses.AUTH_REVOCATIONS, new JsonObject())).body();
     assertEquals(token.getLong("exp"), listed.getJsonObject("tokens").getLong(jti));
   }
 
@@ -230,7 +230,7 @@ abstract class AuthApiContract {
 
     String dead = "dead-" + Ids.hex(6);
     assertEquals(202, auth.post("/v1/revocations", auth.adminKey, new JsonObject().put("tokenId", dead).put("exp", now - 10)).status());
-    JsonObject listed = result(vertx.eventBus().<JsonObject>request(Addresses.AUTH_REVOCATIONS, new JsonObject())).body();
+    JsonObject listed = auth.on.await(() -> vertx.eventBus().<JsonObject>request(Addresses.AUTH_REVOCATIONS, new JsonObject())).body();
     assertFalse(listed.getJsonObject("tokens").containsKey(dead));
     assertTrue(listed.getJsonObject("tokens").containsKey(r.json().getString("tokenId")));
   }

@@ -1,6 +1,5 @@
 package io.switchboard.auth;
 
-import static io.switchboard.common.test.Await.result;
 
 import io.switchboard.common.RedisConnector;
 import io.switchboard.common.test.TestRedis;
@@ -20,7 +19,7 @@ class AuthApiRedisTest extends AuthApiContract {
   JsonObject storedKeyRecord(String id) {
     RedisConnector redis = RedisConnector.create(vertx, new JsonObject().put("url", TestRedis.shared().url()));
     try {
-      Response r = result(redis.send(Request.cmd(Command.GET).arg(RedisAuthStore.PREFIX + "key:" + id)));
+      Response r = auth.on.await(() -> redis.send(Request.cmd(Command.GET).arg(RedisAuthStore.PREFIX + "key:" + id)));
       return r == null ? null : new JsonObject(r.toString());
     } finally {
       redis.close();

@@ -1,7 +1,6 @@
 package io.switchboard.auth;
 
 import io.switchboard.common.Ids;
-import io.switchboard.common.test.Await;
 import io.switchboard.common.test.Ports;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.MultiMap;
@@ -38,6 +37,7 @@ final class AuthHarness {
   final int port;
   final String adminKey = "admin-" + Ids.secret(16);
   final JsonObject config;
+  final OnVertx on;
   private final HttpClient client;
 
   private AuthHarness(Vertx vertx, JsonObject overrides) {
@@ -48,6 +48,7 @@ final class AuthHarness {
         .put("auth", new JsonObject().put("host", "127.0.0.1").put("port", port))
         .mergeIn(overrides, true);
     this.config.getJsonObject("auth").put("host", "127.0.0.1").put("port", port);
+    this.on = new OnVertx(vertx);
     this.client = vertx.createHttpClient();
   }
 
@@ -61,12 +62,12 @@ final class AuthHarness {
 
   static AuthHarness start(Vertx vertx, JsonObject overrides) {
     AuthHarness h = new AuthHarness(vertx, overrides);
-    Await.result(vertx.deployVerticle(new AuthVerticle(), new DeploymentOptions().setConfig(h.config)));
+    h.on.await(() -> vertx.deployVerticle(new AuthVerticle(), new DeploymentOptions().setConfig(h.config)));
     return h;
   }
 
   Reply send(HttpMethod method, String path, Map<String, String> headers, Buffer body) {
-    return Await.result(client.request(method, port, "127.0.0.1", path)
+    return on.await(() -> client.request(method, port, "127.0.0.1", path)
         .compose(req -> {
           headers.forEach(req::putHeader);
           return body == null ? req.send() : req.send(body);

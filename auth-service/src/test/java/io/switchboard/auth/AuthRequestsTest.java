@@ -58,6 +58,8 @@ class AuthRequestsTest {
   @Test
   void anAnonymousCallerGetsNoValidationDetails() {
     assertError(auth.post("/v1/keys", null, "{not json"), 401, "unauthorized");
+    assertError(auth.post("/v1/tokens", "sbk_0000000000000000_guess", "{not json"), 401, "unauthorized");
+    assertError(auth.post("/v1/tokens", "sbk_0000000000000000_guess", new JsonObject().put("info", 5)), 401, "unauthorized");
   }
 
   @Test

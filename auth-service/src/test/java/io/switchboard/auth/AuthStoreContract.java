@@ -1,16 +1,17 @@
 package io.switchboard.auth;
 
-import static io.switchboard.common.test.Await.result;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -23,17 +24,23 @@ abstract class AuthStoreContract {
   static final long NOW = System.currentTimeMillis() / 1000;
 
   AuthStore store;
+  OnVertx on;
 
   abstract AuthStore newStore(Vertx vertx, long subjectRetentionSeconds);
 
   @BeforeEach
   void open(Vertx vertx) {
+    on = new OnVertx(vertx);
     store = newStore(vertx, RETENTION);
+  }
+
+  <T> T await(Supplier<Future<T>> call) {
+    return on.await(call);
   }
 
   @AfterEach
   void close() {
-    result(store.close());
+    await(() -> store.close());
   }
 
   static ApiKey sampleKey(String id) {
@@ -45,62 +52,62 @@ abstract class AuthStoreContract {
   @Test
   void keyRoundTripsAndUnknownIsNull() {
     ApiKey key = sampleKey("k1");
-    result(store.putKey(key));
-    assertEquals(key.toJson(), result(store.key("k1")).toJson());
-    assertNull(result(store.key("nope")));
+    await(() -> store.putKey(key));
+    assertEquals(key.toJson(), await(() -> store.key("k1")).toJson());
+    assertNull(await(() -> store.key("nope")));
   }
 
   @Test
   void deleteRemovesOnceThenReportsMissing() {
-    result(store.putKey(sampleKey("k2")));
-    assertTrue(result(store.deleteKey("k2")));
-    assertNull(result(store.key("k2")));
-    assertFalse(result(store.deleteKey("k2")));
+    await(() -> store.putKey(sampleKey("k2")));
+    assertTrue(await(() -> store.deleteKey("k2")));
+    assertNull(await(() -> store.key("k2")));
+    assertFalse(await(() -> store.deleteKey("k2")));
   }
 
   @Test
   void subjectRevocationKeepsTheLatestInstant() {
-    result(store.revokeSubject("u1", NOW, NOW));
-    result(store.revokeSubject("u1", NOW - 50, NOW));
-    assertEquals(NOW, result(store.subjectRevokedAt("u1", NOW)));
-    result(store.revokeSubject("u1", NOW + 5, NOW + 5));
-    assertEquals(NOW + 5, result(store.subjectRevokedAt("u1", NOW + 5)));
-    assertNull(result(store.subjectRevokedAt("someone-else", NOW)));
+    await(() -> store.revokeSubject("u1", NOW, NOW));
+    await(() -> store.revokeSubject("u1", NOW - 50, NOW));
+    assertEquals(NOW, await(() -> store.subjectRevokedAt("u1", NOW)));
+    await(() -> store.revokeSubject("u1", NOW + 5, NOW + 5));
+    assertEquals(NOW + 5, await(() -> store.subjectRevokedAt("u1", NOW + 5)));
+    assertNull(await(() -> store.subjectRevokedAt("someone-else", NOW)));
   }
 
   @Test
   void subjectRevocationLastsExactlyTheRetention() {
-    result(store.revokeSubject("u2", NOW, NOW));
-    assertEquals(NOW, result(store.subjectRevokedAt("u2", NOW + RETENTION - 1)));
-    assertEquals(Map.of("u2", NOW), result(store.revocations(NOW + RETENTION - 1)).subjects());
-    assertNull(result(store.subjectRevokedAt("u2", NOW + RETENTION)));
-    assertTrue(result(store.revocations(NOW + RETENTION)).subjects().isEmpty());
+    await(() -> store.revokeSubject("u2", NOW, NOW));
+    assertEquals(NOW, await(() -> store.subjectRevokedAt("u2", NOW + RETENTION - 1)));
+    assertEquals(Map.of("u2", NOW), await(() -> store.revocations(NOW + RETENTION - 1)).subjects());
+    assertNull(await(() -> store.subjectRevokedAt("u2", NOW + RETENTION)));
+    assertTrue(await(() -> store.revocations(NOW + RETENTION)).subjects().isEmpty());
   }
 
   @Test
   void tokenRevocationLastsUntilExp() {
-    result(store.revokeToken("j1", NOW + 30, NOW));
-    assertEquals(Map.of("j1", NOW + 30), result(store.revocations(NOW + 29)).tokens());
-    assertTrue(result(store.revocations(NOW + 30)).tokens().isEmpty());
+    await(() -> store.revokeToken("j1", NOW + 30, NOW));
+    assertEquals(Map.of("j1", NOW + 30), await(() -> store.revocations(NOW + 29)).tokens());
+    assertTrue(await(() -> store.revocations(NOW + 30)).tokens().isEmpty());
   }
 
   @Test
   void alreadyExpiredTokenRevocationIsNotListed() {
-    result(store.revokeToken("j-old", NOW - 1, NOW));
-    assertTrue(result(store.revocations(NOW)).tokens().isEmpty());
+    await(() -> store.revokeToken("j-old", NOW - 1, NOW));
+    assertTrue(await(() -> store.revocations(NOW)).tokens().isEmpty());
   }
 
   @Test
   void listsBothKindsAndPrunesOnlyTheDead() {
-    result(store.revokeSubject("u3", NOW, NOW));
-    result(store.revokeToken("j2", NOW + 10, NOW));
-    result(store.revokeToken("j3", NOW + 1000, NOW));
-    Revocations now = result(store.revocations(NOW));
+    await(() -> store.revokeSubject("u3", NOW, NOW));
+    await(() -> store.revokeToken("j2", NOW + 10, NOW));
+    await(() -> store.revokeToken("j3", NOW + 1000, NOW));
+    Revocations now = await(() -> store.revocations(NOW));
     assertEquals(Map.of("u3", NOW), now.subjects());
     assertEquals(Map.of("j2", NOW + 10, "j3", NOW + 1000), now.tokens());
     // A later write prunes j2 (dead at NOW + 20) but keeps j3.
-    result(store.revokeToken("j4", NOW + 500, NOW + 20));
-    assertEquals(Map.of("j3", NOW + 1000, "j4", NOW + 500), result(store.revocations(NOW + 20)).tokens());
-    assertEquals(new JsonObject().put("u3", NOW), result(store.revocations(NOW + 20)).toJson().getJsonObject("subjects"));
+    await(() -> store.revokeToken("j4", NOW + 500, NOW + 20));
+    assertEquals(Map.of("j3", NOW + 1000, "j4", NOW + 500), await(() -> store.revocations(NOW + 20)).tokens());
+    assertEquals(new JsonObject().put("u3", NOW), await(() -> store.revocations(NOW + 20)).toJson().getJsonObject("subjects"));
   }
 }

@@ -1,6 +1,5 @@
 package io.switchboard.auth;
 
-import static io.switchboard.common.test.Await.result;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -26,28 +25,28 @@ class RedisAuthStoreTest extends AuthStoreContract {
   }
 
   private long ttl(String key) {
-    return result(redis.send(Request.cmd(Command.TTL).arg(key))).toLong();
+    return await(() -> redis.send(Request.cmd(Command.TTL).arg(key))).toLong();
   }
 
   @Test
   void revocationSetsExpireByThemselves() {
     long now = System.currentTimeMillis() / 1000;
-    result(store.revokeToken("j", now + 40, now));
-    result(store.revokeSubject("u", now, now));
+    await(() -> store.revokeToken("j", now + 40, now));
+    await(() -> store.revokeSubject("u", now, now));
     long tokens = ttl(redisStore.tokensKey());
     long subjects = ttl(redisStore.subjectsKey());
     assertTrue(tokens > 0 && tokens <= 40, "tokens set TTL " + tokens);
     assertTrue(subjects > 0 && subjects <= RETENTION, "subjects set TTL " + subjects);
     // A later-expiring entry pushes the set's expiry out; an earlier one never pulls it in.
-    result(store.revokeToken("j-late", now + 90, now));
-    result(store.revokeToken("j-early", now + 5, now));
+    await(() -> store.revokeToken("j-late", now + 90, now));
+    await(() -> store.revokeToken("j-early", now + 5, now));
     long after = ttl(redisStore.tokensKey());
     assertTrue(after > 40 && after <= 90, "tokens set TTL after a later entry " + after);
   }
 
   @Test
   void apiKeysHaveNoTtl() {
-    result(store.putKey(sampleKey("kttl")));
+    await(() -> store.putKey(sampleKey("kttl")));
     assertEquals(-1, ttl(redisStore.keyOf("kttl")));
   }
 }

@@ -59,13 +59,14 @@ class SigningKeysTest {
   private static String startFailure(Vertx vertx, JsonObject config) {
     JsonObject full = new JsonObject().put("adminKey", "k").put("auth", new JsonObject().put("port", Ports.free()))
         .mergeIn(config, true);
-    return Await.failure(vertx.deployVerticle(new AuthVerticle(), new DeploymentOptions().setConfig(full))).getMessage();
+    return new OnVertx(vertx).failure(() -> vertx.deployVerticle(new AuthVerticle(), new DeploymentOptions().setConfig(full))).getMessage();
   }
 
   @Test
   void generatedKeyIsServedAsJwksOnHttpAndBusAndPublishedAtStart(Vertx vertx) {
     Promise<JsonObject> changed = Promise.promise();
-    result(vertx.eventBus().<JsonObject>consumer(Addresses.AUTH_KEYS_CHANGED, m -> changed.tryComplete(m.body())).completion());
+    new OnVertx(vertx).await(() -> vertx.eventBus().<JsonObject>consumer(Addresses.AUTH_KEYS_CHANGED, m -> changed.tryComplete(m.body()))
+        .completion());
     AuthHarness auth = AuthHarness.memory(vertx);
 
     JsonObject jwks = auth.get("/.well-known/jwks.json").json();
@@ -79,7 +80,7 @@ class SigningKeysTest {
     assertEquals(43, jwk.getString("y").length());
     assertEquals(16, jwk.getString("kid").length());
     assertEquals(jwks, Await.result(changed.future()));
-    assertEquals(jwks, result(vertx.eventBus().<JsonObject>request(Addresses.AUTH_KEYS, new JsonObject())).body());
+    assertEquals(jwks, auth.on.await(() -> vertx.eventBus().<JsonObject>request(Addresses.AUTH_KEYS, new JsonObject())).body());
   }
 
   @Test
@@ -130,10 +131,10 @@ class SigningKeysTest {
     JsonObject config = probe.config.copy();
     int port = Ports.free();
     config.getJsonObject("auth").put("port", port);
-    result(vertx.deployVerticle(AuthVerticle.class, new DeploymentOptions().setInstances(2).setConfig(config)));
+    probe.on.await(() -> vertx.deployVerticle(AuthVerticle.class, new DeploymentOptions().setInstances(2).setConfig(config)));
     Set<String> kids = new HashSet<>();
     for (int i = 0; i < 6; i++) {
-      JsonObject jwks = result(vertx.createHttpClient().request(io.vertx.core.http.HttpMethod.GET, port, "127.0.0.1",
+      JsonObject jwks = probe.on.await(() -> vertx.createHttpClient().request(io.vertx.core.http.HttpMethod.GET, port, "127.0.0.1",
           "/.well-known/jwks.json").compose(r -> r.send()).compose(r -> r.body())).toJsonObject();
       kids.add(jwks.getJsonArray("keys").getJsonObject(0).getString("kid"));
     }
@@ -160,6 +161,15 @@ class SigningKeysTest {
         "auth.publicKeyPem", "missing.pem");
     assertMessage(startFailure(vertx, withAuth(new JsonObject().put("tokenTtlSeconds", 100).put("maxTokenTtlSeconds", 50))),
         "auth.tokenTtlSeconds", "maxTokenTtlSeconds");
+    assertMessage(startFailure(vertx, new JsonObject().put("engine", "postgres")), "engine", "postgres");
+  }
+
+  @Test
+  void keysOutsideItsSectionsDoNotStopTheService(Vertx vertx) {
+    // The launcher may hand over keys of other services (or its own): the auth-service reads only what it needs.
+    AuthHarness auth = AuthHarness.start(vertx, new JsonObject().put("services", "auth,gateway")
+        .put("gateway", new JsonObject().put("port", 1)));
+    assertEquals(3600, auth.adminToken(tokenBody()).getInteger("ttl"));
   }
 
   private static void assertMessage(String message, String... parts) {

@@ -82,7 +82,7 @@ class BadInputTest {
   @Test
   void binaryFrameIsRefused() {
     try (WsClient c = client()) {
-      Await.result(c.socket.writeBinaryMessage(Buffer.buffer("{\"type\":\"ping\"}")));
+      s.on.await(() -> c.socket.writeBinaryMessage(Buffer.buffer("{\"type\":\"ping\"}")));
       assertTrue(errorFrame(c).getJsonObject("error").getString("message").contains("binary"));
       assertAlive(c);
     }

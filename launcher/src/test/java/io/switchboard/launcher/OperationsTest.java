@@ -19,7 +19,7 @@ class OperationsTest {
   private final TestServer s = SharedServer.get();
 
   private int status(String path) {
-    return Await.result(s.http.request(new RequestOptions().setHost("127.0.0.1").setPort(s.opsPort).setURI(path))
+    return s.on.await(() -> s.http.request(new RequestOptions().setHost("127.0.0.1").setPort(s.opsPort).setURI(path))
         .compose(r -> r.send()).map(r -> r.statusCode()));
   }
 

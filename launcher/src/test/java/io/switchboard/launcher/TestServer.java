@@ -2,7 +2,9 @@ package io.switchboard.launcher;
 
 import io.switchboard.common.Config;
 import io.switchboard.common.test.Await;
+import io.switchboard.common.test.OnContext;
 import io.switchboard.common.test.Ports;
+import io.switchboard.common.test.TestRedis;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -31,6 +33,8 @@ final class TestServer implements AutoCloseable {
   final Vertx clientVertx;
   final HttpClient http;
   final WebSocketClient ws;
+  /** Every client call starts on this context (see OnContext for why). */
+  final OnContext on;
 
   private TestServer(Switchboard sb, int wsPort, int authPort, int opsPort) {
     this.sb = sb;
@@ -39,6 +43,7 @@ final class TestServer implements AutoCloseable {
     this.opsPort = opsPort;
     this.clientVertx = Vertx.vertx();
     this.http = clientVertx.createHttpClient(new HttpClientOptions());
+    this.on = new OnContext(clientVertx);
     this.ws = clientVertx.createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(1024 * 1024).setMaxMessageSize(4 * 1024 * 1024));
   }
 
@@ -52,11 +57,29 @@ final class TestServer implements AutoCloseable {
         .put("gateway", new JsonObject().put("host", "127.0.0.1").put("port", ws).put("instances", 2))
         .put("auth", new JsonObject().put("host", "127.0.0.1").put("port", auth))
         .put("operations", new JsonObject().put("host", "127.0.0.1").put("port", ops));
-    JsonObject merged = deepMerge(base, overrides == null ? new JsonObject() : overrides);
+    JsonObject merged = deepMerge(deepMerge(base, engine()), overrides == null ? new JsonObject() : overrides);
     JsonObject config = Config.of(merged);
     Switchboard sb = Await.result(Switchboard.start(config, EnumSet.allOf(Service.class)));
     return new TestServer(sb, ws, auth, ops);
   }
+
+  /**
+   * The storage engine the end-to-end suite runs on: {@code -Dswitchboard.test.engine=redis} (a second surefire
+   * execution) runs every test against a real Redis, flushed first — use a disposable one with SWITCHBOARD_TEST_REDIS.
+   */
+  static JsonObject engine() {
+    if (!"redis".equals(System.getProperty("switchboard.test.engine", "memory"))) return new JsonObject();
+    TestRedis redis = TestRedis.shared();
+    if (!flushed) {
+      flushed = true;
+      try (var jedis = new redis.clients.jedis.Jedis(java.net.URI.create(redis.url()))) {
+        jedis.flushAll();
+      }
+    }
+    return new JsonObject().put("engine", "redis").put("redis", new JsonObject().put("url", redis.url()));
+  }
+
+  private static boolean flushed;
 
   static JsonObject deepMerge(JsonObject a, JsonObject b) {
     JsonObject out = a.copy();
@@ -73,7 +96,7 @@ final class TestServer implements AutoCloseable {
   record Reply(int status, JsonObject body, String raw) {}
 
   Reply httpCall(HttpMethod method, String path, String apiKey, String body) {
-    Future<Reply> f = http.request(new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(authPort).setURI(path))
+    return on.await(() -> http.request(new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(authPort).setURI(path))
         .compose(req -> {
           if (apiKey != null) req.putHeader("x-api-key", apiKey);
           req.putHeader("content-type", "application/json");
@@ -88,8 +111,7 @@ final class TestServer implements AutoCloseable {
             // not JSON: the test looks at raw
           }
           return new Reply(resp.statusCode(), json, raw);
-        }));
-    return Await.result(f);
+        })));
   }
 
   /** An admin-minted token for {@code subject} with the given grants ({channel, capabilities}). */
@@ -131,12 +153,12 @@ final class TestServer implements AutoCloseable {
   WsClient open(String bearer) {
     WebSocketConnectOptions o = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(wsPort).setURI("/ws");
     if (bearer != null) o.addHeader("Authorization", "Bearer " + bearer);
-    return new WsClient(Await.result(ws.connect(o)));
+    return new WsClient(on.await(() -> ws.connect(o)), on);
   }
 
   /** The value of one Prometheus sample (the line starting with {@code prefix}), 0 when absent. */
   double metric(String prefix) {
-    String body = Await.result(http.request(new RequestOptions().setHost("127.0.0.1").setPort(opsPort).setURI("/metrics"))
+    String body = on.await(() -> http.request(new RequestOptions().setHost("127.0.0.1").setPort(opsPort).setURI("/metrics"))
         .compose(r -> r.send()).compose(r -> r.body())).toString();
     for (String line : body.split("\n")) {
       if (line.startsWith(prefix)) return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));

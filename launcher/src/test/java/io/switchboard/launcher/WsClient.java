@@ -1,6 +1,7 @@
 package io.switchboard.launcher;
 
 import io.switchboard.common.test.Await;
+import io.switchboard.common.test.OnContext;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -24,8 +25,11 @@ final class WsClient implements AutoCloseable {
   volatile String closeReason;
   JsonObject connectResult;
 
-  WsClient(WebSocket socket) {
+  private final OnContext on;
+
+  WsClient(WebSocket socket, OnContext on) {
     this.socket = socket;
+    this.on = on;
     socket.textMessageHandler(t -> {
       JsonObject f = new JsonObject(t);
       synchronized (this) {
@@ -40,7 +44,7 @@ final class WsClient implements AutoCloseable {
   }
 
   void sendText(String text) {
-    Await.result(socket.writeTextMessage(text));
+    on.await(() -> socket.writeTextMessage(text));
   }
 
   void send(JsonObject frame) {
@@ -134,6 +138,6 @@ final class WsClient implements AutoCloseable {
 
   @Override
   public void close() {
-    if (closeCode == null) socket.close();
+    if (closeCode == null) on.run(socket::close);
   }
 }

@@ -33,6 +33,12 @@ public record HistoryQuery(
     return new HistoryQuery(channel, options, null, null, limit, reverse, HistoryFilter.ALL, null);
   }
 
+  /** This query with its limit lowered to {@code max} (engines clamp; the service refuses larger limits). */
+  HistoryQuery limitAtMost(int max) {
+    if (limit <= max) return this;
+    return new HistoryQuery(channel, options, since, sinceTime, max, reverse, filter, subject);
+  }
+
   /** Lowest offset that may be returned. */
   long lowOffset() {
     return !reverse && since != null ? since.offset() + 1 : 1;

@@ -54,7 +54,7 @@ public final class MemoryMessageStore implements MessageStore {
   @Override
   public Future<HistoryPage> history(HistoryQuery query) {
     if (query.options().ephemeral()) return Future.failedFuture(StoreErrors.ephemeral(query.channel()));
-    HistoryQuery q = clampLimit(query, settings.maxHistoryLimit());
+    HistoryQuery q = query.limitAtMost(settings.maxHistoryLimit());
     return create(q.channel(), c -> c.history(q, System.currentTimeMillis()));
   }
 
@@ -86,11 +86,6 @@ public final class MemoryMessageStore implements MessageStore {
 
   int channelCount() {
     return channels.size();
-  }
-
-  static HistoryQuery clampLimit(HistoryQuery q, int max) {
-    if (q.limit() <= max) return q;
-    return new HistoryQuery(q.channel(), q.options(), q.since(), q.sinceTime(), max, q.reverse(), q.filter(), q.subject());
   }
 
   /** Runs {@code op} on the channel (created if absent) under its lock. */

@@ -15,7 +15,7 @@ final class RedisKeys {
     return PREFIX + "{" + channel + "}:";
   }
 
-  /** Hash {e: epoch, o: last offset}; expires with the history. */
+  /** String {@code <epoch>:<last offset>:<trimAt>:<lastAck>} (see append.lua); expires with the history. */
   static String meta(String channel) {
     return base(channel) + "m";
   }

@@ -94,7 +94,7 @@ public final class RedisMessageStore implements MessageStore {
 
   @Override
   public Future<HistoryPage> history(HistoryQuery query) {
-    HistoryQuery q = MemoryMessageStore.clampLimit(query, settings.maxHistoryLimit());
+    HistoryQuery q = query.limitAtMost(settings.maxHistoryLimit());
     String expect = q.since() == null ? "" : q.since().epoch();
     String subject = q.filter().unacked() ? q.subject() : null;
     // the first page fixes epoch and offset; later pages stay within them

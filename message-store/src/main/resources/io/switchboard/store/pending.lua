@@ -1,11 +1,12 @@
 -- Lists the entries that require an ack and that one subject has not acked, in offset order. Expiry is checked by
 -- the caller, which needs the publication anyway.
 --
--- KEYS[1] meta  KEYS[2] history stream  KEYS[3] zset of ids requiring an ack  KEYS[4] ack set of the subject
+-- KEYS[1] meta (see append.lua)  KEYS[2] history stream  KEYS[3] zset of ids requiring an ack  KEYS[4] ack set of the subject
 -- Returns {epoch or '', {{id, k, x, p}...}}.
 local meta, hist, ackable, acks = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local epoch = redis.call('HGET', meta, 'e')
-if not epoch then return {'', {}} end
+local state = redis.call('GET', meta)
+if not state then return {'', {}} end
+local epoch = string.match(state, '^(%x+):')
 local entries = {}
 local ids = redis.call('ZRANGE', ackable, 0, -1, 'WITHSCORES')
 for i = 1, #ids, 2 do

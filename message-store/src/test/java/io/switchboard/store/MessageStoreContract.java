@@ -408,6 +408,10 @@ abstract class MessageStoreContract {
         .publication();
     assertEquals(List.of(kept), Await.result(store.pending(ch, "u1")));
     assertEquals(List.of(kept.id()), Await.result(store.ack(ch, List.of(gone.id(), kept.id()), "u1")).acked());
+    append(ch, two);
+    append(ch, two);
+    assertEquals(List.of(), Await.result(store.pending(ch, "u2")), "every publication requiring an ack was trimmed");
+    assertEquals(List.of(), Await.result(store.ack(ch, List.of(kept.id()), "u2")).acked());
   }
 
   // --- idempotency and rate limit ------------------------------------------------------------------------------

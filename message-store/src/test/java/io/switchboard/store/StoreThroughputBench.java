@@ -49,7 +49,7 @@ class StoreThroughputBench {
       info.close();
       for (String engine : new String[] {"memory", "redis"}) {
         Vertx v = Vertx.vertx();
-        JsonObject config = StoreVerticleTest.config(engine, url);
+        JsonObject config = StoreVerticleTest.config(engine, url).put("channels", new JsonObject());
         Await.result(v.deployVerticle(new StoreVerticle(), new DeploymentOptions().setConfig(config)));
         Function<Publication, Future<?>> bus = p -> v.eventBus().request(Addresses.STORE_APPEND,
             new JsonObject().put("publication", p.toJson()));
