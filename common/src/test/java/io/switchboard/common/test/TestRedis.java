@@ -13,11 +13,18 @@ public final class TestRedis {
 
   private final int port;
   private final String external;
+  /** Append-only file directory, or null for a Redis that forgets everything when stopped. */
+  private final java.nio.file.Path dataDir;
   private redis.embedded.RedisServer server;
 
   private TestRedis(int port, String external) {
+    this(port, external, null);
+  }
+
+  private TestRedis(int port, String external, java.nio.file.Path dataDir) {
     this.port = port;
     this.external = external;
+    this.dataDir = dataDir;
   }
 
   /** The shared Redis of this test JVM, started on first use and stopped at JVM exit. */
@@ -38,6 +45,17 @@ public final class TestRedis {
     return r;
   }
 
+  /** A private Redis that keeps its data across stop/start (append-only file, fsync always), like a production one. */
+  public static TestRedis dedicatedPersistent() {
+    try {
+      TestRedis r = new TestRedis(Ports.free(), null, java.nio.file.Files.createTempDirectory("test-redis"));
+      r.start();
+      return r;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   public boolean external() {
     return external != null;
   }
@@ -49,12 +67,16 @@ public final class TestRedis {
   public synchronized void start() {
     if (external != null || (server != null && server.isActive())) return;
     try {
-      server = redis.embedded.RedisServer.newRedisServer()
+      var builder = redis.embedded.RedisServer.newRedisServer()
           .port(port)
           .setting("bind 127.0.0.1")
-          .setting("save \"\"")
-          .setting("appendonly no")
-          .build();
+          .setting("save \"\"");
+      if (dataDir != null) {
+        builder.setting("dir " + dataDir).setting("appendonly yes").setting("appendfsync always");
+      } else {
+        builder.setting("appendonly no");
+      }
+      server = builder.build();
       server.start();
     } catch (IOException e) {
       throw new UncheckedIOException("could not start embedded redis-server on port " + port, e);
