@@ -50,11 +50,22 @@ public final class Addresses {
 
   // --- gateway ------------------------------------------------------------------------------------
   /**
-   * Publish a {@link Publication} (sent with {@link PublicationCodec}): every gateway instance delivers it to its
-   * local subscribers of the publication's channel. Stored publications are published by the store, in offset
-   * order; ephemeral ones and presence/ack events by whoever produced them.
+   * Prefix of the one clustered address of each gateway JVM ({@code gateway.node.<nodeId>}): a {@link Publication}
+   * sent there (with {@link PublicationCodec}) is delivered to that node's local subscribers of its channel. Senders
+   * never address gateways directly: they call {@link Fanout#publish}, which sends once per interested node.
    */
-  public static final String GATEWAY_FANOUT = "gateway.fanout";
+  public static final String GATEWAY_NODE_PREFIX = "gateway.node.";
+  /**
+   * Publish {@code {node, add:[channels], remove:[channels], full?}}: a gateway node announces which channels it has
+   * subscribers for; {@code full:true} replaces everything known of that node. Every JVM's {@link Fanout} listens.
+   */
+  public static final String GATEWAY_INTEREST = "gateway.interest";
+  /** Publish {}: a JVM whose {@link Fanout} just started asks every gateway node to announce its full interest. */
+  public static final String GATEWAY_INTEREST_SYNC = "gateway.interest.sync";
+
+  public static String gatewayNode(String nodeId) {
+    return GATEWAY_NODE_PREFIX + nodeId;
+  }
 
   // --- application RPC ----------------------------------------------------------------------------
   /** Prefix for application RPC handlers: a client request with method {@code m} goes to {@code rpc.m}. */

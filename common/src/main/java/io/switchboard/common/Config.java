@@ -149,6 +149,8 @@ public final class Config {
     range(config, "presence.sweepIntervalMs", 10, Integer.MAX_VALUE);
     range(config, "store.idempotencyWindowSeconds", 1, Integer.MAX_VALUE);
     range(config, "redis.poolSize", 1, 10_000);
+    range(config, "cluster.port", 1, 65535);
+    range(config, "cluster.eventBusPort", 0, 65535);
     Namespaces.fromConfig(config.getJsonObject("channels"));
   }
 

@@ -59,6 +59,18 @@ public final class Defaults {
         .put("presence", new JsonObject()
             .put("timeoutSeconds", 60)
             .put("sweepIntervalMs", 1000))
+        // cluster mode (--cluster): Hazelcast membership and the clustered event bus
+        .put("cluster", new JsonObject()
+            .put("name", "switchboard")
+            // IP to bind and advertise (the pod IP on Kubernetes); "" = let Hazelcast pick an interface
+            .put("host", "")
+            .put("port", 5701)
+            // TCP-IP join: comma list of host:port; "" = host (or 127.0.0.1) ports port..port+9
+            .put("members", "")
+            // Kubernetes DNS discovery through a headless Service, e.g. switchboard-hz.default.svc.cluster.local
+            .put("kubernetesServiceDns", "")
+            // clustered event bus port; 0 = any free port
+            .put("eventBusPort", 0))
         .put("channels", new JsonObject()
             // false: any namespace works with the defaults below; true: only namespaces listed (plus "" and user)
             .put("strictNamespaces", false)

@@ -1,51 +1,185 @@
 package io.switchboard.gateway;
 
 import io.switchboard.common.Publication;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The channel → local subscribers index of one gateway event loop, and the last step of the hot path: a publication
  * from the bus is encoded once and the same bytes are queued on every subscriber's connection.
  *
+ * <p>Gap-free order (architecture.md): the bus is at-most-once and, across JVMs, unordered, so per channel the hub
+ * tracks the last stored offset it delivered. A publication that skips ahead starts a backfill: later ones wait
+ * while the missing range is read from the store, then everything is delivered in offset order; duplicates are
+ * dropped. The same backfill runs once shortly after a channel's first subscriber on this loop (the settle check),
+ * which covers publications routed before other JVMs learned of this node's interest.
+ *
  * <p>Confined to its event loop: no locks. Subscribers are kept in an array list with swap-remove so fan-out
  * iterates a dense array and unsubscribe is O(1).
  */
 final class ChannelHub {
-  private final Map<String, ArrayList<Subscription>> channels = new HashMap<>();
+  private static final System.Logger log = System.getLogger(ChannelHub.class.getName());
+  /** Delay of the settle check after a channel's first subscriber on this loop. */
+  static final long SETTLE_MS = 1000;
+
+  /** Who is told when this loop starts or stops needing a channel (the node-level interest). */
+  interface Interest {
+    void channelAdded(String channel);
+
+    void channelRemoved(String channel);
+  }
+
+  /** Reads what a channel published after a position: the store's answer for one recovering channel. */
+  interface Backfill {
+    Future<JsonObject> after(String channel, long offset, String epoch);
+  }
+
+  private static final class Channel {
+    final String name;
+    final ArrayList<Subscription> subs = new ArrayList<>(2);
+    /** Last stored offset delivered on this loop, or the first subscriber's position; -1 = unknown yet. */
+    long offset = -1;
+    String epoch;
+    /** Non-null while a backfill runs: stored publications that arrived meanwhile, in arrival order. */
+    ArrayDeque<Publication> waiting;
+
+    Channel(String name) {
+      this.name = name;
+    }
+  }
+
+  private final Vertx vertx;
+  private final Interest interest;
+  private final Backfill backfill;
+  private final Map<String, Channel> channels = new HashMap<>();
+  long backfills;
+
+  ChannelHub(Vertx vertx, Interest interest, Backfill backfill) {
+    this.vertx = vertx;
+    this.interest = interest;
+    this.backfill = backfill;
+  }
 
   void add(Subscription s) {
-    ArrayList<Subscription> subs = channels.computeIfAbsent(s.channel, c -> new ArrayList<>(2));
-    s.hubIndex = subs.size();
-    subs.add(s);
+    Channel ch = channels.get(s.channel);
+    if (ch == null) {
+      ch = new Channel(s.channel);
+      channels.put(s.channel, ch);
+      interest.channelAdded(s.channel);
+    }
+    s.hubIndex = ch.subs.size();
+    ch.subs.add(s);
   }
 
   void remove(Subscription s) {
-    ArrayList<Subscription> subs = channels.get(s.channel);
+    Channel ch = channels.get(s.channel);
     int i = s.hubIndex;
-    if (subs == null || i < 0 || i >= subs.size() || subs.get(i) != s) return;
-    Subscription last = subs.remove(subs.size() - 1);
+    if (ch == null || i < 0 || i >= ch.subs.size() || ch.subs.get(i) != s) return;
+    Subscription last = ch.subs.remove(ch.subs.size() - 1);
     if (last != s) {
-      subs.set(i, last);
+      ch.subs.set(i, last);
       last.hubIndex = i;
     }
     s.hubIndex = -1;
-    if (subs.isEmpty()) channels.remove(s.channel);
+    if (ch.subs.isEmpty()) {
+      channels.remove(s.channel);
+      interest.channelRemoved(s.channel);
+    }
   }
 
   /**
-   * Fan-out: encode once, queue on every live subscriber; subscribers still subscribing hold it.
+   * A subscription went live knowing the channel's position (from its store answer). The first one seeds the
+   * channel's offset and schedules the settle check; a later one that knows of newer offsets than were delivered
+   * here reveals a gap.
+   */
+  void positionKnown(String channel, long offset, String epoch) {
+    Channel ch = channels.get(channel);
+    if (ch == null || epoch == null) return;
+    if (ch.offset < 0 || !Objects.equals(ch.epoch, epoch)) {
+      boolean first = ch.offset < 0;
+      ch.offset = offset;
+      ch.epoch = epoch;
+      if (first) vertx.setTimer(SETTLE_MS, t -> settle(channel));
+    } else if (offset > ch.offset && ch.waiting == null) {
+      startBackfill(ch, null);
+    }
+  }
+
+  private void settle(String channel) {
+    Channel ch = channels.get(channel);
+    if (ch != null && ch.waiting == null && ch.offset >= 0) startBackfill(ch, null);
+  }
+
+  /**
+   * Fan-out of one publication from the bus.
    *
    * @return the number of sockets written
    */
   int deliver(Publication p) {
-    ArrayList<Subscription> subs = channels.get(p.channel());
-    if (subs == null) return 0;
+    Channel ch = channels.get(p.channel());
+    if (ch == null) return 0;
+    if (!p.stored()) return fanout(ch, p);
+    if (ch.waiting != null) {
+      ch.waiting.add(p);
+      return 0;
+    }
+    if (ch.offset >= 0 && Objects.equals(ch.epoch, p.epoch()) && p.offset() > ch.offset + 1) {
+      startBackfill(ch, p);
+      return 0;
+    }
+    return deliverInOrder(ch, p);
+  }
+
+  private int deliverInOrder(Channel ch, Publication p) {
+    if (ch.offset >= 0 && Objects.equals(ch.epoch, p.epoch()) && p.offset() <= ch.offset) return 0; // seen
+    ch.offset = p.offset();
+    ch.epoch = p.epoch();
+    return fanout(ch, p);
+  }
+
+  private void startBackfill(Channel ch, Publication trigger) {
+    ch.waiting = new ArrayDeque<>();
+    if (trigger != null) ch.waiting.add(trigger);
+    backfills++;
+    long from = ch.offset;
+    backfill.after(ch.name, from, ch.epoch).onComplete(ar -> {
+      if (channels.get(ch.name) != ch) return; // nobody left to deliver to
+      ArrayDeque<Publication> waiting = ch.waiting;
+      ch.waiting = null;
+      JsonObject answer = ar.succeeded() ? ar.result() : null;
+      if (answer != null && answer.getBoolean("recovered", false)) {
+        for (Object o : answer.getJsonArray("publications", new JsonArray())) {
+          deliverInOrder(ch, Publication.fromJson((JsonObject) o));
+        }
+      } else if (trigger != null || !waiting.isEmpty()) {
+        // the range is gone (store down, history trimmed or lost): deliver what we have; clients that reconnect
+        // with their position learn recovered:false from the store
+        log.log(System.Logger.Level.WARNING, "channel " + ch.name + ": could not backfill after offset " + from + " ("
+            + (ar.failed() ? ar.cause().getMessage() : "position no longer in history") + ")");
+      }
+      for (Publication p : waiting) {
+        if (ch.waiting != null) {
+          ch.waiting.add(p); // a new gap started another backfill: keep order behind it
+        } else {
+          deliver(p);
+        }
+      }
+    });
+  }
+
+  /** Encode once, queue on every live subscriber; subscribers still subscribing hold it. */
+  private int fanout(Channel ch, Publication p) {
+    ArrayList<Subscription> subs = ch.subs;
     int written = 0;
     NativeFrames.Encoded frame = null;
-    // index loop: a write can fail a slow consumer, whose close removes it from this list (swap-remove), so walk
-    // backwards to never skip or repeat a subscriber
+    // backwards: a write can cut a slow consumer, whose close handler later removes it (swap-remove)
     for (int i = subs.size() - 1; i >= 0; i--) {
       if (i >= subs.size()) continue;
       Subscription s = subs.get(i);

@@ -75,7 +75,7 @@ final class ChannelRequests {
             + Channels.namespace(channel) + "' is ephemeral");
       }
       Publication sent = pub.withPosition(Ids.ulid(now), 0, null, now);
-      gw.bus.publish(Addresses.GATEWAY_FANOUT, sent);
+      gw.fanout.publish(sent);
       session.reply(id, new JsonObject().put("id", sent.id()).put("timestamp", Instant.ofEpochMilli(now).toString()));
       return;
     }

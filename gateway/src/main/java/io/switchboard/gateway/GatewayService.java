@@ -1,35 +1,59 @@
 package io.switchboard.gateway;
 
 import io.switchboard.common.Addresses;
+import io.switchboard.common.Fanout;
 import io.switchboard.common.Ids;
+import io.switchboard.common.Publication;
+import io.switchboard.common.PublicationCodec;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
-import java.util.concurrent.atomic.AtomicInteger;
+import io.vertx.core.spi.cluster.ClusterManager;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * The gateway service: loads the token keys and revocations from the auth-service over the bus, then deploys one
- * {@link GatewayVerticle} per event loop sharing the WebSocket port. What the instances share (the verifier, the
- * per-subject connection counts) is thread-safe; everything else is per event loop.
+ * The gateway service of one JVM (one "node"): loads the token keys and revocations from the auth-service over the
+ * bus, then deploys one {@link GatewayVerticle} per event loop sharing the WebSocket port.
+ *
+ * <p>The node has ONE clustered address, {@code gateway.node.<nodeId>}; publications sent there are handed to every
+ * event loop of the node. Which channels the node wants is announced through {@link Fanout} when the first local
+ * subscriber of a channel arrives or the last one leaves (reference-counted across event loops here), so a
+ * publication crosses the bus once per interested node, never once per subscriber.
  */
-public final class GatewayService extends VerticleBase {
+public final class GatewayService extends VerticleBase implements ChannelHub.Interest {
   /** How long start-up waits for an auth-service to answer with its keys. */
   static final long KEYS_WAIT_MS = 30_000;
 
-  private final String node = Ids.hex(8);
+  private String node;
+  private Fanout fanout;
+  private final List<GatewayVerticle> instances = new CopyOnWriteArrayList<>();
+  /** channel → number of event loops of this node with subscribers; guarded by {@code this}. */
+  private final Map<String, Integer> interest = new HashMap<>();
 
   @Override
   public Future<?> start() {
     GatewayConfig cfg = GatewayConfig.from(config());
+    ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
+    // clustered: the cluster's node id, so Fanout drops our entries the moment we leave the cluster
+    node = cluster != null ? cluster.getNodeId() : "local-" + Ids.hex(8);
+    fanout = Fanout.of(vertx);
+    PublicationCodec.register(vertx.eventBus());
     TokenVerifier verifier = new TokenVerifier(vertx, config().getJsonObject("auth").getString("issuer"));
     SubjectLimits limits = new SubjectLimits(cfg.maxConnectionsPerSubject());
     GatewayMetrics metrics = new GatewayMetrics(config().getJsonObject("operations").getString("registryName"));
-    var keysChanged = vertx.eventBus().<JsonObject>consumer(Addresses.AUTH_KEYS_CHANGED, m -> verifier.addKeys(m.body()));
-    AtomicInteger instance = new AtomicInteger();
-    return keysChanged.completion()
+    MessageConsumer<JsonObject> keysChanged = vertx.eventBus().consumer(Addresses.AUTH_KEYS_CHANGED, m -> verifier.addKeys(m.body()));
+    MessageConsumer<Publication> deliveries = vertx.eventBus().consumer(Addresses.gatewayNode(node), m -> dispatch(m.body()));
+    MessageConsumer<JsonObject> sync = vertx.eventBus().consumer(Addresses.GATEWAY_INTEREST_SYNC, m -> announce());
+    vertx.setPeriodic(Fanout.ANNOUNCE_EVERY_MS, t -> announce());
+    return Future.all(keysChanged.completion(), deliveries.completion(), sync.completion())
         .compose(v -> loadKeys(verifier, System.currentTimeMillis() + KEYS_WAIT_MS))
         .compose(v -> vertx.eventBus().<JsonObject>request(Addresses.AUTH_REVOCATIONS, new JsonObject(),
                 new DeliveryOptions().setSendTimeout(cfg.requestTimeoutMs()))
@@ -37,9 +61,44 @@ public final class GatewayService extends VerticleBase {
               verifier.loadRevocations(m.body());
               return null;
             }))
-        .compose(v -> vertx.deployVerticle(
-            () -> new GatewayVerticle(cfg, verifier, limits, metrics, node + "-" + instance.getAndIncrement()),
+        .compose(v -> vertx.deployVerticle(() -> {
+              GatewayVerticle g = new GatewayVerticle(this, cfg, verifier, limits, metrics, node);
+              instances.add(g);
+              return g;
+            },
             new DeploymentOptions().setInstances(cfg.instances()).setConfig(config())));
+  }
+
+  /** The node id this gateway announces (tests, operations). */
+  public String node() {
+    return node;
+  }
+
+  /** Every event loop checks the publication against its own subscribers. */
+  private void dispatch(Publication p) {
+    for (GatewayVerticle g : instances) g.deliverOnLoop(p);
+  }
+
+  @Override
+  public synchronized void channelAdded(String channel) {
+    if (interest.merge(channel, 1, Integer::sum) == 1) fanout.addInterest(node, channel);
+  }
+
+  @Override
+  public synchronized void channelRemoved(String channel) {
+    Integer left = interest.computeIfPresent(channel, (c, n) -> n <= 1 ? null : n - 1);
+    if (left == null) fanout.removeInterest(node, channel);
+  }
+
+  private synchronized void announce() {
+    fanout.announce(node, List.copyOf(interest.keySet()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    // children (the event loops) drain first; then nothing should be routed here any more
+    fanout.forgetNode(node);
+    return Future.succeededFuture();
   }
 
   /** Asks for the keys until an auth-service answers or the deadline passes. */

@@ -2,6 +2,7 @@ package io.switchboard.gateway;
 
 import io.switchboard.common.Addresses;
 import io.switchboard.common.CloseCode;
+import io.switchboard.common.Fanout;
 import io.switchboard.common.Ids;
 import io.switchboard.common.Publication;
 import io.switchboard.common.PublicationCodec;
@@ -35,13 +36,20 @@ final class GatewayVerticle extends VerticleBase {
   final SubjectLimits subjectLimits;
   final String node;
   final GatewayMetrics metrics;
-  final ChannelHub hub = new ChannelHub();
+  ChannelHub hub;
   final Map<String, ClientConnection> connections = new HashMap<>();
   EventBus bus;
+  Fanout fanout;
   private HttpServer server;
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
 
-  GatewayVerticle(GatewayConfig cfg, TokenVerifier verifier, SubjectLimits subjectLimits, GatewayMetrics metrics, String node) {
+  private final GatewayService service;
+  /** Set by stop(): new handshakes are refused while existing clients are told to reconnect elsewhere. */
+  private boolean draining;
+
+  GatewayVerticle(GatewayService service, GatewayConfig cfg, TokenVerifier verifier, SubjectLimits subjectLimits,
+      GatewayMetrics metrics, String node) {
+    this.service = service;
     this.metrics = metrics;
     this.cfg = cfg;
     this.verifier = verifier;
@@ -53,7 +61,8 @@ final class GatewayVerticle extends VerticleBase {
   public Future<?> start() {
     bus = vertx.eventBus();
     PublicationCodec.register(bus);
-    consumers.add(bus.<Publication>consumer(Addresses.GATEWAY_FANOUT, m -> metrics.deliveries.increment(hub.deliver(m.body()))));
+    fanout = Fanout.of(vertx);
+    hub = new ChannelHub(vertx, service, this::storedAfter);
     consumers.add(bus.<JsonObject>consumer(Addresses.AUTH_REVOKED, m -> closeRevoked(m.body())));
     vertx.setPeriodic(cfg.sweepIntervalMs(), t -> sweep(System.currentTimeMillis()));
     vertx.setPeriodic(cfg.presenceRefreshMs(), t -> refreshPresence());
@@ -84,7 +93,29 @@ final class GatewayVerticle extends VerticleBase {
     return server.actualPort();
   }
 
+  /** Fan-out entry point, called on this verticle's event loop by the node's consumer. */
+  void deliver(Publication p) {
+    metrics.deliveries.increment(hub.deliver(p));
+  }
+
+  /** Hands a publication to this verticle's event loop. */
+  void deliverOnLoop(Publication p) {
+    context.runOnContext(v -> deliver(p));
+  }
+
+  /** The store's publications on {@code channel} after a position (for the hub's backfill). */
+  private Future<JsonObject> storedAfter(String channel, long offset, String epoch) {
+    JsonObject q = new JsonObject().put("channel", channel).put("recover", new JsonObject().put("offset", offset).put("epoch", epoch));
+    return bus.<JsonObject>request(Addresses.STORE_POSITION, new JsonObject().put("channels", new JsonArray().add(q)),
+            new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(cfg.requestTimeoutMs()))
+        .map(m -> m.body().getJsonArray("channels").getJsonObject(0));
+  }
+
   private void handshake(ServerWebSocketHandshake h) {
+    if (draining) {
+      h.reject(503);
+      return;
+    }
     if (!"/ws".equals(h.path())) {
       h.reject(404);
       return;
@@ -170,9 +201,24 @@ final class GatewayVerticle extends VerticleBase {
     }
   }
 
+  /**
+   * Drain (SIGTERM, undeploy): refuse new connections, tell every client to reconnect elsewhere (4504), let their
+   * queues flush while they close, then close the server. Bounded by {@link #DRAIN_MS}.
+   */
   @Override
   public Future<?> stop() {
-    for (ClientConnection c : new ArrayList<>(connections.values())) c.disconnect(CloseCode.GOING_AWAY, "server shutting down");
-    return server == null ? Future.succeededFuture() : server.close();
+    draining = true;
+    for (ClientConnection c : new ArrayList<>(connections.values())) c.disconnect(CloseCode.DRAINING, "node draining");
+    io.vertx.core.Promise<Void> drained = io.vertx.core.Promise.promise();
+    long deadline = System.currentTimeMillis() + DRAIN_MS;
+    vertx.setPeriodic(20, t -> {
+      if (connections.isEmpty() || System.currentTimeMillis() > deadline) {
+        vertx.cancelTimer(t);
+        drained.tryComplete();
+      }
+    });
+    return drained.future().compose(v -> server == null ? Future.succeededFuture() : server.close());
   }
+
+  static final long DRAIN_MS = 3000;
 }

@@ -224,6 +224,7 @@ final class SubscribeFlow {
         if (s.accept(p)) c.sendEvent(NativeFrames.event(p));
       }
       s.live = true;
+      gw.hub.positionKnown(s.channel, r.offset(), r.epoch());
     }
   }
 

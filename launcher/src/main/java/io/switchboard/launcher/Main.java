@@ -15,18 +15,21 @@ public final class Main {
   private Main() {}
 
   static final String USAGE = """
-      usage: java -jar switchboard.jar [--config FILE] [--services LIST]
+      usage: java -jar switchboard.jar [--config FILE] [--services LIST] [--cluster]
         --config FILE     JSON or YAML configuration (environment SWITCHBOARD_* overrides it)
         --services LIST   comma list of gateway, auth, store, presence (default: all)
+        --cluster         join the Hazelcast cluster of the cluster.* settings (needs engine: redis)
         --help            this text""";
 
   public static void main(String[] args) {
     Path configFile = null;
     String services = null;
+    boolean cluster = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--config" -> configFile = Path.of(value(args, ++i, "--config"));
         case "--services" -> services = value(args, ++i, "--services");
+        case "--cluster" -> cluster = true;
         case "--help", "-h" -> {
           System.out.println(USAGE);
           return;
@@ -45,7 +48,10 @@ public final class Main {
     }
     Switchboard sb;
     try {
-      sb = Switchboard.start(config, chosen).await(120, TimeUnit.SECONDS);
+      sb = Switchboard.start(config, chosen, cluster).await(120, TimeUnit.SECONDS);
+    } catch (IllegalArgumentException e) {
+      die(e.getMessage());
+      return;
     } catch (Exception e) {
       die("start-up failed: " + e.getMessage());
       return;
@@ -64,7 +70,8 @@ public final class Main {
   private static void printBanner(Switchboard sb) {
     JsonObject c = sb.config();
     StringBuilder b = new StringBuilder();
-    b.append("Switchboard started: engine ").append(c.getString("engine")).append(", services ").append(sb.services()).append('\n');
+    b.append("Switchboard started: engine ").append(c.getString("engine")).append(", services ").append(sb.services())
+        .append(sb.clustered() ? ", clustered as " + c.getJsonObject("cluster").getString("name") : "").append('\n');
     if (sb.services().contains(Service.GATEWAY)) {
       b.append("  WebSocket   ws://").append(c.getJsonObject("gateway").getString("host")).append(':')
           .append(c.getJsonObject("gateway").getInteger("port")).append("/ws\n");

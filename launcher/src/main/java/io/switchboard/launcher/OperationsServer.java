@@ -9,6 +9,7 @@ import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
+import io.vertx.spi.cluster.hazelcast.ClusterHealthCheck;
 import java.util.Set;
 
 /**
@@ -21,15 +22,19 @@ final class OperationsServer extends VerticleBase {
   private RedisConnector redis;
   private int port;
 
-  OperationsServer(JsonObject config, Set<Service> services) {
+  private final boolean clustered;
+
+  OperationsServer(JsonObject config, Set<Service> services, boolean clustered) {
     this.config = config;
     this.services = services;
+    this.clustered = clustered;
   }
 
   @Override
   public Future<?> start() {
     HealthChecks ready = HealthChecks.create(vertx);
     ready.register("eventbus", 2000, p -> p.complete(Status.OK(new JsonObject().put("services", services.toString()))));
+    if (clustered) ready.register("cluster", 2000, ClusterHealthCheck.createProcedure(vertx));
     if ("redis".equals(config.getString("engine"))) {
       redis = RedisConnector.create(vertx, config.getJsonObject("redis"));
       ready.register("redis", 2000, p -> redis.ping()

@@ -13,6 +13,7 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.Set;
 import java.util.function.Supplier;
 
@@ -25,17 +26,30 @@ public final class Switchboard {
   private final JsonObject config;
   private final Set<Service> services;
   private final boolean generatedAdminKey;
+  private final boolean clustered;
   private OperationsServer operations;
 
-  private Switchboard(Vertx vertx, JsonObject config, Set<Service> services, boolean generatedAdminKey) {
+  private Switchboard(Vertx vertx, JsonObject config, Set<Service> services, boolean generatedAdminKey, boolean clustered) {
     this.vertx = vertx;
+    this.clustered = clustered;
     this.config = config;
     this.services = services;
     this.generatedAdminKey = generatedAdminKey;
   }
 
-  /** Starts the services of a validated config (see common Config). */
+  /** Starts the services of a validated config (see common Config) in one JVM, not clustered. */
   public static Future<Switchboard> start(JsonObject config, Set<Service> services) {
+    return start(config, services, false);
+  }
+
+  /**
+   * Starts the services of a validated config; {@code clustered} joins the Hazelcast cluster described by the
+   * {@code cluster} section first.
+   *
+   * @throws IllegalArgumentException for a combination that cannot work (memory engine in a cluster)
+   */
+  public static Future<Switchboard> start(JsonObject config, Set<Service> services, boolean clustered) {
+    if (clustered) checkClusterable(config, services);
     boolean generated = false;
     if (config.getString("adminKey").isEmpty()) {
       config.put("adminKey", "sba_" + Ids.secret(24));
@@ -44,10 +58,34 @@ public final class Switchboard {
     // one metrics registry per Switchboard, so several in one JVM (tests) never share meters
     String registry = "switchboard-" + Ids.hex(8);
     config.getJsonObject("operations").put("registryName", registry);
-    Vertx vertx = Vertx.builder().with(vertxOptions(registry)).build();
-    PublicationCodec.register(vertx.eventBus());
-    Switchboard sb = new Switchboard(vertx, config, services, generated);
-    return sb.deployAll().map(sb).recover(t -> vertx.close().transform(v -> Future.failedFuture(t)));
+    boolean generatedKey = generated;
+    Future<Vertx> started;
+    if (clustered) {
+      JsonObject cluster = config.getJsonObject("cluster");
+      started = Vertx.builder()
+          .with(vertxOptions(registry).setEventBusOptions(ClusterSetup.eventBus(cluster)))
+          .withClusterManager(new HazelcastClusterManager(ClusterSetup.hazelcast(cluster)))
+          .buildClustered();
+    } else {
+      started = Future.succeededFuture(Vertx.builder().with(vertxOptions(registry)).build());
+    }
+    return started.compose(vertx -> {
+      PublicationCodec.register(vertx.eventBus());
+      Switchboard sb = new Switchboard(vertx, config, services, generatedKey, clustered);
+      return sb.deployAll().map(sb).recover(t -> vertx.close().transform(v -> Future.failedFuture(t)));
+    });
+  }
+
+  private static void checkClusterable(JsonObject config, Set<Service> services) {
+    if (!"redis".equals(config.getString("engine"))) {
+      throw new IllegalArgumentException("cluster mode needs the redis engine (engine: redis and redis.url, or "
+          + "SWITCHBOARD_ENGINE=redis and SWITCHBOARD_REDIS_URL): the memory engine keeps history, presence and "
+          + "revocations inside one JVM, where the other nodes cannot see them");
+    }
+    if (services.contains(Service.AUTH) && config.getString("adminKey").isEmpty()) {
+      throw new IllegalArgumentException("cluster mode needs an admin key (adminKey or SWITCHBOARD_ADMIN_KEY): "
+          + "every auth JVM would otherwise generate a different one");
+    }
   }
 
   static VertxOptions vertxOptions(String registryName) {
@@ -65,7 +103,7 @@ public final class Switchboard {
       chain = chain.compose(v -> deploy(s));
     }
     return chain.compose(v -> {
-      operations = new OperationsServer(config, services);
+      operations = new OperationsServer(config, services, clustered);
       return vertx.deployVerticle(operations, new DeploymentOptions().setConfig(config));
     });
   }
@@ -99,6 +137,15 @@ public final class Switchboard {
 
   Set<Service> services() {
     return services;
+  }
+
+  boolean clustered() {
+    return clustered;
+  }
+
+  /** Port the operations endpoints listen on (tests configure 0). */
+  int operationsPort() {
+    return operations.port();
   }
 
   public Future<Void> close() {

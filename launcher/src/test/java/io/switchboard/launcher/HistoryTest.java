@@ -22,10 +22,10 @@ class HistoryTest {
     String agent = s.token(new JsonObject().put("subject", "hist-agent").put("sourceType", "agent").put("grants", TestServer.allGrants()));
     try (WsClient u = s.connect(user); WsClient a = s.connect(agent)) {
       epoch = u.result("publish", p(1, "low", List.of("x"), false)).getString("epoch");
-      u.result("publish", p(2, "high", List.of("y"), true));
-      betweenMillis = System.currentTimeMillis();
-      Await(() -> System.currentTimeMillis() > betweenMillis + 5);
-      a.result("publish", p(3, "critical", List.of("x", "z"), true));
+      long second = java.time.Instant.parse(u.result("publish", p(2, "high", List.of("y"), true)).getString("timestamp")).toEpochMilli();
+      // the third gets a later timestamp than the second: history from its timestamp starts at it
+      Await(() -> System.currentTimeMillis() > second + 2);
+      betweenMillis = java.time.Instant.parse(a.result("publish", p(3, "critical", List.of("x", "z"), true)).getString("timestamp")).toEpochMilli();
       a.result("publish", p(4, "normal", List.of(), false));
     }
   }

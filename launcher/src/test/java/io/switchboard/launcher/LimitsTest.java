@@ -153,14 +153,13 @@ class LimitsTest {
       }
       fast.subscribe("typing:flood");
       String payload = "x".repeat(16 * 1024);
-      var bus = s.sb.vertx().eventBus();
+      var fanout = io.switchboard.common.Fanout.of(s.sb.vertx());
       int sent = 0;
       // publish from inside the server (a client's publish rate limit would throttle the flood), in batches the fast
       // reader keeps up with, until the slow one has been cut
       while (sent < 3000 && s.metric("switchboard_disconnects_total{code=\"4500\"") < 1) {
         for (int i = 0; i < 50; i++, sent++) {
-          bus.publish(io.switchboard.common.Addresses.GATEWAY_FANOUT,
-              io.switchboard.common.Publication.event("typing:flood", "blob", sent + ":" + payload));
+          fanout.publish(io.switchboard.common.Publication.event("typing:flood", "blob", sent + ":" + payload));
         }
         int expected = sent;
         Await.until("fast reader caught up to " + expected, Duration.ofSeconds(30),

@@ -1,6 +1,7 @@
 package io.switchboard.store;
 
 import io.switchboard.common.Addresses;
+import io.switchboard.common.Fanout;
 import io.switchboard.common.Namespaces;
 import io.switchboard.common.Publication;
 import io.switchboard.common.PublicationCodec;
@@ -22,8 +23,8 @@ import java.util.List;
  * <ul>
  *   <li>{@code store.append} {@code {publication:{channel, event, data?, source?:{type,id?}, priority?, tags?, ttl?,
  *       requiresAck?, correlationId?}, idempotencyKey?}} → {@code {id, offset, epoch, timestamp, duplicate?:true}}.
- *       A stored (not duplicate) publication is then PUBLISHED as a {@link Publication} on
- *       {@link Addresses#GATEWAY_FANOUT}.
+ *       A stored (not duplicate) publication is then sent by {@link Fanout} to every gateway node with
+ *       subscribers of its channel, in offset order per channel.
  *   <li>{@code store.position} {@code {channels:[channel | {channel, recover?:{offset, epoch}}]}} →
  *       {@code {channels:[{channel, offset, epoch, recovered?, publications?} | {channel, error:{code, message}}]}},
  *       one entry per requested channel in request order; {@code recovered}/{@code publications} only when recovery
@@ -77,7 +78,7 @@ public final class StoreVerticle extends VerticleBase {
       String key = StoreJson.idempotencyKey(req);
       return store.append(p, json.target(p.channel(), "publication.channel").options(), key).map(r -> {
         // in the completion: appends complete in offset order, so fan-out happens in offset order
-        if (!r.duplicate()) vertx.eventBus().publish(Addresses.GATEWAY_FANOUT, r.publication());
+        if (!r.duplicate()) Fanout.of(vertx).publish(r.publication());
         return StoreJson.appended(r);
       });
     });
@@ -140,7 +141,7 @@ public final class StoreVerticle extends VerticleBase {
       return store.ack(channel, ids, subject).map(r -> {
         for (String id : r.newlyAcked()) {
           JsonObject data = new JsonObject().put("id", id).put("by", subject);
-          vertx.eventBus().publish(Addresses.GATEWAY_FANOUT, Publication.event(channel, "message.acked", data));
+          Fanout.of(vertx).publish(Publication.event(channel, "message.acked", data));
         }
         return new JsonObject().put("acked", new JsonArray(r.acked()));
       });

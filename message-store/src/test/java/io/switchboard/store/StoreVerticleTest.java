@@ -75,7 +75,8 @@ class StoreVerticleTest {
 
   @BeforeEach
   void listen() {
-    fanoutConsumer = vertx.eventBus().consumer(Addresses.GATEWAY_FANOUT, (Message<Publication> m) -> fanout.add(m.body()));
+    fanoutConsumer = vertx.eventBus().consumer(Addresses.gatewayNode("probe"), (Message<Publication> m) -> fanout.add(m.body()));
+    io.switchboard.common.Fanout.of(vertx).addInterest("probe", io.switchboard.common.Fanout.ALL_CHANNELS);
     Await.result(fanoutConsumer.completion());
   }
 

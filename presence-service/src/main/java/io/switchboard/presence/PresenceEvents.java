@@ -1,15 +1,14 @@
 package io.switchboard.presence;
 
-import io.switchboard.common.Addresses;
+import io.switchboard.common.Fanout;
 import io.switchboard.common.NamespaceOptions;
 import io.switchboard.common.Namespaces;
 import io.switchboard.common.Publication;
-import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 
 /**
- * Announces presence changes to every gateway, as ephemeral publications on {@link Addresses#GATEWAY_FANOUT}.
+ * Announces presence changes to every gateway, as ephemeral publications routed by {@link Fanout} to the gateways with subscribers.
  * Joins, leaves and timeouts only in namespaces with {@code joinLeave} on; state changes always (a client that sets
  * state means others to see it).
  */
@@ -19,11 +18,11 @@ final class PresenceEvents {
   static final String TIMEOUT = "presence.timeout";
   static final String STATE = "presence.state";
 
-  private final EventBus bus;
+  private final Fanout fanout;
   private final Namespaces namespaces;
 
-  PresenceEvents(EventBus bus, Namespaces namespaces) {
-    this.bus = bus;
+  PresenceEvents(Fanout fanout, Namespaces namespaces) {
+    this.fanout = fanout;
     this.namespaces = namespaces;
   }
 
@@ -44,14 +43,14 @@ final class PresenceEvents {
         .put("client", member.client())
         .put("subject", member.subject())
         .put("state", member.state().copy());
-    bus.publish(Addresses.GATEWAY_FANOUT, Publication.event(member.channel(), STATE, data));
+    fanout.publish(Publication.event(member.channel(), STATE, data));
   }
 
   private void announce(String event, List<PresenceMember> members) {
     for (PresenceMember m : members) {
       NamespaceOptions options = namespaces.of(m.channel());
       if (options != null && options.joinLeave()) {
-        bus.publish(Addresses.GATEWAY_FANOUT, Publication.event(m.channel(), event, m.identity()));
+        fanout.publish(Publication.event(m.channel(), event, m.identity()));
       }
     }
   }

@@ -3,6 +3,7 @@ package io.switchboard.presence;
 import io.switchboard.common.Addresses;
 import io.switchboard.common.ErrorCode;
 import io.switchboard.common.NamespaceOptions;
+import io.switchboard.common.Fanout;
 import io.switchboard.common.Namespaces;
 import io.switchboard.common.PublicationCodec;
 import io.switchboard.common.ServiceError;
@@ -46,7 +47,7 @@ public final class PresenceVerticle extends VerticleBase {
     EventBus bus = vertx.eventBus();
     PublicationCodec.register(bus);
     store = PresenceStore.create(vertx, config);
-    events = new PresenceEvents(bus, namespaces);
+    events = new PresenceEvents(Fanout.of(vertx), namespaces);
     return Future.all(List.of(
             bus.<Object>consumer(Addresses.PRESENCE_JOIN, msg -> answer(msg, () -> join(msg))).completion(),
             bus.<Object>consumer(Addresses.PRESENCE_LEAVE, msg -> answer(msg, () -> leave(msg))).completion(),

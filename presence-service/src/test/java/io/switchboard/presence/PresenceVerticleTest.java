@@ -58,7 +58,8 @@ class PresenceVerticleTest {
   void deploy() {
     vertx = Vertx.vertx();
     PublicationCodec.register(vertx.eventBus());
-    vertx.eventBus().<Publication>consumer(Addresses.GATEWAY_FANOUT, m -> events.add(m.body()));
+    vertx.eventBus().<Publication>consumer(Addresses.gatewayNode("probe"), m -> events.add(m.body()));
+    io.switchboard.common.Fanout.of(vertx).addInterest("probe", io.switchboard.common.Fanout.ALL_CHANNELS);
     Await.result(vertx.deployVerticle(new PresenceVerticle(), new DeploymentOptions().setConfig(config())));
     vertx.setPeriodic(200, t -> {
       if (!alive.isEmpty()) {

@@ -31,7 +31,8 @@ class RedisPresenceVerticleTest extends PresenceVerticleTest {
     List<Publication> secondEvents = new CopyOnWriteArrayList<>();
     try {
       PublicationCodec.register(second.eventBus());
-      second.eventBus().<Publication>consumer(Addresses.GATEWAY_FANOUT, m -> secondEvents.add(m.body()));
+      second.eventBus().<Publication>consumer(Addresses.gatewayNode("probe"), m -> secondEvents.add(m.body()));
+      io.switchboard.common.Fanout.of(second).addInterest("probe", io.switchboard.common.Fanout.ALL_CHANNELS);
       Await.result(second.deployVerticle(new PresenceVerticle(), new DeploymentOptions().setConfig(config())));
 
       String a = unique("room:"), b = unique("room:");

@@ -1,0 +1,181 @@
+package io.switchboard.common;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.spi.cluster.ClusterManager;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Routes publications to gateway nodes: one bus message per node that has subscribers for the channel, never one
+ * per subscriber, and no clustered consumer per channel (each of those costs a cluster-wide registration).
+ *
+ * <p>Every JVM keeps a replica of the channel → interested-nodes index, fed by the gateways' announcements on
+ * {@link Addresses#GATEWAY_INTEREST} (a change when a node's first subscriber of a channel arrives or its last one
+ * leaves, and a full set every {@link #ANNOUNCE_EVERY_MS} and on request, which heals lost messages). Nodes that left
+ * the cluster are dropped by asking the cluster manager for the live members.
+ *
+ * <p>Ordering invariant, in one JVM: a gateway registers its interest here (synchronously, in this shared replica)
+ * before it asks the store for the channel's position, so a publication is either already counted in that position
+ * or is routed to the gateway. Across JVMs the announcement may arrive later than the first publications; the
+ * gateway's continuity check and its settle check after subscribe (see gateway ChannelHub) backfill those from the
+ * store. The bus carries; the store guarantees.
+ *
+ * <p>One instance per Vert.x instance ({@link #of}); thread-safe.
+ */
+public final class Fanout {
+  public static final long ANNOUNCE_EVERY_MS = 10_000;
+  /** Interest in every channel (a firehose: tests, future webhooks/exporters). Not a valid channel name. */
+  public static final String ALL_CHANNELS = "*";
+  private static final long LIVENESS_EVERY_MS = 500;
+  private static final Map<Vertx, Fanout> BY_VERTX = new ConcurrentHashMap<>();
+
+  private final EventBus bus;
+  private final ClusterManager cluster;
+  private final Map<String, Set<String>> nodesByChannel = new ConcurrentHashMap<>();
+  private final Map<String, Set<String>> channelsByNode = new ConcurrentHashMap<>();
+  /** Gateway nodes of this JVM: their entries are kept synchronously, so their own echoes are ignored. */
+  private final Set<String> localNodes = ConcurrentHashMap.newKeySet();
+  /** Members of the cluster, refreshed from the cluster manager; null when not clustered (all nodes live). */
+  private volatile Set<String> liveNodes;
+
+  private Fanout(Vertx vertx) {
+    this.bus = vertx.eventBus();
+    this.cluster = vertx instanceof VertxInternal vi ? vi.clusterManager() : null;
+    PublicationCodec.register(bus);
+    bus.<JsonObject>consumer(Addresses.GATEWAY_INTEREST, m -> apply(m.body()));
+    if (cluster != null) {
+      refreshLiveNodes();
+      vertx.setPeriodic(LIVENESS_EVERY_MS, t -> refreshLiveNodes());
+      // we may have joined after the gateways announced: ask them now
+      bus.publish(Addresses.GATEWAY_INTEREST_SYNC, new JsonObject());
+    }
+  }
+
+  /** The router of this Vert.x instance. */
+  public static Fanout of(Vertx vertx) {
+    Fanout f = BY_VERTX.get(vertx);
+    if (f != null) return f;
+    synchronized (BY_VERTX) {
+      f = BY_VERTX.computeIfAbsent(vertx, Fanout::new);
+      if (vertx instanceof VertxInternal vi) vi.addCloseHook(done -> {
+        BY_VERTX.remove(vertx);
+        done.succeed();
+      });
+      return f;
+    }
+  }
+
+  /** Sends the publication once to every live gateway node with subscribers of its channel. */
+  public void publish(Publication p) {
+    Set<String> live = liveNodes;
+    Set<String> nodes = nodesByChannel.get(p.channel());
+    if (nodes != null) {
+      for (String node : nodes) {
+        if (live == null || live.contains(node)) bus.send(Addresses.gatewayNode(node), p);
+      }
+    }
+    Set<String> firehose = nodesByChannel.get(ALL_CHANNELS);
+    if (firehose != null) {
+      for (String node : firehose) {
+        if ((live == null || live.contains(node)) && (nodes == null || !nodes.contains(node))) {
+          bus.send(Addresses.gatewayNode(node), p);
+        }
+      }
+    }
+  }
+
+  // --- the gateway side --------------------------------------------------------------------------
+
+  /** A gateway node's first local subscriber of {@code channel} arrived. */
+  public void addInterest(String node, String channel) {
+    localNodes.add(node);
+    index(node, channel, true);
+    bus.publish(Addresses.GATEWAY_INTEREST, new JsonObject().put("node", node).put("add", new JsonArray().add(channel)));
+  }
+
+  /** A gateway node's last local subscriber of {@code channel} left. */
+  public void removeInterest(String node, String channel) {
+    localNodes.add(node);
+    index(node, channel, false);
+    bus.publish(Addresses.GATEWAY_INTEREST, new JsonObject().put("node", node).put("remove", new JsonArray().add(channel)));
+  }
+
+  /** Announces the node's full interest set (periodically, and when another JVM asks). */
+  public void announce(String node, Collection<String> channels) {
+    bus.publish(Addresses.GATEWAY_INTEREST, new JsonObject().put("node", node).put("full", true)
+        .put("add", new JsonArray(List.copyOf(channels))));
+  }
+
+  /** Forgets a node at once (it is shutting down). */
+  public void forgetNode(String node) {
+    localNodes.remove(node);
+    drop(node);
+    bus.publish(Addresses.GATEWAY_INTEREST, new JsonObject().put("node", node).put("full", true).put("add", new JsonArray()));
+  }
+
+  /** Which nodes currently receive the channel (tests, metrics). */
+  public Set<String> nodesOf(String channel) {
+    return Set.copyOf(nodesByChannel.getOrDefault(channel, Set.of()));
+  }
+
+  // --- the replica -------------------------------------------------------------------------------
+
+  private void apply(JsonObject m) {
+    String node = m.getString("node");
+    // our own nodes' entries were written synchronously; a late echo must not undo a newer change
+    if (node == null || localNodes.contains(node)) return;
+    JsonArray add = m.getJsonArray("add", new JsonArray());
+    if (m.getBoolean("full", false)) {
+      Set<String> wanted = new HashSet<>();
+      for (Object c : add) wanted.add((String) c);
+      Set<String> had = channelsByNode.getOrDefault(node, Set.of());
+      for (String c : Set.copyOf(had)) if (!wanted.contains(c)) index(node, c, false);
+      for (String c : wanted) index(node, c, true);
+      return;
+    }
+    for (Object c : add) index(node, (String) c, true);
+    for (Object c : m.getJsonArray("remove", new JsonArray())) index(node, (String) c, false);
+  }
+
+  private void index(String node, String channel, boolean add) {
+    if (add) {
+      nodesByChannel.computeIfAbsent(channel, c -> ConcurrentHashMap.newKeySet()).add(node);
+      channelsByNode.computeIfAbsent(node, n -> ConcurrentHashMap.newKeySet()).add(channel);
+    } else {
+      nodesByChannel.computeIfPresent(channel, (c, nodes) -> {
+        nodes.remove(node);
+        return nodes.isEmpty() ? null : nodes;
+      });
+      channelsByNode.computeIfPresent(node, (n, channels) -> {
+        channels.remove(channel);
+        return channels.isEmpty() ? null : channels;
+      });
+    }
+  }
+
+  private void drop(String node) {
+    Set<String> channels = channelsByNode.remove(node);
+    if (channels == null) return;
+    for (String c : channels) {
+      nodesByChannel.computeIfPresent(c, (k, nodes) -> {
+        nodes.remove(node);
+        return nodes.isEmpty() ? null : nodes;
+      });
+    }
+  }
+
+  private void refreshLiveNodes() {
+    List<String> nodes = cluster.getNodes();
+    Set<String> live = Set.copyOf(nodes);
+    liveNodes = live;
+    for (String node : Set.copyOf(channelsByNode.keySet())) if (!live.contains(node)) drop(node);
+  }
+}

@@ -1,0 +1,164 @@
+package io.switchboard.launcher;
+
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A subscriber that behaves like a well-written production client: it keeps its last (offset, epoch) per channel,
+ * and when its connection drops (kill -9, drain) it reconnects to the next gateway with recovery. It counts what a
+ * delivery guarantee is about: publications lost (an offset skipped), duplicated (an offset seen again) and out of
+ * order, plus positions the server could not recover. Runs on one Vert.x context; read counters after {@link #stop}.
+ */
+final class TrackingClient {
+  final String name;
+  private final Vertx vertx;
+  private final Context context;
+  private final WebSocketClient client;
+  private final String token;
+  private final List<String> channels;
+  private final List<Integer> ports;
+  private int portIndex;
+  private WebSocket socket;
+  private volatile boolean stopped;
+
+  private final Map<String, Long> last = new HashMap<>();
+  private final Map<String, String> epochs = new HashMap<>();
+  int lost;
+  int duplicated;
+  int unrecovered;
+  int delivered;
+  int reconnects;
+  /** Close codes of connections the server closed, in order. */
+  final java.util.List<Integer> closeCodes = new java.util.ArrayList<>();
+
+  TrackingClient(String name, Vertx vertx, WebSocketClient client, String token, List<String> channels, List<Integer> ports) {
+    this.name = name;
+    this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
+    this.client = client;
+    this.token = token;
+    this.channels = channels;
+    this.ports = ports;
+  }
+
+  void start() {
+    context.runOnContext(v -> connect());
+  }
+
+  private void connect() {
+    if (stopped) return;
+    int port = ports.get(portIndex % ports.size());
+    client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/ws")).onComplete(ar -> {
+      if (ar.failed()) {
+        portIndex++;
+        vertx.setTimer(100, t -> connect());
+        return;
+      }
+      socket = ar.result();
+      socket.textMessageHandler(this::onFrame);
+      socket.closeHandler(x -> onClose(socket));
+      socket.writeTextMessage(new JsonObject().put("type", "request").put("id", "c").put("method", "connect")
+          .put("params", new JsonObject().put("token", token)).encode());
+    });
+  }
+
+  private void onClose(WebSocket closed) {
+    Short code = closed.closeStatusCode();
+    synchronized (this) {
+      closeCodes.add(code == null ? 1006 : (int) code);
+    }
+    if (stopped) return;
+    reconnects++;
+    portIndex++;
+    vertx.setTimer(50, t -> connect());
+  }
+
+  private void onFrame(String text) {
+    JsonObject f = new JsonObject(text);
+    String type = f.getString("type");
+    if ("response".equals(type) && "c".equals(f.getString("id"))) {
+      subscribe();
+    } else if ("response".equals(type) && "s".equals(f.getString("id"))) {
+      for (Object o : f.getJsonObject("result").getJsonArray("channels")) {
+        JsonObject a = (JsonObject) o;
+        String ch = a.getString("channel");
+        synchronized (this) {
+          if (!a.getBoolean("ok")) {
+            unrecovered++;
+          } else if (a.containsKey("recovered")) {
+            if (!a.getBoolean("recovered")) unrecovered++;
+          } else {
+            last.put(ch, a.getLong("offset"));
+            epochs.put(ch, a.getString("epoch"));
+          }
+        }
+      }
+    } else if ("event".equals(type) && f.containsKey("offset")) {
+      onEvent(f.getString("channel"), f.getLong("offset"), f.getString("epoch"));
+    }
+  }
+
+  private synchronized void onEvent(String channel, long offset, String epoch) {
+    Long prev = last.get(channel);
+    if (prev == null || !epoch.equals(epochs.get(channel))) {
+      // an event before any position is known cannot happen: the subscribe answer comes first
+      unrecovered++;
+      last.put(channel, offset);
+      epochs.put(channel, epoch);
+      return;
+    }
+    if (offset <= prev) {
+      duplicated++;
+    } else {
+      lost += (int) (offset - prev - 1);
+      last.put(channel, offset);
+      delivered++;
+    }
+  }
+
+  private void subscribe() {
+    JsonArray subs = new JsonArray();
+    synchronized (this) {
+      for (String ch : channels) {
+        Long off = last.get(ch);
+        subs.add(off == null ? new JsonObject().put("channel", ch)
+            : new JsonObject().put("channel", ch).put("recover", new JsonObject().put("offset", off).put("epoch", epochs.get(ch))));
+      }
+    }
+    socket.writeTextMessage(new JsonObject().put("type", "subscribe").put("id", "s").put("channels", subs).encode());
+  }
+
+  /** Whether this client has seen every channel up to the given final offsets. */
+  synchronized boolean caughtUp(Map<String, Long> finals) {
+    for (String ch : channels) {
+      Long want = finals.get(ch);
+      if (want != null && (last.get(ch) == null || last.get(ch) < want)) return false;
+    }
+    return true;
+  }
+
+  synchronized boolean subscribed() {
+    return last.keySet().containsAll(channels);
+  }
+
+  void stop() {
+    stopped = true;
+    context.runOnContext(v -> {
+      if (socket != null) socket.close();
+    });
+  }
+
+  @Override
+  public synchronized String toString() {
+    return name + "{delivered=" + delivered + ", lost=" + lost + ", duplicated=" + duplicated + ", unrecovered=" + unrecovered
+        + ", reconnects=" + reconnects + ", closes=" + closeCodes + "}";
+  }
+}
