@@ -9,6 +9,8 @@ import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
 
 /**
  * The auth-service: mints ES256 tokens, manages API keys and revocations over HTTP, and serves the public keys and
@@ -34,8 +36,31 @@ public class AuthVerticle extends VerticleBase {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    return vertx.executeBlocking(() -> SigningKeys.load(vertx, settings))
+    return sharedGeneratedPair(settings)
+        .compose(pair -> vertx.executeBlocking(() -> SigningKeys.load(vertx, settings, pair)))
         .compose(keys -> serve(settings, keys));
+  }
+
+  /**
+   * On the redis engine with no configured key pair, every auth JVM must sign with the same generated key, or a
+   * gateway that learned one JVM's key rejects tokens of another: the first JVM stores its generated pair in Redis
+   * ({@code SET NX}) and all use the one stored. (Configure auth.privateKeyPem/publicKeyPem to keep the private key
+   * out of Redis.) Memory engine: null, the pair is per JVM.
+   */
+  private Future<JsonObject> sharedGeneratedPair(AuthSettings settings) {
+    if (!"redis".equals(settings.engine()) || !settings.privateKeyPem().isEmpty() || !settings.publicKeyPem().isEmpty()) {
+      return Future.succeededFuture(null);
+    }
+    RedisConnector redis = RedisConnector.create(vertx, settings.redis());
+    String key = RedisAuthStore.PREFIX + "signing-key";
+    return vertx.executeBlocking(SigningKeys::generatePems)
+        .compose(mine -> redis.send(Request.cmd(Command.SET).arg(key).arg(mine.encode()).arg("NX")))
+        .compose(v -> redis.send(Request.cmd(Command.GET).arg(key)))
+        .map(r -> new JsonObject(r.toString()))
+        .eventually(() -> {
+          redis.close();
+          return Future.succeededFuture();
+        });
   }
 
   private Future<?> serve(AuthSettings settings, SigningKeys keys) {

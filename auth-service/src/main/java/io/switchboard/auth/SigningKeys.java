@@ -49,6 +49,14 @@ final class SigningKeys {
 
   /** Blocking (file reads, key generation, a test signature): run on a worker. */
   static SigningKeys load(Vertx vertx, AuthSettings s) {
+    return load(vertx, s, null);
+  }
+
+  /**
+   * Like {@link #load(Vertx, AuthSettings)}; {@code sharedPair} ({private, public} PEMs), when given, is the generated
+   * pair every auth JVM of the deployment agreed on through Redis.
+   */
+  static SigningKeys load(Vertx vertx, AuthSettings s, JsonObject sharedPair) {
     boolean generate = s.privateKeyPem().isEmpty() && s.publicKeyPem().isEmpty();
     if (!generate && (s.privateKeyPem().isEmpty() || s.publicKeyPem().isEmpty())) {
       throw new ConfigException(s.privateKeyPem().isEmpty() ? "auth.privateKeyPem" : "auth.publicKeyPem",
@@ -56,7 +64,10 @@ final class SigningKeys {
     }
     String privatePem;
     String publicPem;
-    if (generate) {
+    if (generate && sharedPair != null) {
+      privatePem = sharedPair.getString("private");
+      publicPem = sharedPair.getString("public");
+    } else if (generate) {
       LocalMap<String, JsonObject> shared = vertx.sharedData().getLocalMap("switchboard.auth.signing");
       shared.putIfAbsent("generated", generatePems());
       JsonObject pair = shared.get("generated");
@@ -100,7 +111,7 @@ final class SigningKeys {
         .addPubSecKey(new PubSecKeyOptions().setAlgorithm(ALGORITHM).setBuffer(publicPem).setId(kid)));
   }
 
-  private static JsonObject generatePems() {
+  static JsonObject generatePems() {
     try {
       KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
       g.initialize(new ECGenParameterSpec(CURVE));
