@@ -1,6 +1,9 @@
 package io.switchboard.gateway;
 
 import io.switchboard.common.CloseCode;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.internal.http.WebSocketInternal;
 import io.vertx.core.json.JsonObject;
@@ -56,6 +59,18 @@ final class ClientConnection {
   String subject() {
     return claims == null ? null : claims.subject();
   }
+
+  /**
+   * This connection's presence changes, in order: each join/leave waits for the previous one's answer, so with
+   * several presence-service instances a quick leave can never overtake its join and leave a ghost member.
+   */
+  private Future<?> presenceChain = Future.succeededFuture();
+
+  void presence(EventBus bus, String address, JsonObject change) {
+    presenceChain = presenceChain.transform(ar -> bus.request(address, change, PRESENCE_DELIVERY));
+  }
+
+  private static final DeliveryOptions PRESENCE_DELIVERY = new DeliveryOptions().setSendTimeout(5_000);
 
   /** Queues an encoded frame; a client past its queue bound is disconnected as a slow consumer. */
   void sendEvent(NativeFrames.Encoded frame) {

@@ -145,7 +145,7 @@ final class GatewayVerticle extends VerticleBase {
     }
     c.subscriptions.clear();
     if (!presenceChannels.isEmpty()) {
-      bus.send(Addresses.PRESENCE_LEAVE, new JsonObject().put("client", c.id).put("channels", presenceChannels));
+      c.presence(bus, Addresses.PRESENCE_LEAVE, new JsonObject().put("client", c.id).put("channels", presenceChannels));
     }
   }
 

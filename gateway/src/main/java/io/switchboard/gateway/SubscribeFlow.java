@@ -200,7 +200,7 @@ final class SubscribeFlow {
         if (s.presence) presenceChannels.add(w.channel);
       }
       if (!presenceChannels.isEmpty()) {
-        gw.bus.send(Addresses.PRESENCE_JOIN, new JsonObject()
+        c.presence(gw.bus, Addresses.PRESENCE_JOIN, new JsonObject()
             .put("client", c.id).put("subject", c.subject()).put("node", gw.node)
             .put("info", c.claims.info()).put("channels", presenceChannels));
       }
@@ -278,7 +278,7 @@ final class SubscribeFlow {
   }
 
   private void leavePresence(JsonArray channels) {
-    if (!channels.isEmpty()) gw.bus.send(Addresses.PRESENCE_LEAVE, new JsonObject().put("client", c.id).put("channels", channels));
+    if (!channels.isEmpty()) c.presence(gw.bus, Addresses.PRESENCE_LEAVE, new JsonObject().put("client", c.id).put("channels", channels));
   }
 
   private DeliveryOptions timeout() {
