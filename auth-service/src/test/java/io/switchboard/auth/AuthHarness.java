@@ -1,5 +1,7 @@
 package io.switchboard.auth;
 
+import io.switchboard.common.test.OnContext;
+
 import io.switchboard.common.Ids;
 import io.switchboard.common.test.Ports;
 import io.vertx.core.DeploymentOptions;
@@ -37,7 +39,7 @@ final class AuthHarness {
   final int port;
   final String adminKey = "admin-" + Ids.secret(16);
   final JsonObject config;
-  final OnVertx on;
+  final OnContext on;
   private final HttpClient client;
 
   private AuthHarness(Vertx vertx, JsonObject overrides) {
@@ -48,7 +50,7 @@ final class AuthHarness {
         .put("auth", new JsonObject().put("host", "127.0.0.1").put("port", port))
         .mergeIn(overrides, true);
     this.config.getJsonObject("auth").put("host", "127.0.0.1").put("port", port);
-    this.on = new OnVertx(vertx);
+    this.on = new OnContext(vertx);
     this.client = vertx.createHttpClient();
   }
 

@@ -1,5 +1,7 @@
 package io.switchboard.auth;
 
+import io.switchboard.common.test.OnContext;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -24,13 +26,13 @@ abstract class AuthStoreContract {
   static final long NOW = System.currentTimeMillis() / 1000;
 
   AuthStore store;
-  OnVertx on;
+  OnContext on;
 
   abstract AuthStore newStore(Vertx vertx, long subjectRetentionSeconds);
 
   @BeforeEach
   void open(Vertx vertx) {
-    on = new OnVertx(vertx);
+    on = new OnContext(vertx);
     store = newStore(vertx, RETENTION);
   }
 

@@ -1,5 +1,7 @@
 package io.switchboard.auth;
 
+import io.switchboard.common.test.OnContext;
+
 import static io.switchboard.auth.AuthHarness.grant;
 import static io.switchboard.common.test.Await.result;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -59,13 +61,13 @@ class SigningKeysTest {
   private static String startFailure(Vertx vertx, JsonObject config) {
     JsonObject full = new JsonObject().put("adminKey", "k").put("auth", new JsonObject().put("port", Ports.free()))
         .mergeIn(config, true);
-    return new OnVertx(vertx).failure(() -> vertx.deployVerticle(new AuthVerticle(), new DeploymentOptions().setConfig(full))).getMessage();
+    return new OnContext(vertx).failure(() -> vertx.deployVerticle(new AuthVerticle(), new DeploymentOptions().setConfig(full))).getMessage();
   }
 
   @Test
   void generatedKeyIsServedAsJwksOnHttpAndBusAndPublishedAtStart(Vertx vertx) {
     Promise<JsonObject> changed = Promise.promise();
-    new OnVertx(vertx).await(() -> vertx.eventBus().<JsonObject>consumer(Addresses.AUTH_KEYS_CHANGED, m -> changed.tryComplete(m.body()))
+    new OnContext(vertx).await(() -> vertx.eventBus().<JsonObject>consumer(Addresses.AUTH_KEYS_CHANGED, m -> changed.tryComplete(m.body()))
         .completion());
     AuthHarness auth = AuthHarness.memory(vertx);
 

@@ -8,6 +8,7 @@ import io.switchboard.common.Publication;
 import io.switchboard.common.PublicationCodec;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpServer;
@@ -37,6 +38,7 @@ final class GatewayVerticle extends VerticleBase {
   final String node;
   final GatewayMetrics metrics;
   ChannelHub hub;
+  private Flusher flusher;
   final Map<String, ClientConnection> connections = new HashMap<>();
   EventBus bus;
   Fanout fanout;
@@ -62,6 +64,7 @@ final class GatewayVerticle extends VerticleBase {
     bus = vertx.eventBus();
     PublicationCodec.register(bus);
     fanout = Fanout.of(vertx);
+    flusher = new Flusher(((ContextInternal) context).nettyEventLoop());
     hub = new ChannelHub(vertx, service, this::storedAfter);
     consumers.add(bus.<JsonObject>consumer(Addresses.AUTH_REVOKED, m -> closeRevoked(m.body())));
     vertx.setPeriodic(cfg.sweepIntervalMs(), t -> sweep(System.currentTimeMillis()));
@@ -125,7 +128,7 @@ final class GatewayVerticle extends VerticleBase {
 
   private void open(ServerWebSocket ws) {
     long now = System.currentTimeMillis();
-    ClientConnection c = new ClientConnection(Ids.hex(16), ws, now, cfg.publishBurst(), metrics);
+    ClientConnection c = new ClientConnection(Ids.hex(16), ws, now, cfg.publishBurst(), metrics, flusher);
     metrics.connections.incrementAndGet();
     c.nextPingAt = now + cfg.pingIntervalMs();
     ws.setWriteQueueMaxSize(cfg.maxQueueBytes());

@@ -5,35 +5,47 @@ import io.netty.buffer.Unpooled;
 import io.switchboard.common.Publication;
 import io.switchboard.common.ServiceError;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.WebSocketFrame;
-import io.vertx.core.http.WebSocketFrameType;
-import io.vertx.core.http.impl.ws.WebSocketFrameImpl;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.json.JsonObject;
 
 /**
- * Server → client frames of native protocol v1 (protocol.md). An event frame is encoded once per publication and
- * the same bytes are written to every subscriber: {@link Encoded} wraps them in an unreleasable buffer so each
- * write takes a cheap duplicate instead of re-encoding or copying.
+ * Server → client frames of native protocol v1 (protocol.md).
+ *
+ * <p>Encode once: a publication is turned into the complete bytes of a WebSocket text frame — header and JSON
+ * payload — exactly once, and those bytes go to every subscriber. Server frames are not masked (RFC 6455 5.1), so
+ * they are identical for every connection; each write takes a duplicate of an unreleasable buffer (no copy, no
+ * re-encoding, nothing to free).
  */
 final class NativeFrames {
   private NativeFrames() {}
 
-  /** UTF-8 JSON of one text frame, shareable across connections of any event loop. */
+  /** The wire bytes of one unmasked, final text frame; shareable across connections of any event loop. */
   static final class Encoded {
-    private final ByteBuf bytes;
+    private final ByteBuf wire;
 
     Encoded(Buffer json) {
-      this.bytes = Unpooled.unreleasableBuffer(((BufferInternal) json).getByteBuf());
+      ByteBuf payload = ((BufferInternal) json).getByteBuf();
+      int len = payload.readableBytes();
+      ByteBuf b = Unpooled.buffer(len + 10);
+      b.writeByte(0x81); // FIN + text
+      if (len < 126) {
+        b.writeByte(len);
+      } else if (len <= 0xFFFF) {
+        b.writeByte(126).writeShort(len);
+      } else {
+        b.writeByte(127).writeLong(len);
+      }
+      b.writeBytes(payload, payload.readerIndex(), len);
+      this.wire = Unpooled.unreleasableBuffer(b);
     }
 
-    /** A frame over the shared bytes: writing it neither copies nor frees them. */
-    WebSocketFrame frame() {
-      return new WebSocketFrameImpl(WebSocketFrameType.TEXT, bytes.duplicate(), true);
+    /** A view of the frame's bytes for one write: neither copies nor frees them. */
+    ByteBuf wire() {
+      return wire.duplicate();
     }
 
     int size() {
-      return bytes.readableBytes();
+      return wire.readableBytes();
     }
   }
 

@@ -36,4 +36,9 @@ public final class OnContext {
   public <T> T await(Supplier<Future<T>> call) {
     return Await.result(run(call));
   }
+
+  /** Runs a call that must fail on the context and returns its failure. */
+  public Throwable failure(Supplier<Future<?>> call) {
+    return Await.failure(run(call::get));
+  }
 }

@@ -1,0 +1,35 @@
+package io.switchboard.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The pre-encoded frames are real WebSocket frames: Netty's client-side decoder (unmasked server frames) reads them
+ * back at every length-encoding boundary (7-bit, 16-bit and 64-bit lengths).
+ */
+class NativeFramesTest {
+  @ParameterizedTest
+  @ValueSource(ints = {0, 100, 125, 126, 127, 1000, 65535, 65536, 200_000})
+  void encodedFrameDecodesToTheSameJson(int padding) {
+    JsonObject json = new JsonObject().put("type", "event").put("pad", "x".repeat(padding));
+    NativeFrames.Encoded e = NativeFrames.encode(json);
+    // decoder as a client sees server frames: unmasked allowed, large frames allowed
+    EmbeddedChannel ch = new EmbeddedChannel(new WebSocket13FrameDecoder(false, false, 1 << 20));
+    ByteBuf wire = e.wire();
+    assertEquals(e.size(), wire.readableBytes());
+    assertTrue(ch.writeInbound(wire.copy()));
+    TextWebSocketFrame f = ch.readInbound();
+    assertEquals(json, new JsonObject(f.text()));
+    f.release();
+    // the shared bytes are untouched by a write
+    assertEquals(e.size(), e.wire().readableBytes());
+  }
+}
