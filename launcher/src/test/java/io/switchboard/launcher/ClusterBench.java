@@ -41,7 +41,7 @@ public final class ClusterBench {
       List<ClusterProcesses.Node> gws = cluster.start("gateway-a", "gateway", "gateway-b", "gateway");
       Vertx vertx = Vertx.vertx();
       OnContext on = new OnContext(vertx);
-      WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(1 << 20));
+      WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(1 << 20).setMaxConnections(100_000));
       String token = token(core.authPort);
 
       long[][] latA = new long[perSide][];

@@ -63,7 +63,7 @@ class ClusterTest {
     gatewayB = gws.get(1);
     vertx = Vertx.vertx();
     on = new OnContext(vertx);
-    ws = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(1 << 20));
+    ws = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(1 << 20).setMaxConnections(100_000));
   }
 
   @AfterAll
