@@ -31,7 +31,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>One instance per Vert.x instance ({@link #of}); thread-safe.
  */
 public final class Fanout {
-  public static final long ANNOUNCE_EVERY_MS = 10_000;
+  /** Anti-entropy period: each gateway node re-announces its full interest set (heals lost announcements). */
+  public static final long ANNOUNCE_EVERY_MS = 30_000;
   /** Interest in every channel (a firehose: tests, future webhooks/exporters). Not a valid channel name. */
   public static final String ALL_CHANNELS = "*";
   private static final long LIVENESS_EVERY_MS = 500;
@@ -123,7 +124,7 @@ public final class Fanout {
 
   /** Which nodes currently receive the channel (tests, metrics). */
   public Set<String> nodesOf(String channel) {
-    return Set.copyOf(nodesByChannel.getOrDefault(channel, Set.of()));
+    return nodesByChannel.getOrDefault(channel, Set.of());
   }
 
   // --- the replica -------------------------------------------------------------------------------
@@ -145,15 +146,17 @@ public final class Fanout {
     for (Object c : m.getJsonArray("remove", new JsonArray())) index(node, (String) c, false);
   }
 
+  /**
+   * Per channel the node set is an immutable {@code Set.of(…)} replaced on change (copy on write): a channel usually
+   * has one to three nodes, and every connection's personal channel is an entry, so entries must be small; readers
+   * on the hot path iterate it without locks.
+   */
   private void index(String node, String channel, boolean add) {
     if (add) {
-      nodesByChannel.computeIfAbsent(channel, c -> ConcurrentHashMap.newKeySet()).add(node);
+      nodesByChannel.compute(channel, (c, nodes) -> nodes == null ? Set.of(node) : nodes.contains(node) ? nodes : with(nodes, node));
       channelsByNode.computeIfAbsent(node, n -> ConcurrentHashMap.newKeySet()).add(channel);
     } else {
-      nodesByChannel.computeIfPresent(channel, (c, nodes) -> {
-        nodes.remove(node);
-        return nodes.isEmpty() ? null : nodes;
-      });
+      unroute(channel, node);
       channelsByNode.computeIfPresent(node, (n, channels) -> {
         channels.remove(channel);
         return channels.isEmpty() ? null : channels;
@@ -161,15 +164,26 @@ public final class Fanout {
     }
   }
 
+  private void unroute(String channel, String node) {
+    nodesByChannel.computeIfPresent(channel, (c, nodes) -> {
+      if (!nodes.contains(node)) return nodes;
+      if (nodes.size() == 1) return null;
+      Set<String> rest = new HashSet<>(nodes);
+      rest.remove(node);
+      return Set.copyOf(rest);
+    });
+  }
+
+  private static Set<String> with(Set<String> nodes, String node) {
+    Set<String> more = new HashSet<>(nodes);
+    more.add(node);
+    return Set.copyOf(more);
+  }
+
   private void drop(String node) {
     Set<String> channels = channelsByNode.remove(node);
     if (channels == null) return;
-    for (String c : channels) {
-      nodesByChannel.computeIfPresent(c, (k, nodes) -> {
-        nodes.remove(node);
-        return nodes.isEmpty() ? null : nodes;
-      });
-    }
+    for (String c : channels) unroute(c, node);
   }
 
   private void refreshLiveNodes() {
