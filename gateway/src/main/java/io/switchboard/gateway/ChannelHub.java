@@ -192,6 +192,7 @@ final class ChannelHub {
       s.connection.sendEvent(frame);
       written++;
     }
+    if (frame != null) frame.release();
     return written;
   }
 

@@ -94,7 +94,7 @@ final class ClientConnection {
   void sendEvent(NativeFrames.Encoded frame) {
     if (closing) return;
     Channel ch = pipeline.channel();
-    if (!ch.isActive()) {
+    if (!ch.isOpen()) {
       // closed by the client; our close handler runs next on this loop
       closing = true;
       return;
@@ -117,7 +117,9 @@ final class ClientConnection {
   }
 
   void send(JsonObject frame) {
-    sendEvent(NativeFrames.encode(frame));
+    NativeFrames.Encoded e = NativeFrames.encode(frame);
+    sendEvent(e);
+    e.release();
   }
 
   private void slowConsumer() {
@@ -134,9 +136,10 @@ final class ClientConnection {
     closing = true;
     closingSince = System.currentTimeMillis();
     metrics.disconnect(code);
-    if (!pipeline.channel().isActive()) return;
-    pipeline.writeAndFlush(NativeFrames.encode(NativeFrames.disconnect(code, reason, CloseCode.reconnect(code))).wire(),
-        pipeline.voidPromise());
+    if (!pipeline.channel().isOpen()) return;
+    NativeFrames.Encoded bye = NativeFrames.encode(NativeFrames.disconnect(code, reason, CloseCode.reconnect(code)));
+    pipeline.writeAndFlush(bye.wire(), pipeline.voidPromise());
+    bye.release();
     socket.close(code, closeReason(reason));
   }
 

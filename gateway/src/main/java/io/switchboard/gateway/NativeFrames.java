@@ -1,6 +1,8 @@
 package io.switchboard.gateway;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.switchboard.common.Publication;
 import io.switchboard.common.ServiceError;
@@ -12,9 +14,12 @@ import io.vertx.core.json.JsonObject;
  * Server → client frames of native protocol v1 (protocol.md).
  *
  * <p>Encode once: a publication is turned into the complete bytes of a WebSocket text frame — header and JSON
- * payload — exactly once, and those bytes go to every subscriber. Server frames are not masked (RFC 6455 5.1), so
- * they are identical for every connection; each write takes a duplicate of an unreleasable buffer (no copy, no
- * re-encoding, nothing to free).
+ * payload — exactly once, in a pooled DIRECT buffer, and those bytes go to every subscriber. Server frames are not
+ * masked (RFC 6455 5.1), so they are identical for every connection; each write takes a retained duplicate (no
+ * re-encoding, and no heap-to-direct copy in the socket write, which a heap buffer would cost per subscriber).
+ *
+ * <p>Ownership: whoever creates an {@link Encoded} releases it once it has queued its writes; each queued write
+ * holds its own reference, which Netty releases when the bytes are on the socket.
  */
 final class NativeFrames {
   private NativeFrames() {}
@@ -24,9 +29,13 @@ final class NativeFrames {
     private final ByteBuf wire;
 
     Encoded(Buffer json) {
+      this(json, PooledByteBufAllocator.DEFAULT);
+    }
+
+    private Encoded(Buffer json, ByteBufAllocator alloc) {
       ByteBuf payload = ((BufferInternal) json).getByteBuf();
       int len = payload.readableBytes();
-      ByteBuf b = Unpooled.buffer(len + 10);
+      ByteBuf b = alloc.directBuffer(len + 10);
       b.writeByte(0x81); // FIN + text
       if (len < 126) {
         b.writeByte(len);
@@ -36,12 +45,26 @@ final class NativeFrames {
         b.writeByte(127).writeLong(len);
       }
       b.writeBytes(payload, payload.readerIndex(), len);
-      this.wire = Unpooled.unreleasableBuffer(b);
+      this.wire = b;
     }
 
-    /** A view of the frame's bytes for one write: neither copies nor frees them. */
+    /** The frame's bytes for one write: a retained view, released by Netty once written. */
     ByteBuf wire() {
-      return wire.duplicate();
+      return wire.retainedDuplicate();
+    }
+
+    /** Gives up the creator's reference (after its writes are queued). */
+    void release() {
+      wire.release();
+    }
+
+    /** Never released: for frames kept for the JVM's lifetime (pong). */
+    Encoded permanent() {
+      return new Encoded(this);
+    }
+
+    private Encoded(Encoded of) {
+      this.wire = Unpooled.unreleasableBuffer(of.wire);
     }
 
     int size() {
@@ -80,5 +103,5 @@ final class NativeFrames {
     return new JsonObject().put("type", "disconnect").put("code", code).put("reason", reason).put("reconnect", reconnect);
   }
 
-  static final Encoded PONG = encode(new JsonObject().put("type", "pong"));
+  static final Encoded PONG = encode(new JsonObject().put("type", "pong")).permanent();
 }

@@ -216,16 +216,23 @@ final class SubscribeFlow {
       s.epoch = r.epoch();
       s.lastOffset = r.recoverFrom();
       for (Publication p : r.recovered()) {
-        if (s.accept(p)) c.sendEvent(NativeFrames.event(p));
+        if (s.accept(p)) sendOne(p);
       }
       // the client was told the position; anything up to it that it has not recovered it does not expect
       if (s.lastOffset < r.offset()) s.lastOffset = r.offset();
       for (Publication p : s.takeHeld()) {
-        if (s.accept(p)) c.sendEvent(NativeFrames.event(p));
+        if (s.accept(p)) sendOne(p);
       }
       s.live = true;
       gw.hub.positionKnown(s.channel, r.offset(), r.epoch());
     }
+  }
+
+  /** A publication for this connection only (recovered or held): encoded for it, released after queueing. */
+  private void sendOne(Publication p) {
+    NativeFrames.Encoded e = NativeFrames.event(p);
+    c.sendEvent(e);
+    e.release();
   }
 
   void unsubscribe(String id, Object channels) {
