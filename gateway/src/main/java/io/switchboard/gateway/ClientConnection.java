@@ -2,6 +2,7 @@ package io.switchboard.gateway;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.switchboard.common.CloseCode;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -58,7 +59,12 @@ final class ClientConnection {
     this.id = id;
     this.metrics = metrics;
     this.socket = socket;
-    this.pipeline = ((WebSocketInternal) socket).channelHandlerContext();
+    ChannelHandlerContext vertxCtx = ((WebSocketInternal) socket).channelHandlerContext();
+    // write from the WebSocket encoder's place: our ByteBufs are whole frames already, so they start their way to the
+    // socket below the encoder (anything below it — TLS — still applies); Vert.x's own writes pass the encoder and
+    // meet ours in call order, all on this event loop
+    ChannelHandlerContext encoderCtx = vertxCtx.pipeline().context(WebSocketFrameEncoder.class);
+    this.pipeline = encoderCtx != null ? encoderCtx : vertxCtx;
     this.flusher = flusher;
     this.openedAt = now;
     this.lastSeen = now;

@@ -88,6 +88,10 @@ final class GatewayVerticle extends VerticleBase {
         .setMaxWebSocketFrameSize(nettyLimit)
         .setMaxWebSocketMessageSize(nettyLimit)
         .setWebSocketSubProtocols(List.of("switchboard.v1"))
+        // no permessage/perframe deflate: frames are pre-encoded once and shared by every subscriber (compressing
+        // per connection would undo that), and small JSON messages gain little for the CPU it costs
+        .setPerMessageWebSocketCompressionSupported(false)
+        .setPerFrameWebSocketCompressionSupported(false)
         .setTcpNoDelay(true);
   }
 
