@@ -64,6 +64,10 @@ class OperationsTest {
     assertEquals("2", typo.get(0));
     assertTrue(typo.get(1).contains("gatewy"), typo.get(1));
 
+    List<String> memoryCluster = runMain(List.of("--cluster"));
+    assertEquals("2", memoryCluster.get(0));
+    assertTrue(memoryCluster.get(1).contains("cluster mode needs the redis engine"), memoryCluster.get(1));
+
     List<String> services = runMain(List.of("--services", "gateway,mailer"));
     assertEquals("2", services.get(0));
     assertTrue(services.get(1).contains("mailer"), services.get(1));
