@@ -39,6 +39,7 @@ final class GatewayVerticle extends VerticleBase {
   final GatewayMetrics metrics;
   ChannelHub hub;
   private Flusher flusher;
+  private static volatile boolean directWritesWarned;
   final Map<String, ClientConnection> connections = new HashMap<>();
   EventBus bus;
   Fanout fanout;
@@ -135,6 +136,11 @@ final class GatewayVerticle extends VerticleBase {
     ClientConnection c = new ClientConnection(Ids.hex(16), ws, now, cfg.publishBurst(), metrics, flusher);
     metrics.connections.incrementAndGet();
     c.nextPingAt = now + cfg.pingIntervalMs();
+    if (!DirectWrites.apply(ws) && !directWritesWarned) {
+      directWritesWarned = true;
+      System.getLogger(GatewayVerticle.class.getName()).log(System.Logger.Level.WARNING,
+          "gateway: Vert.x's per-connection write queue could not be replaced (Vert.x version changed?): ~4 KB more per connection");
+    }
     ws.setWriteQueueMaxSize(cfg.maxQueueBytes());
     connections.put(c.id, c);
     new NativeSession(this, c).start(ws.headers().get("Authorization"));

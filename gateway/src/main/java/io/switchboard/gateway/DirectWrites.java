@@ -1,0 +1,61 @@
+package io.switchboard.gateway;
+
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.impl.WebSocketImplBase;
+import io.vertx.core.net.impl.VertxConnection;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Field;
+
+/**
+ * Memory per idle connection: Vert.x 5.0.10 gives every WebSocket connection a multi-producer write queue whose
+ * first chunk is a 1024-slot array (~4 KB, the largest part of an idle connection), so that any thread may write.
+ * Every write to our sockets happens on the socket's own event loop, which is exactly the case Vert.x's HTTP
+ * "strict thread mode" serves with a direct queue — but that option does not reach upgraded WebSockets. This swaps
+ * the queue for Vert.x's direct one right after the handshake, while it is empty.
+ *
+ * <p>It reaches into Vert.x internals, so it is guarded: if a Vert.x version changes them, {@link #apply} returns
+ * false, the gateway keeps working with the default queue, and {@code DirectWritesTest} fails to say so.
+ */
+final class DirectWrites {
+  private DirectWrites() {}
+
+  private static final Field CONNECTION;
+  private static final Field QUEUE;
+  private static final Constructor<?> DIRECT_QUEUE;
+
+  static {
+    Field conn = null;
+    Field queue = null;
+    Constructor<?> direct = null;
+    try {
+      conn = WebSocketImplBase.class.getDeclaredField("conn");
+      conn.setAccessible(true);
+      queue = VertxConnection.class.getDeclaredField("outboundMessageQueue");
+      queue.setAccessible(true);
+      direct = Class.forName(VertxConnection.class.getName() + "$DirectOutboundMessageQueue").getDeclaredConstructor(VertxConnection.class);
+      direct.setAccessible(true);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      conn = null;
+    }
+    CONNECTION = conn;
+    QUEUE = queue;
+    DIRECT_QUEUE = direct;
+  }
+
+  /** Whether the internals were found (on this Vert.x version the swap works). */
+  static boolean available() {
+    return CONNECTION != null;
+  }
+
+  /** On the socket's event loop, before anything is written through Vert.x. Returns whether the swap was made. */
+  static boolean apply(ServerWebSocket socket) {
+    if (CONNECTION == null || !(socket instanceof WebSocketImplBase)) return false;
+    try {
+      Object connection = CONNECTION.get(socket);
+      QUEUE.set(connection, DIRECT_QUEUE.newInstance(connection));
+      return true;
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,17 @@
+package io.switchboard.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Vert.x internals {@link DirectWrites} relies on are still there: this fails on a Vert.x upgrade that moved
+ * them (the gateway would then silently keep Vert.x's default queue and its memory per connection). That sockets
+ * with the swapped queue carry every frame, close and ping is shown by the whole end-to-end suite, which runs with it.
+ */
+class DirectWritesTest {
+  @Test
+  void vertxInternalsForTheDirectWriteQueueAreFound() {
+    assertTrue(DirectWrites.available(), "Vert.x internals for the direct write queue not found");
+  }
+}
