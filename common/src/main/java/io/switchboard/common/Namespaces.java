@@ -10,8 +10,17 @@ public final class Namespaces {
   private final Map<String, NamespaceOptions> named;
   private final boolean strict;
 
+  /**
+   * The personal namespace unless configured: history and recovery as every namespace, but no presence — only its
+   * owner ever subscribes, so members and join/leave events there would cost a presence entry and two presence
+   * messages per connection for nobody to watch.
+   */
+  private final NamespaceOptions personal;
+
   public Namespaces(NamespaceOptions defaults, Map<String, NamespaceOptions> named, boolean strict) {
     this.defaults = defaults;
+    this.personal = new NamespaceOptions(defaults.historySize(), defaults.historyTtlSeconds(), false, false,
+        defaults.clientPublish(), defaults.recovery(), defaults.publishRatePerSecond());
     this.named = Map.copyOf(named);
     this.strict = strict;
   }
@@ -42,7 +51,8 @@ public final class Namespaces {
     String ns = Channels.namespace(channel);
     NamespaceOptions o = named.get(ns);
     if (o != null) return o;
-    if (strict && !ns.isEmpty() && !ns.equals(Channels.PERSONAL_NAMESPACE)) return null;
+    if (ns.equals(Channels.PERSONAL_NAMESPACE)) return personal;
+    if (strict && !ns.isEmpty()) return null;
     return defaults;
   }
 }

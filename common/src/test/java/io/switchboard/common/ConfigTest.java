@@ -66,6 +66,17 @@ class ConfigTest {
   }
 
   @Test
+  void personalNamespaceKeepsHistoryButNoPresenceUnlessConfigured() {
+    NamespaceOptions user = Namespaces.fromConfig(new JsonObject()).of("user:a1");
+    assertEquals(1000, user.historySize());
+    assertTrue(user.recovery());
+    assertFalse(user.presence() || user.joinLeave());
+    NamespaceOptions configured = Namespaces.fromConfig(new JsonObject()
+        .put("namespaces", new JsonObject().put("user", new JsonObject().put("presence", true)))).of("user:a1");
+    assertTrue(configured.presence());
+  }
+
+  @Test
   void channelRules() {
     assertNull(Channels.invalidReason("task:42"));
     assertNull(Channels.invalidReason("dm:#alice,bob"));
