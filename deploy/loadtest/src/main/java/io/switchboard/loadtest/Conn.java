@@ -1,0 +1,110 @@
+package io.switchboard.loadtest;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * One client connection of a worker (a subscriber, a publisher or a connect-only client), confined to one event
+ * loop. It tracks its position on its channel to count gaps: a delivery whose sequence (the stored offset for
+ * protocols that have one, else the publisher's {@code _s}) is not the next one is a gap or a duplicate.
+ */
+final class Conn {
+  final Worker worker;
+  final Context context;
+  final Protocol protocol;
+  final String token;
+  /** The one channel this connection subscribes to; null for publishers and connect-only clients. */
+  final String channel;
+  /** The server port this client uses (a cluster has several gateways). */
+  final int port;
+  WebSocket ws;
+  Protocol.Session session;
+  /** Highest sequence received on {@link #channel}; the subscribe position until something arrives. */
+  long lastSeq;
+  /** Channel epoch (native protocol), for recovery. */
+  String epoch;
+  /** Set while reconnecting: the head position given by the resubscribe, reached = recovered. */
+  long recoverHead = -1;
+  long recoverStartMicros;
+  Promise<Void> recovered;
+  /** The socket this client is closing itself (its close is not counted as a server disconnect). */
+  private WebSocket closingOnPurpose;
+
+  Conn(Worker worker, Context context, Protocol protocol, String token, String channel, int port) {
+    this.worker = worker;
+    this.port = port;
+    this.context = context;
+    this.protocol = protocol;
+    this.token = token;
+    this.channel = channel;
+  }
+
+  /** Opens the socket and runs the protocol handshake; call on {@link #context}. */
+  Future<JsonObject> open(WebSocketClient client, String host, boolean recover) {
+    WebSocketConnectOptions o = new WebSocketConnectOptions().setHost(host).setPort(port).setURI(protocol.path(channel));
+    return client.connect(o).compose(socket -> {
+      ws = socket;
+      Protocol.Session s = protocol.session(this);
+      session = s;
+      socket.handler(frame -> s.onFrame(frame, Clock.epochMicros()));
+      socket.closeHandler(v -> onClose(socket));
+      socket.exceptionHandler(t -> { /* the close handler follows */ });
+      return session.start(recover);
+    });
+  }
+
+  private void onClose(WebSocket socket) {
+    if (socket == closingOnPurpose) return;
+    Short code = socket.closeStatusCode();
+    worker.stats.closed(code == null ? 1006 : code);
+  }
+
+  void send(String text) {
+    if (ws == null || ws.isClosed()) return;
+    ws.writeTextMessage(text);
+  }
+
+  boolean writable() {
+    return ws != null && !ws.isClosed() && !ws.writeQueueFull();
+  }
+
+  /**
+   * A delivery. {@code seq} orders it on the channel (-1 when the frame carries none, e.g. an ephemeral
+   * publication); {@code sentMicros} is the publisher's stamp.
+   */
+  void delivered(long sentMicros, long seq, long nowMicros) {
+    worker.stats.delivered(sentMicros, nowMicros);
+    if (seq < 0) return;
+    if (seq == lastSeq + 1 || lastSeq < 0) {
+      lastSeq = seq;
+    } else if (seq <= lastSeq) {
+      worker.stats.duplicates.increment();
+    } else {
+      worker.stats.gaps.add(seq - lastSeq - 1);
+      lastSeq = seq;
+    }
+    checkRecovered(nowMicros);
+  }
+
+  /** Called after a resubscribe answered with the head position, and on every delivery after it. */
+  void checkRecovered(long nowMicros) {
+    if (recovered != null && recoverHead >= 0 && lastSeq >= recoverHead) {
+      Promise<Void> p = recovered;
+      recovered = null;
+      recoverHead = -1;
+      worker.recoverLatency.recordValue(Math.max(1, Math.min(Stats.MAX_LATENCY_MICROS, nowMicros - recoverStartMicros)));
+      p.tryComplete();
+    }
+  }
+
+  Future<Void> close() {
+    closingOnPurpose = ws;
+    if (ws == null || ws.isClosed()) return Future.succeededFuture();
+    return ws.close();
+  }
+}

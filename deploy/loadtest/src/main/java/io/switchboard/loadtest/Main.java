@@ -1,0 +1,82 @@
+package io.switchboard.loadtest;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The load-test tool. {@code run <scenario> [knobs]} against one server, {@code compare <scenario> [knobs]}
+ * against Switchboard and the baselines with the same knobs, {@code raw-server} (the baseline server), and
+ * {@code worker} (a generator child process; internal).
+ */
+public final class Main {
+  private Main() {}
+
+  static final String USAGE = """
+      usage: loadtest run <scenario> [knobs]        one server (--server switchboard|raw|socketio, --engine memory|redis,
+                                                    or a running Switchboard: --target-ws URL --target-auth URL --admin-key K)
+             loadtest compare <scenario> [knobs]    Switchboard and the baselines (--servers switchboard,raw,socketio
+                                                    --engines memory[,redis]; add "cluster" for deploy/local/cluster
+                                                    with --gateways 2) with the same knobs; prints ratios
+             loadtest report DIR/result.json [--quiet C]   summary and plots again (C: leave out runs other jobs disturbed)
+             loadtest raw-server [--port P]         the raw Vert.x broadcast baseline, standalone
+      scenarios and their knobs (defaults):
+        fanout           --subscribers 1000 --rate 100[,200,…] --payload 100   deliveries/s, latency, server CPU
+        channels         --channels 1000 --subscribers-per-channel 1 --rate 1000 --publishers 4   stored publishes/s
+        idle             --connections 10000 --channels 100   heap and RSS per idle connection
+        connect-storm    --connections 10000 --rounds 3 --tokens <connections>   connects/s incl. token verification
+        reconnect-storm  --connections 5000 --channels 50 --rate 200 --before 5 --after 3   recovery time, messages missed
+      common knobs: --duration 20 --warmup 5 (seconds per rate step; the first step at least 10: --warmup-first)
+        --repeat 1  --workers 2  --client-threads 1  --quiet C (wait for other jobs to use < C cores; re-run if they did)
+        --concurrency 200 (handshakes in flight per worker)  --tokens N  --presence  --out DIR  --max-minutes 60
+        --server-jvm-opts "…"  --server-env KEY=VALUE  --switchboard-jar PATH  --keep-going (sweeps)
+      Everything targets loopback only and stops by itself (--max-minutes); one server process holds at most
+      ~19k connections here (open-file limit), the generator spreads clients over processes and 127.0.0.x.""";
+
+  public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("worker")) {
+      Worker.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
+    try {
+      execute(args);
+      // the raw server keeps running on its (non-daemon) event loops
+      if (!args[0].equals("raw-server")) System.exit(0);
+    } catch (IllegalArgumentException e) {
+      System.err.println("loadtest: " + e.getMessage() + "\n\n" + USAGE);
+      System.exit(2);
+    } catch (Exception e) {
+      System.err.println("loadtest: " + e.getMessage());
+      System.exit(1);
+    }
+  }
+
+  /** Runs a command; returns the result of run/compare (null for the others). Tests call this directly. */
+  static JsonObject execute(String[] args) throws Exception {
+    if (args.length == 0 || args[0].equals("help") || args[0].equals("--help") || args[0].equals("-h")) {
+      System.out.println(USAGE);
+      return null;
+    }
+    switch (args[0]) {
+      case "raw-server" -> {
+        Options o = new Options(args, 1);
+        o.allowOnly(java.util.Set.of("port", "instances", "parent-pid"), "raw-server");
+        RawServer.main(o);
+        return null;
+      }
+      case "run", "compare" -> {
+        if (args.length < 2) throw new IllegalArgumentException(args[0] + " needs a scenario");
+        Scenario scenario = Scenario.of(args[1]);
+        return new Campaign(args[0], scenario, new Options(args, 2)).execute();
+      }
+      case "report" -> {
+        if (args.length < 2) throw new IllegalArgumentException("report needs a result.json");
+        java.nio.file.Path file = java.nio.file.Path.of(args[1]).toAbsolutePath();
+        Options o = new Options(args, 2);
+        o.allowOnly(java.util.Set.of("quiet"), "report");
+        JsonObject all = new JsonObject(java.nio.file.Files.readString(file));
+        return Campaign.report(all, Scenario.of(all.getString("scenario")), file.getParent(),
+            o.number("quiet", all.getDouble("quiet", 0.0)));
+      }
+      default -> throw new IllegalArgumentException("unknown command '" + args[0] + "'");
+    }
+  }
+}

@@ -1,0 +1,62 @@
+package io.switchboard.loadtest;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * How the generator speaks to one kind of server. The scenarios only open connections, subscribe them to one
+ * channel, publish and count deliveries; everything wire-specific lives behind this interface, so other protocols
+ * (Pusher, Centrifuge) are one more implementation each.
+ */
+interface Protocol {
+  String name();
+
+  /** Path and query of the WebSocket upgrade; {@code channel} is null for publishers and connect-only clients. */
+  String path(String channel);
+
+  /** The protocol state of one connection. */
+  Session session(Conn conn);
+
+  /** Whether the server answers each publish (then publish acks and stored positions are measured). */
+  boolean acksPublishes();
+
+  /** Whether a resubscribe can recover what was missed (reconnect-storm). */
+  boolean recovers();
+
+  static Protocol of(String name) {
+    return switch (name) {
+      case "native" -> new NativeProtocol();
+      case "raw" -> new RawProtocol();
+      case "socketio" -> new SocketIoProtocol();
+      default -> throw new IllegalArgumentException("unknown protocol '" + name + "' (native, raw, socketio)");
+    };
+  }
+
+  /** One connection's protocol state; every method runs on the connection's event loop. */
+  abstract class Session {
+    final Conn conn;
+
+    Session(Conn conn) {
+      this.conn = conn;
+    }
+
+    /**
+     * Authenticates (when the protocol has tokens) and subscribes to {@link Conn#channel} when it is set. With
+     * {@code recover} the subscription asks for what was missed since {@link Conn#lastSeq}. Completes with
+     * {@code {offset?, recovered?}} once the subscription is live.
+     */
+    abstract Future<JsonObject> start(boolean recover);
+
+    /** Every data frame the server sends. */
+    abstract void onFrame(Buffer frame, long nowMicros);
+
+    /** Sends one publication with {@code data} (a JSON object as text) to {@code channel}. */
+    abstract void publish(String channel, String data, long nowMicros);
+
+    /** Publishes sent and not yet answered (0 for protocols without acks). */
+    int inFlight() {
+      return 0;
+    }
+  }
+}

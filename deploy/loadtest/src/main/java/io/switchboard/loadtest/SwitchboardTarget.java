@@ -1,0 +1,298 @@
+package io.switchboard.loadtest;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+
+/**
+ * Switchboard under test: the launcher jar started as a child JVM (memory or Redis engine; for Redis a private
+ * redis-server is started too and its CPU counts as server CPU), or one already running, given by URLs.
+ *
+ * <p>Load settings: per-connection publish limits are lifted (the generator publishes thousands per second from
+ * one connection), the rest are the defaults a user gets. The {@code bench} namespace and the personal
+ * {@code user} namespace have presence and join/leave off unless {@code --presence} is given — with them on, N
+ * subscribers of one channel cost N² join events while they connect, which would measure set-up, not delivery.
+ */
+final class SwitchboardTarget extends Target {
+  static final String ADMIN_KEY = "loadtest-admin-key";
+  static final String LEAN_NAMESPACES =
+      "{\"bench\":{\"presence\":false,\"joinLeave\":false},\"user\":{\"presence\":false,\"joinLeave\":false}}";
+
+  private final String engine;
+  private final boolean presence;
+  private final List<Integer> gatewayPorts = new ArrayList<>();
+  private final String authUrl;
+  private final List<String> metricsUrls = new ArrayList<>();
+  private LocalCluster cluster;
+  private final String adminKey;
+  private final List<Long> pids = new ArrayList<>();
+  private final Process process;
+  private final RedisProcess redis;
+  private final JsonObject description = new JsonObject();
+  /** A name for an external target in tables and plots (--label), e.g. switchboard-cluster. */
+  private String label;
+
+  private SwitchboardTarget(String engine, boolean presence, int gatewayPort, String authUrl, String metricsUrl, String adminKey,
+      Process process, RedisProcess redis) {
+    this.engine = engine;
+    this.presence = presence;
+    this.gatewayPorts.add(gatewayPort);
+    this.authUrl = authUrl;
+    if (metricsUrl != null) this.metricsUrls.add(metricsUrl);
+    this.adminKey = adminKey;
+    this.process = process;
+    this.redis = redis;
+  }
+
+  /** Starts the jar with the given engine; waits until /health/ready answers. */
+  static SwitchboardTarget start(Options o, String engine, Path outDir) throws IOException {
+    Path jar = jar(o);
+    boolean presence = o.flag("presence");
+    RedisProcess redis = engine.equals("redis") ? RedisProcess.start(outDir) : null;
+    int gw = freePort();
+    int auth = freePort();
+    int ops = freePort();
+    List<String> cmd = Launch.java();
+    cmd.addAll(o.words("server-jvm-opts"));
+    cmd.addAll(List.of("-jar", jar.toString()));
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    Map<String, String> env = pb.environment();
+    env.keySet().removeIf(k -> k.startsWith("SWITCHBOARD_"));
+    env.put("SWITCHBOARD_ENGINE", engine);
+    if (redis != null) env.put("SWITCHBOARD_REDIS_URL", redis.url());
+    env.put("SWITCHBOARD_ADMIN_KEY", ADMIN_KEY);
+    env.put("SWITCHBOARD_GATEWAY_HOST", "127.0.0.1");
+    env.put("SWITCHBOARD_GATEWAY_PORT", Integer.toString(gw));
+    env.put("SWITCHBOARD_AUTH_HOST", "127.0.0.1");
+    env.put("SWITCHBOARD_AUTH_PORT", Integer.toString(auth));
+    env.put("SWITCHBOARD_OPERATIONS_HOST", "127.0.0.1");
+    env.put("SWITCHBOARD_OPERATIONS_PORT", Integer.toString(ops));
+    env.putAll(loadSettings(o));
+    Path log = outDir.resolve("switchboard-" + engine + ".log");
+    Process p = pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    Launch.track(p);
+    SwitchboardTarget t = new SwitchboardTarget(engine, presence, gw, "http://127.0.0.1:" + auth,
+        "http://127.0.0.1:" + ops + "/metrics", ADMIN_KEY, p, redis);
+    t.pids.add(p.pid());
+    if (redis != null) t.pids.add(redis.pid());
+    try {
+      awaitReady("http://127.0.0.1:" + ops + "/health/ready", p, log, 120_000);
+    } catch (RuntimeException e) {
+      t.close();
+      throw e;
+    }
+    JsonObject settings = new JsonObject();
+    env.forEach((k, v) -> {
+      if (k.startsWith("SWITCHBOARD_") && !k.endsWith("_PORT") && !k.endsWith("_HOST")) settings.put(k, v);
+    });
+    t.description.put("jar", jar.toString()).put("engine", engine).put("env", settings)
+        .put("jvmOptions", new JsonArray(o.words("server-jvm-opts")));
+    return t;
+  }
+
+  static Path jar(Options o) {
+    Path jar = o.path("switchboard-jar", Launch.root().resolve("launcher/target/switchboard.jar"));
+    if (!Files.exists(jar)) {
+      throw new IllegalStateException("no Switchboard jar at " + jar + " — build it first: mvn -B -q -DskipTests package");
+    }
+    return jar;
+  }
+
+  /** The settings every Switchboard under test gets: lifted publish limits, lean namespaces, --server-env. */
+  static Map<String, String> loadSettings(Options o) {
+    Map<String, String> env = new java.util.LinkedHashMap<>();
+    env.put("SWITCHBOARD_GATEWAY_PUBLISH_RATE_PER_SECOND", "1000000");
+    env.put("SWITCHBOARD_GATEWAY_PUBLISH_BURST", "1000000");
+    if (!o.flag("presence")) env.put("SWITCHBOARD_CHANNELS_NAMESPACES", LEAN_NAMESPACES);
+    for (String kv : o.list("server-env")) {
+      int eq = kv.indexOf('=');
+      if (eq <= 0) throw new IllegalArgumentException("--server-env takes KEY=VALUE, got '" + kv + "'");
+      env.put(kv.substring(0, eq), kv.substring(eq + 1));
+    }
+    return env;
+  }
+
+  /**
+   * The local cluster of cluster mode (deploy/local/cluster) with {@code --gateways} gateway JVMs (default 2):
+   * subscribers are spread over the gateways, the publisher uses the first; server CPU is every JVM plus Redis.
+   */
+  static SwitchboardTarget cluster(Options o, Path outDir) throws IOException {
+    Map<String, String> settings = loadSettings(o);
+    settings.put("SWITCHBOARD_ADMIN_KEY", ADMIN_KEY);
+    if (!o.words("server-jvm-opts").isEmpty()) settings.put("SB_JAVA_OPTS", String.join(" ", o.words("server-jvm-opts")));
+    LocalCluster c = LocalCluster.start(jar(o), o.bounded("gateways", 2, 1, 3), settings, outDir);
+    SwitchboardTarget t = new SwitchboardTarget("cluster", o.flag("presence"), c.gatewayPorts.get(0),
+        "http://127.0.0.1:" + c.authPort, null, ADMIN_KEY, null, null);
+    t.cluster = c;
+    for (int i = 1; i < c.gatewayPorts.size(); i++) t.gatewayPorts.add(c.gatewayPorts.get(i));
+    // connections are counted by the gateway JVMs (the last ones started)
+    for (int i = 3; i < c.opsPorts.size(); i++) t.metricsUrls.add("http://127.0.0.1:" + c.opsPorts.get(i) + "/metrics");
+    t.pids.addAll(c.pids);
+    JsonObject env = new JsonObject();
+    settings.forEach(env::put);
+    t.description.put("cluster", "deploy/local/cluster start --gateways " + c.gatewayPorts.size()).put("runDir", c.run.toString())
+        .put("engine", "redis").put("env", env).put("jvmPids", new JsonArray(c.jvmPids)).put("jar", jar(o).toString());
+    return t;
+  }
+
+  /**
+   * A Switchboard already running on loopback: {@code --target-ws} (a comma list for the gateways of a cluster;
+   * subscribers are spread over them, publishers use the first), {@code --target-auth}, {@code --admin-key},
+   * {@code --server-pids} (every process whose CPU is the server's: all JVMs of a cluster, and its redis-server).
+   */
+  static SwitchboardTarget external(Options o) {
+    List<URI> urls = new ArrayList<>();
+    for (String u : o.names("target-ws", "")) urls.add(URI.create(u));
+    if (urls.isEmpty()) throw new IllegalArgumentException("--target-ws needs a ws:// URL");
+    for (URI u : urls) Options.requireLoopback(u.getHost(), "--target-ws");
+    URI ws = urls.get(0);
+    URI auth = URI.create(o.string("target-auth", "http://127.0.0.1:8081"));
+    Options.requireLoopback(auth.getHost(), "--target-auth");
+    String metrics = o.string("target-metrics", null);
+    SwitchboardTarget t = new SwitchboardTarget("external", o.flag("presence"), ws.getPort(), auth.toString().replaceAll("/$", ""),
+        metrics, o.string("admin-key", System.getenv().getOrDefault("SWITCHBOARD_ADMIN_KEY", "")), null, null);
+    for (int i = 1; i < urls.size(); i++) t.gatewayPorts.add(urls.get(i).getPort());
+    for (String pid : o.list("server-pids")) for (String p : pid.split(",")) if (!p.isBlank()) t.pids.add(Long.parseLong(p.trim()));
+    String label = o.string("label", null);
+    if (label != null) {
+      if (!label.startsWith("switchboard")) throw new IllegalArgumentException("--label must start with 'switchboard', got '" + label + "'");
+      t.label = label;
+    }
+    t.description.put("external", o.string("target-ws", "")).put("pids", new JsonArray(t.pids));
+    return t;
+  }
+
+  @Override
+  String label() {
+    return label != null ? label : "switchboard-" + engine;
+  }
+
+  String authUrl() {
+    return authUrl;
+  }
+
+  String metricsUrl() {
+    return metricsUrls.isEmpty() ? null : metricsUrls.get(0);
+  }
+
+  @Override
+  Protocol protocol() {
+    return new NativeProtocol();
+  }
+
+  @Override
+  int port() {
+    return gatewayPorts.get(0);
+  }
+
+  @Override
+  List<Integer> ports() {
+    return gatewayPorts;
+  }
+
+  @Override
+  List<Long> pids() {
+    return pids;
+  }
+
+  /** Mints tokens through POST /v1/tokens, 16 requests at a time. */
+  @Override
+  List<String> tokens(int count, String prefix) {
+    Semaphore inFlight = new Semaphore(16);
+    List<CompletableFuture<String>> fs = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      JsonObject body = new JsonObject().put("subject", prefix + "-" + i).put("ttl", 7200)
+          .put("grants", new JsonArray().add(new JsonObject().put("channel", "bench:*")
+              .put("capabilities", new JsonArray().add("subscribe").add("publish").add("history").add("presence"))));
+      HttpRequest req = HttpRequest.newBuilder(URI.create(authUrl + "/v1/tokens")).timeout(Duration.ofSeconds(30))
+          .header("x-api-key", adminKey).header("content-type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString(body.encode())).build();
+      inFlight.acquireUninterruptibly();
+      fs.add(HTTP.sendAsync(req, HttpResponse.BodyHandlers.ofString()).whenComplete((r, t) -> inFlight.release())
+          .thenApply(r -> {
+            if (r.statusCode() / 100 != 2) throw new IllegalStateException("token request failed: " + r.statusCode() + " " + r.body());
+            return new JsonObject(r.body()).getString("token");
+          }));
+    }
+    List<String> tokens = new ArrayList<>();
+    for (CompletableFuture<String> f : fs) tokens.add(f.join());
+    return tokens;
+  }
+
+  /** The sum of {@code switchboard_connections} over the gateway JVMs, or -1 when unknown. */
+  @Override
+  long serverConnections() {
+    if (metricsUrls.isEmpty()) return -1;
+    long sum = 0;
+    for (String url : metricsUrls) {
+      long n = -1;
+      try {
+        for (String line : get(url).split("\n")) {
+          if (line.startsWith("switchboard_connections")) {
+            n = (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            break;
+          }
+        }
+      } catch (IOException | InterruptedException | RuntimeException e) {
+        return -1;
+      }
+      if (n < 0) return -1;
+      sum += n;
+    }
+    return sum;
+  }
+
+  @Override
+  JsonObject memory() {
+    JsonObject m = new JsonObject();
+    if (cluster != null) {
+      long heap = 0;
+      long rss = 0;
+      for (long pid : cluster.jvmPids) {
+        heap += ProcStats.jvmHeapAfterGc(pid);
+        rss += ProcStats.rssBytes(pid);
+      }
+      return m.put("heapBytes", heap).put("rssBytes", rss).put("redisRssBytes", ProcStats.rssBytes(cluster.pids.get(cluster.pids.size() - 1)));
+    }
+    if (process != null) {
+      m.put("heapBytes", ProcStats.jvmHeapAfterGc(process.pid()));
+      m.put("rssBytes", ProcStats.rssBytes(process.pid()));
+    } else if (pids.size() == 1) {
+      m.put("heapBytes", ProcStats.jvmHeapAfterGc(pids.get(0)));
+      m.put("rssBytes", ProcStats.rssBytes(pids.get(0)));
+    }
+    if (redis != null) m.put("redisRssBytes", ProcStats.rssBytes(redis.pid()));
+    return m;
+  }
+
+  @Override
+  Map<String, long[]> classHistogram() {
+    if (cluster != null) return new HashMap<>();
+    if (process != null) return ProcStats.classHistogram(process.pid());
+    return pids.size() == 1 ? ProcStats.classHistogram(pids.get(0)) : new HashMap<>();
+  }
+
+  @Override
+  JsonObject describe() {
+    return description.copy().put("presence", presence);
+  }
+
+  @Override
+  public void close() {
+    stop(process, 20_000);
+    if (redis != null) redis.close();
+    if (cluster != null) cluster.close();
+  }
+}
