@@ -59,10 +59,11 @@ final class ChannelHub {
   private final Interest interest;
   private final Backfill backfill;
   private final Map<String, Channel> channels = new HashMap<>();
-  long backfills;
+  private final GatewayMetrics metrics;
 
-  ChannelHub(Vertx vertx, Interest interest, Backfill backfill) {
+  ChannelHub(Vertx vertx, Interest interest, Backfill backfill, GatewayMetrics metrics) {
     this.vertx = vertx;
+    this.metrics = metrics;
     this.interest = interest;
     this.backfill = backfill;
   }
@@ -147,7 +148,7 @@ final class ChannelHub {
   private void startBackfill(Channel ch, Publication trigger) {
     ch.waiting = new ArrayDeque<>();
     if (trigger != null) ch.waiting.add(trigger);
-    backfills++;
+    metrics.backfills.increment();
     long from = ch.offset;
     backfill.after(ch.name, from, ch.epoch).onComplete(ar -> {
       if (channels.get(ch.name) != ch) return; // nobody left to deliver to
@@ -194,9 +195,5 @@ final class ChannelHub {
     }
     if (frame != null) frame.release();
     return written;
-  }
-
-  int channelCount() {
-    return channels.size();
   }
 }

@@ -14,7 +14,6 @@ final class Flusher {
   private final ArrayList<ClientConnection> dirty = new ArrayList<>();
   private final Runnable flushAll = this::flushAll;
   private boolean scheduled;
-  long flushes;
 
   Flusher(EventLoop loop) {
     this.loop = loop;
@@ -33,7 +32,6 @@ final class Flusher {
   private void flushAll() {
     scheduled = false;
     for (int i = 0; i < dirty.size(); i++) dirty.get(i).flush();
-    flushes += dirty.size();
     dirty.clear();
   }
 }

@@ -17,6 +17,8 @@ final class GatewayMetrics {
   final AtomicLong connections = new AtomicLong();
   final Counter deliveries;
   final Counter publishes;
+  /** Gaps in a channel's offsets filled from the store (lost or reordered bus messages, settle checks that found some). */
+  final Counter backfills;
   private final ConcurrentHashMap<Integer, Counter> disconnects = new ConcurrentHashMap<>();
 
   GatewayMetrics(String registryName) {
@@ -26,6 +28,7 @@ final class GatewayMetrics {
         .description("open client connections").register(registry);
     deliveries = Counter.builder("switchboard_deliveries").description("publications written to client sockets").register(registry);
     publishes = Counter.builder("switchboard_publishes").description("publish requests accepted from clients").register(registry);
+    backfills = Counter.builder("switchboard_backfills").description("channel gaps backfilled from the store").register(registry);
   }
 
   void disconnect(int code) {

@@ -66,7 +66,7 @@ final class GatewayVerticle extends VerticleBase {
     PublicationCodec.register(bus);
     fanout = Fanout.of(vertx);
     flusher = new Flusher(((ContextInternal) context).nettyEventLoop());
-    hub = new ChannelHub(vertx, service, this::storedAfter);
+    hub = new ChannelHub(vertx, service, this::storedAfter, metrics);
     consumers.add(bus.<JsonObject>consumer(Addresses.AUTH_REVOKED, m -> closeRevoked(m.body())));
     vertx.setPeriodic(cfg.sweepIntervalMs(), t -> sweep(System.currentTimeMillis()));
     vertx.setPeriodic(cfg.presenceRefreshMs(), t -> refreshPresence());

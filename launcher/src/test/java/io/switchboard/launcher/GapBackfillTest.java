@@ -1,6 +1,7 @@
 package io.switchboard.launcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.common.Addresses;
 import io.switchboard.common.Fanout;
@@ -43,6 +44,7 @@ class GapBackfillTest {
       // 4 arrives: the gateway sees the gap, backfills 2 and 3 from the store, then delivers 4
       pub.result("publish", new JsonObject().put("channel", "task:gap").put("event", "n").put("data", 4));
       assertEquals(List.of(2, 3, 4), dataOf(sub, "task:gap", 3));
+      assertTrue(s.metric("switchboard_backfills_total") >= 1, "the gap shows in /metrics");
     }
   }
 
