@@ -99,18 +99,24 @@ public final class Fanout {
   public void addInterest(String node, String channel) {
     localNodes.add(node);
     index(node, channel, true);
-    bus.publish(Addresses.GATEWAY_INTEREST, new JsonObject().put("node", node).put("add", new JsonArray().add(channel)));
+    announceChange(new JsonObject().put("node", node).put("add", new JsonArray().add(channel)));
   }
 
   /** A gateway node's last local subscriber of {@code channel} left. */
   public void removeInterest(String node, String channel) {
     localNodes.add(node);
     index(node, channel, false);
-    bus.publish(Addresses.GATEWAY_INTEREST, new JsonObject().put("node", node).put("remove", new JsonArray().add(channel)));
+    announceChange(new JsonObject().put("node", node).put("remove", new JsonArray().add(channel)));
+  }
+
+  /** Other JVMs learn of a change; in one JVM the replica written above is the only one, so nothing is sent. */
+  private void announceChange(JsonObject change) {
+    if (cluster != null) bus.publish(Addresses.GATEWAY_INTEREST, change);
   }
 
   /** Announces the node's full interest set (periodically, and when another JVM asks). */
   public void announce(String node, Collection<String> channels) {
+    if (cluster == null) return;
     bus.publish(Addresses.GATEWAY_INTEREST, new JsonObject().put("node", node).put("full", true)
         .put("add", new JsonArray(List.copyOf(channels))));
   }
