@@ -71,7 +71,7 @@ public class AuthVerticle extends VerticleBase {
     store = createStore(settings);
     EventBus bus = vertx.eventBus();
     ApiKeys apiKeys = new ApiKeys(store, settings.maxTokenTtlSeconds());
-    TokenMinter minter = new TokenMinter(keys.signer(vertx), settings.issuer());
+    TokenMinter minter = new TokenMinter(keys.es256Signer(), settings.issuer());
     Tokens tokens = new Tokens(vertx, store, minter, apiKeys, settings.tokenTtlSeconds(), settings.maxTokenTtlSeconds());
     Revoker revoker = new Revoker(store, bus, settings.maxTokenTtlSeconds());
     AuthRoutes routes = new AuthRoutes(settings.adminKey(), keys, apiKeys, tokens, revoker);

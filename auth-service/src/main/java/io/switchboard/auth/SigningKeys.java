@@ -104,6 +104,11 @@ final class SigningKeys {
     return new JsonObject().put("keys", new JsonArray().add(jwk()));
   }
 
+  /** The signer of minted tokens (the kid goes into every token's header). */
+  Es256Signer es256Signer() {
+    return new Es256Signer(Pem.privateKey("auth.privateKeyPem", privatePem), kid);
+  }
+
   /** A provider that signs (and verifies) with this pair; the kid goes into every token's header. */
   JWTAuth signer(Vertx vertx) {
     return JWTAuth.create(vertx, new JWTAuthOptions()

@@ -3,8 +3,6 @@ package io.switchboard.auth;
 import io.switchboard.common.Grants;
 import io.switchboard.common.Ids;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.auth.JWTOptions;
-import io.vertx.ext.auth.jwt.JWTAuth;
 import java.time.Instant;
 
 /**
@@ -15,10 +13,10 @@ final class TokenMinter {
   /** What a token is for; {@code grants} and {@code channels} already have {@code {sub}} filled in. */
   record Spec(String subject, Grants grants, int ttl, String sourceType, JsonObject info, JsonObject channels) {}
 
-  private final JWTAuth signer;
+  private final Es256Signer signer;
   private final String issuer;
 
-  TokenMinter(JWTAuth signer, String issuer) {
+  TokenMinter(Es256Signer signer, String issuer) {
     this.signer = signer;
     this.issuer = issuer;
   }
@@ -35,7 +33,7 @@ final class TokenMinter {
         .put("grants", spec.grants().toJson())
         .put("src", spec.sourceType());
     if (spec.info() != null) claims.put("info", spec.info());
-    String token = signer.generateToken(claims, new JWTOptions().setAlgorithm(SigningKeys.ALGORITHM));
+    String token = signer.sign(claims);
     return new JsonObject()
         .put("token", token)
         .put("ttl", spec.ttl())
