@@ -83,7 +83,9 @@ class ClusterTest {
   }
 
   private WsClient connect(ClusterProcesses.Node gateway, String token) {
-    WsClient c = new WsClient(on.await(() -> ws.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(gateway.wsPort).setURI("/ws"))), on);
+    io.vertx.core.http.ClientWebSocket socket = ws.webSocket();
+    WsClient c = new WsClient(socket, on);
+    on.await(() -> socket.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(gateway.wsPort).setURI("/ws")));
     JsonObject r = c.request("connect", new JsonObject().put("token", token));
     if (r.containsKey("error")) throw new AssertionError("connect failed: " + r.encode());
     return c;

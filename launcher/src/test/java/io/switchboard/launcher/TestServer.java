@@ -153,7 +153,11 @@ final class TestServer implements AutoCloseable {
   WsClient open(String bearer) {
     WebSocketConnectOptions o = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(wsPort).setURI("/ws");
     if (bearer != null) o.addHeader("Authorization", "Bearer " + bearer);
-    return new WsClient(on.await(() -> ws.connect(o)), on);
+    // handlers are set before the upgrade completes: the server may write (header auth's "connected") at once
+    io.vertx.core.http.ClientWebSocket socket = ws.webSocket();
+    WsClient client = new WsClient(socket, on);
+    on.await(() -> socket.connect(o));
+    return client;
   }
 
   /** The value of one Prometheus sample (the line starting with {@code prefix}), 0 when absent. */
