@@ -9,16 +9,16 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 out=${1:-$here/results/baseline-$(date +%Y%m%d-%H%M)}
 mkdir -p "$out"
-# a private copy of the jar: a rebuild during the campaign must not change what is measured
-cp "$root/launcher/target/switchboard.jar" "$out/switchboard.jar"
-lt() { "$here/loadtest" "$@" --switchboard-jar "$out/switchboard.jar" --quiet "${QUIET:-0.3}" --max-minutes 150; }
+# a private copy of the jar: a rebuild during the campaign must not change what is measured (kept when resuming)
+[ -f "$out/switchboard.jar" ] || cp "$root/launcher/target/switchboard.jar" "$out/switchboard.jar"
+lt() { echo "baseline: $(date -u +%FT%TZ) $*" >&2; "$here/loadtest" "$@" --switchboard-jar "$out/switchboard.jar" --quiet "${QUIET:-0.3}" --max-minutes 240; }
 want() { [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $1 "* ]]; }
 
 # server CPU per 100k deliveries/s at a fixed rate, ~100-byte payloads
 want fanout-1000 && lt compare fanout --engines memory,redis --subscribers 1000 --rate 100 --duration 20 --warmup 10 --repeat 3 --out "$out/fanout-1000"
-want fanout-5000 && lt compare fanout --engines memory,redis --subscribers 5000 --rate 20 --duration 20 --warmup 10 --repeat 3 --out "$out/fanout-5000"
+want fanout-5000 && lt compare fanout --engines memory,redis --subscribers 5000 --rate 20 --duration 20 --warmup 10 --repeat 2 --out "$out/fanout-5000"
 # maximum deliveries/s: a rate sweep; each server stops at its first saturated step
-want sweep && lt compare fanout --subscribers 1000 --rate 50,100,150,200,300,400,600,800 --duration 10 --warmup 5 --repeat 3 --out "$out/sweep-1000"
+want sweep && lt compare fanout --subscribers 1000 --rate 50,100,150,200,300,400,600,800 --duration 10 --warmup 5 --repeat 2 --out "$out/sweep-1000"
 # latency at half the raw baseline's maximum (HALF_RATE publishes/s: half the raw max of the sweep / 1000 subscribers)
 want half && lt compare fanout --subscribers 1000 --rate "${HALF_RATE:-85}" --duration 20 --warmup 10 --repeat 3 --out "$out/half-raw-max"
 # memory per idle connection with one subscription
