@@ -20,10 +20,12 @@ want fanout-5000 && lt compare fanout --engines memory,redis --subscribers 5000 
 # maximum deliveries/s: a rate sweep; each server stops at its first saturated step
 want sweep && lt compare fanout --subscribers 1000 --rate 50,100,150,200,300,400,600,800 --duration 10 --warmup 5 --repeat 2 --out "$out/sweep-1000"
 # latency at half the raw baseline's maximum (HALF_RATE publishes/s: half the raw max of the sweep / 1000 subscribers)
-want half && lt compare fanout --subscribers 1000 --rate "${HALF_RATE:-85}" --duration 20 --warmup 10 --repeat 3 --out "$out/half-raw-max"
+want half && lt compare fanout --subscribers 1000 --rate "${HALF_RATE:-120}" --duration 20 --warmup 10 --repeat 2 --out "$out/half-raw-max"
 # memory per idle connection with one subscription
 want idle && lt compare idle --engines memory,redis --connections 10000 --repeat 2 --out "$out/idle"
 want idle-presence && lt run idle --connections 10000 --presence --repeat 2 --out "$out/idle-presence"
+# what Vert.x's per-connection queues cost: the raw server with HttpServerOptions.setStrictThreadMode(true)
+want idle-strict && lt run idle --server raw --server-jvm-opts "-Draw.strictThreadMode=true" --connections 10000 --repeat 2 --out "$out/idle-raw-strict"
 # connects/s with ES256 verification (one token per connection)
 want connect-storm && lt compare connect-storm --connections 10000 --rounds 3 --out "$out/connect-storm"
 # everyone drops and recovers
