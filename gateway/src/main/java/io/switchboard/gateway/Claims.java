@@ -9,9 +9,9 @@ import io.vertx.core.json.JsonObject;
  * @param iat issued-at, epoch seconds (subject revocations void tokens issued at or before the revocation)
  * @param exp expiry, epoch seconds
  */
-record Claims(String subject, String tokenId, long iat, long exp, Grants grants, String sourceType, JsonObject info) {
+public record Claims(String subject, String tokenId, long iat, long exp, Grants grants, String sourceType, JsonObject info) {
 
-  boolean expiredAt(long nowMillis) {
+  public boolean expiredAt(long nowMillis) {
     return exp * 1000L <= nowMillis;
   }
 }

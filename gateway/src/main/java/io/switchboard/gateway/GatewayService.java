@@ -5,6 +5,11 @@ import io.switchboard.common.Fanout;
 import io.switchboard.common.Ids;
 import io.switchboard.common.Publication;
 import io.switchboard.common.PublicationCodec;
+import io.switchboard.gateway.core.Apps;
+import io.switchboard.gateway.core.ChannelHub;
+import io.switchboard.gateway.core.GatewayConfig;
+import io.switchboard.gateway.core.GatewayMetrics;
+import io.switchboard.gateway.core.SubjectLimits;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -29,6 +34,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * publication crosses the bus once per interested node, never once per subscriber.
  */
 public final class GatewayService extends VerticleBase implements ChannelHub.Interest {
+  private Apps apps;
   /** How long start-up waits for an auth-service to answer with its keys. */
   static final long KEYS_WAIT_MS = 30_000;
 
@@ -41,6 +47,7 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
   @Override
   public Future<?> start() {
     GatewayConfig cfg = GatewayConfig.from(config());
+    apps = new Apps(java.util.List.of());
     ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
     // clustered: the cluster's node id, so Fanout drops our entries the moment we leave the cluster
     node = cluster != null ? cluster.getNodeId() : "local-" + Ids.hex(8);
@@ -62,7 +69,7 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
               return null;
             }))
         .compose(v -> vertx.deployVerticle(() -> {
-              GatewayVerticle g = new GatewayVerticle(this, cfg, verifier, limits, metrics, node);
+              GatewayVerticle g = new GatewayVerticle(this, cfg, apps, verifier, limits, metrics, node);
               instances.add(g);
               return g;
             },

@@ -14,7 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * the bus ({@link Es256}), issuer, expiry, and revocations. Shared by every gateway instance of a JVM, so it is
  * thread-safe: keys and revocations live in concurrent maps.
  */
-final class TokenVerifier {
+public final class TokenVerifier {
   private final String issuer;
   private final Es256 es256 = new Es256();
   /** subject → revokedAt (epoch seconds): tokens of that subject issued at or before it are void. */
@@ -22,12 +22,12 @@ final class TokenVerifier {
   /** token id → its expiry (epoch seconds), after which the entry is useless and dropped. */
   private final Map<String, Long> revokedTokens = new ConcurrentHashMap<>();
 
-  TokenVerifier(String issuer) {
+  public TokenVerifier(String issuer) {
     this.issuer = issuer;
   }
 
   /** Adds the keys of a JWKS ({@code {keys:[…]}}); keys are never dropped, so tokens of every auth node verify. */
-  void addKeys(JsonObject jwks) {
+  public void addKeys(JsonObject jwks) {
     JsonArray keys = jwks.getJsonArray("keys", new JsonArray());
     for (int i = 0; i < keys.size(); i++) {
       try {
@@ -38,34 +38,34 @@ final class TokenVerifier {
     }
   }
 
-  boolean hasKeys() {
+  public boolean hasKeys() {
     return es256.hasKeys();
   }
 
-  void revokeSubject(String subject, long revokedAt) {
+  public void revokeSubject(String subject, long revokedAt) {
     revokedSubjects.merge(subject, revokedAt, Math::max);
   }
 
-  void revokeToken(String tokenId, long exp) {
+  public void revokeToken(String tokenId, long exp) {
     revokedTokens.put(tokenId, exp);
   }
 
   /** Loads the revocations answer of {@code auth.revocations}. */
-  void loadRevocations(JsonObject r) {
+  public void loadRevocations(JsonObject r) {
     JsonObject subjects = r.getJsonObject("subjects", new JsonObject());
     for (String s : subjects.fieldNames()) revokeSubject(s, subjects.getLong(s));
     JsonObject tokens = r.getJsonObject("tokens", new JsonObject());
     for (String t : tokens.fieldNames()) revokeToken(t, tokens.getLong(t));
   }
 
-  boolean revoked(Claims c) {
+  public boolean revoked(Claims c) {
     Long at = revokedSubjects.get(c.subject());
     if (at != null && c.iat() <= at) return true;
     return c.tokenId() != null && revokedTokens.containsKey(c.tokenId());
   }
 
   /** Forgets token revocations whose tokens have expired anyway. */
-  void dropExpired(long nowSeconds) {
+  public void dropExpired(long nowSeconds) {
     revokedTokens.values().removeIf(exp -> exp < nowSeconds);
   }
 
@@ -74,7 +74,7 @@ final class TokenVerifier {
    * {@code unauthorized} (the message says what: malformed, bad signature, revoked…) or {@code token_expired}.
    * Runs on the caller's thread: one ECDSA verification, tens of microseconds.
    */
-  Future<Claims> verify(String token) {
+  public Future<Claims> verify(String token) {
     if (!hasKeys()) return Future.failedFuture(new ServiceError(ErrorCode.UNAVAILABLE, "token keys not loaded yet"));
     if (token == null || token.isEmpty()) return Future.failedFuture(new ServiceError(ErrorCode.UNAUTHORIZED, "token is missing"));
     try {

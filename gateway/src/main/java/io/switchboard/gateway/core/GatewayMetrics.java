@@ -1,4 +1,4 @@
-package io.switchboard.gateway;
+package io.switchboard.gateway.core;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -12,16 +12,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * Gateway meters, exported at {@code /metrics} by the operations server: open connections, deliveries, publishes and
  * disconnects by close code. Counters are thread-safe and shared by all event loops of the JVM.
  */
-final class GatewayMetrics {
+public final class GatewayMetrics {
   private final MeterRegistry registry;
-  final AtomicLong connections = new AtomicLong();
-  final Counter deliveries;
-  final Counter publishes;
+  public final AtomicLong connections = new AtomicLong();
+  public final Counter deliveries;
+  public final Counter publishes;
   /** Gaps in a channel's offsets filled from the store (lost or reordered bus messages, settle checks that found some). */
-  final Counter backfills;
+  public final Counter backfills;
   private final ConcurrentHashMap<Integer, Counter> disconnects = new ConcurrentHashMap<>();
 
-  GatewayMetrics(String registryName) {
+  public GatewayMetrics(String registryName) {
     MeterRegistry r = BackendRegistries.getNow(registryName);
     registry = r != null ? r : new SimpleMeterRegistry();
     Gauge.builder("switchboard_connections", connections, AtomicLong::get)
@@ -31,7 +31,7 @@ final class GatewayMetrics {
     backfills = Counter.builder("switchboard_backfills").description("channel gaps backfilled from the store").register(registry);
   }
 
-  void disconnect(int code) {
+  public void disconnect(int code) {
     disconnects.computeIfAbsent(code, c -> Counter.builder("switchboard_disconnects")
         .description("connections closed by the server, by close code")
         .tag("code", Integer.toString(c)).register(registry)).increment();

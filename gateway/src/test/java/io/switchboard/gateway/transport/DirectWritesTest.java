@@ -1,4 +1,4 @@
-package io.switchboard.gateway;
+package io.switchboard.gateway.transport;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

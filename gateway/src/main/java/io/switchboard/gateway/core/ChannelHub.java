@@ -1,4 +1,4 @@
-package io.switchboard.gateway;
+package io.switchboard.gateway.core;
 
 import io.switchboard.common.Publication;
 import io.vertx.core.Future;
@@ -24,20 +24,20 @@ import java.util.Objects;
  * <p>Confined to its event loop: no locks. Subscribers are kept in an array list with swap-remove so fan-out
  * iterates a dense array and unsubscribe is O(1).
  */
-final class ChannelHub {
+public final class ChannelHub {
   private static final System.Logger log = System.getLogger(ChannelHub.class.getName());
   /** Delay of the settle check after a channel's first subscriber on this loop. */
   static final long SETTLE_MS = 1000;
 
   /** Who is told when this loop starts or stops needing a channel (the node-level interest). */
-  interface Interest {
+  public interface Interest {
     void channelAdded(String channel);
 
     void channelRemoved(String channel);
   }
 
   /** Reads what a channel published after a position: the store's answer for one recovering channel. */
-  interface Backfill {
+  public interface Backfill {
     Future<JsonObject> after(String channel, long offset, String epoch);
   }
 
@@ -175,11 +175,11 @@ final class ChannelHub {
     });
   }
 
-  /** Encode once, queue on every live subscriber; subscribers still subscribing hold it. */
+  /** Encode once per (dialect, framing), queue on every live subscriber; subscribers still subscribing hold it. */
   private int fanout(Channel ch, Publication p) {
     ArrayList<Subscription> subs = ch.subs;
     int written = 0;
-    NativeFrames.Encoded frame = null;
+    FrameCache frames = new FrameCache(p);
     // backwards: a write can cut a slow consumer, whose close handler later removes it (swap-remove)
     for (int i = subs.size() - 1; i >= 0; i--) {
       if (i >= subs.size()) continue;
@@ -189,11 +189,12 @@ final class ChannelHub {
         continue;
       }
       if (!s.accept(p)) continue;
-      if (frame == null) frame = NativeFrames.event(p);
-      s.connection.sendEvent(frame);
+      var frame = frames.frameFor(s.connection);
+      if (frame == null) continue;
+      s.connection.send(frame);
       written++;
     }
-    if (frame != null) frame.release();
+    frames.release();
     return written;
   }
 }

@@ -1,13 +1,13 @@
-package io.switchboard.gateway;
+package io.switchboard.gateway.core;
 
 import java.util.concurrent.ConcurrentHashMap;
 
 /** Connections per subject across all event loops of this gateway JVM (close 4004 past the limit). */
-final class SubjectLimits {
+public final class SubjectLimits {
   private final int max;
   private final ConcurrentHashMap<String, Integer> counts = new ConcurrentHashMap<>();
 
-  SubjectLimits(int max) {
+  public SubjectLimits(int max) {
     this.max = max;
   }
 

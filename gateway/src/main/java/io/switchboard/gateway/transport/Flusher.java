@@ -1,4 +1,4 @@
-package io.switchboard.gateway;
+package io.switchboard.gateway.transport;
 
 import io.netty.channel.EventLoop;
 import java.util.ArrayList;
@@ -9,17 +9,17 @@ import java.util.ArrayList;
  * load that is immediate (the queue is empty); under load all publications already queued are written first, so a
  * socket that received several of them is flushed — one syscall — once.
  */
-final class Flusher {
+public final class Flusher {
   private final EventLoop loop;
-  private final ArrayList<ClientConnection> dirty = new ArrayList<>();
+  private final ArrayList<WebSocketTransport> dirty = new ArrayList<>();
   private final Runnable flushAll = this::flushAll;
   private boolean scheduled;
 
-  Flusher(EventLoop loop) {
+  public Flusher(EventLoop loop) {
     this.loop = loop;
   }
 
-  void dirty(ClientConnection c) {
+  void dirty(WebSocketTransport c) {
     if (c.dirty) return;
     c.dirty = true;
     dirty.add(c);

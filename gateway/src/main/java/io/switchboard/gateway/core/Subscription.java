@@ -1,4 +1,4 @@
-package io.switchboard.gateway;
+package io.switchboard.gateway.core;
 
 import io.switchboard.common.Publication;
 import java.util.ArrayList;
@@ -14,7 +14,7 @@ import java.util.List;
  */
 final class Subscription {
   final String channel;
-  final ClientConnection connection;
+  final Session connection;
   final boolean presence;
   /** Position in the hub's subscriber list, for O(1) removal. */
   int hubIndex = -1;
@@ -24,7 +24,7 @@ final class Subscription {
   String epoch;
   private List<Publication> held;
 
-  Subscription(String channel, ClientConnection connection, boolean presence) {
+  Subscription(String channel, Session connection, boolean presence) {
     this.channel = channel;
     this.connection = connection;
     this.presence = presence;

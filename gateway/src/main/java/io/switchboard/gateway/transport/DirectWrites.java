@@ -1,4 +1,4 @@
-package io.switchboard.gateway;
+package io.switchboard.gateway.transport;
 
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.impl.WebSocketImplBase;
@@ -16,7 +16,7 @@ import java.lang.reflect.Field;
  * <p>It reaches into Vert.x internals, so it is guarded: if a Vert.x version changes them, {@link #apply} returns
  * false, the gateway keeps working with the default queue, and {@code DirectWritesTest} fails to say so.
  */
-final class DirectWrites {
+public final class DirectWrites {
   private DirectWrites() {}
 
   private static final Field CONNECTION;
@@ -43,12 +43,12 @@ final class DirectWrites {
   }
 
   /** Whether the internals were found (on this Vert.x version the swap works). */
-  static boolean available() {
+  public static boolean available() {
     return CONNECTION != null;
   }
 
   /** On the socket's event loop, before anything is written through Vert.x. Returns whether the swap was made. */
-  static boolean apply(ServerWebSocket socket) {
+  public static boolean apply(ServerWebSocket socket) {
     if (CONNECTION == null || !(socket instanceof WebSocketImplBase)) return false;
     try {
       Object connection = CONNECTION.get(socket);

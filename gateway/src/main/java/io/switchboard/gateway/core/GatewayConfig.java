@@ -1,10 +1,10 @@
-package io.switchboard.gateway;
+package io.switchboard.gateway.core;
 
 import io.switchboard.common.Namespaces;
 import io.vertx.core.json.JsonObject;
 
 /** The gateway's view of the validated config (see common Defaults for meanings and defaults). */
-record GatewayConfig(
+public record GatewayConfig(
     String host,
     int port,
     int instances,
@@ -24,7 +24,7 @@ record GatewayConfig(
     int maxHistoryLimit,
     Namespaces namespaces) {
 
-  static GatewayConfig from(JsonObject config) {
+  public static GatewayConfig from(JsonObject config) {
     JsonObject g = config.getJsonObject("gateway");
     int instances = g.getInteger("instances");
     long presenceTimeoutMs = config.getJsonObject("presence").getLong("timeoutSeconds") * 1000L;
@@ -52,7 +52,7 @@ record GatewayConfig(
   }
 
   /** How often the housekeeping sweep runs: fine enough for the shortest deadline it enforces. */
-  long sweepIntervalMs() {
+  public long sweepIntervalMs() {
     long shortest = Math.min(Math.min(pingIntervalMs, pongTimeoutMs), connectTimeoutMs);
     return Math.max(20, Math.min(1000, shortest / 4));
   }

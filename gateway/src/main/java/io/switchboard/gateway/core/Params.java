@@ -1,4 +1,4 @@
-package io.switchboard.gateway;
+package io.switchboard.gateway.core;
 
 import io.switchboard.common.Channels;
 import io.switchboard.common.ServiceError;
@@ -11,10 +11,10 @@ import java.util.List;
  * Typed reads of request params. Every failure is a {@code bad_request} whose message names the field and what it
  * should have been, so a client developer can fix the call from the error alone.
  */
-final class Params {
+public final class Params {
   private Params() {}
 
-  static String string(JsonObject p, String field, boolean required, int maxLength) {
+  public static String string(JsonObject p, String field, boolean required, int maxLength) {
     Object v = p.getValue(field);
     if (v == null) {
       if (required) throw ServiceError.badRequest(field + " is required");
@@ -27,17 +27,17 @@ final class Params {
   }
 
   /** A required, valid channel name. */
-  static String channel(JsonObject p) {
+  public static String channel(JsonObject p) {
     return checkChannel(string(p, "channel", true, Integer.MAX_VALUE));
   }
 
-  static String checkChannel(String channel) {
+  public static String checkChannel(String channel) {
     String why = Channels.invalidReason(channel);
     if (why != null) throw ServiceError.badRequest(why);
     return channel;
   }
 
-  static long integer(JsonObject p, String field, long def, long min, long max) {
+  public static long integer(JsonObject p, String field, long def, long min, long max) {
     Object v = p.getValue(field);
     if (v == null) return def;
     if (!(v instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())) {
@@ -48,14 +48,14 @@ final class Params {
     return l;
   }
 
-  static boolean bool(JsonObject p, String field, boolean def) {
+  public static boolean bool(JsonObject p, String field, boolean def) {
     Object v = p.getValue(field);
     if (v == null) return def;
     if (!(v instanceof Boolean b)) throw ServiceError.badRequest(field + " must be true or false");
     return b;
   }
 
-  static JsonObject object(JsonObject p, String field, boolean required) {
+  public static JsonObject object(JsonObject p, String field, boolean required) {
     Object v = p.getValue(field);
     if (v == null) {
       if (required) throw ServiceError.badRequest(field + " is required");
@@ -66,7 +66,7 @@ final class Params {
   }
 
   /** An optional array of strings, each at most {@code maxLength} chars, at most {@code maxItems} of them. */
-  static List<String> strings(JsonObject p, String field, int maxItems, int maxLength) {
+  public static List<String> strings(JsonObject p, String field, int maxItems, int maxLength) {
     Object v = p.getValue(field);
     if (v == null) return null;
     if (!(v instanceof JsonArray a)) throw ServiceError.badRequest(field + " must be an array of strings");

@@ -1,0 +1,36 @@
+package io.switchboard.gateway.core;
+
+import io.switchboard.gateway.Claims;
+
+/**
+ * Who performs a channel operation: a connected session, or an HTTP caller with a bearer token or a server key. The
+ * {@link ChannelAccess} decision and {@link ChannelOps} see only this.
+ */
+public interface Caller {
+  /** The verified token's claims; for a server caller, claims naming the backend (its grants are not consulted). */
+  Claims claims();
+
+  default String subject() {
+    return claims().subject();
+  }
+
+  default String sourceType() {
+    return claims().sourceType();
+  }
+
+  /** The connection id, or null for a caller without a connection. */
+  String clientId();
+
+  /** Whether the caller holds a subscription to the channel (a connection-less caller never does). */
+  boolean subscribed(String channel);
+
+  /** A backend with a server key: may do anything in its app, and publish where clients may not. */
+  default boolean server() {
+    return false;
+  }
+
+  /**
+   * Takes one publish token of the caller's rate limit; 0 when allowed, else the milliseconds until the next one.
+   */
+  long takePublishToken(long now);
+}

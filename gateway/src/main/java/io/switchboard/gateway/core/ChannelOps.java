@@ -1,0 +1,182 @@
+package io.switchboard.gateway.core;
+
+import io.switchboard.common.Addresses;
+import io.switchboard.common.Channels;
+import io.switchboard.common.ErrorCode;
+import io.switchboard.common.Ids;
+import io.switchboard.common.NamespaceOptions;
+import io.switchboard.common.Priority;
+import io.switchboard.common.Publication;
+import io.switchboard.common.ServiceError;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.List;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+/**
+ * The channel operations every dialect and HTTP API share: publish, history, presence, presence state, ack, pending
+ * and application RPC. Each takes a typed command from a {@link Caller} in an {@link App}, asks the one
+ * {@link ChannelAccess} decision, then makes at most one bus request. Results are the services' answers with
+ * app-local channel names; failures are {@link ServiceError}s (never thrown: always a failed future).
+ */
+public final class ChannelOps {
+  public static final int MAX_ACK_IDS = 1000;
+  private static final Pattern RPC_METHOD = Pattern.compile("[A-Za-z0-9_.\\-]{1,64}");
+
+  /** A publication as a caller asks for it; the server adds id, position, time and source. */
+  public record PublishCommand(String channel, String event, Object data, Priority priority, List<String> tags, int ttl,
+      boolean requiresAck, String correlationId, String idempotencyKey) {}
+
+  /** A history read: at most one of since (offset+epoch) and sinceTime; filter as the store takes it. */
+  public record HistoryQuery(String channel, Long sinceOffset, String sinceEpoch, Long sinceTime, int limit,
+      boolean reverse, JsonObject filter) {}
+
+  private final GatewayLoop loop;
+
+  ChannelOps(GatewayLoop loop) {
+    this.loop = loop;
+  }
+
+  /** Runs a check-then-request step, turning a thrown ServiceError into a failed future. */
+  private static <T> Future<T> guarded(Supplier<Future<T>> step) {
+    try {
+      return step.get();
+    } catch (ServiceError e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  // --- publish: the start of the hot path ----------------------------------------------------------
+
+  /** Publishes; the result is {@code {id, offset, epoch, timestamp}} (no offset on ephemeral channels). */
+  public Future<JsonObject> publish(Caller c, App app, PublishCommand cmd) {
+    return guarded(() -> {
+      NamespaceOptions ns = loop.access.check(c, cmd.channel(), ChannelAccess.Op.PUBLISH);
+      long now = System.currentTimeMillis();
+      long wait = c.takePublishToken(now);
+      if (wait > 0) {
+        throw new ServiceError(ErrorCode.RATE_LIMITED, "publish rate limit of " + (long) loop.cfg.publishRatePerSecond()
+            + "/s per connection exceeded", new JsonObject().put("retryAfterMs", wait));
+      }
+      if (ns.ephemeral() && (cmd.requiresAck() || cmd.idempotencyKey() != null)) {
+        throw ServiceError.badRequest((cmd.requiresAck() ? "requiresAck" : "idempotencyKey") + " needs a channel with history; namespace '"
+            + Channels.namespace(cmd.channel()) + "' is ephemeral");
+      }
+      // the source is stamped from the verified credentials; anything the client says about it is ignored
+      Publication pub = new Publication(null, app.scope(cmd.channel()), 0, null, now, cmd.event(), cmd.data(), c.sourceType(),
+          c.subject(), cmd.priority() == null ? Priority.NORMAL : cmd.priority(), cmd.tags(), cmd.ttl(), cmd.requiresAck(),
+          cmd.correlationId());
+      loop.metrics.publishes.increment();
+      if (ns.ephemeral()) {
+        Publication sent = pub.withPosition(Ids.ulid(now), 0, null, now);
+        loop.fanout.publish(sent);
+        return Future.succeededFuture(new JsonObject().put("id", sent.id()).put("timestamp", Instant.ofEpochMilli(now).toString()));
+      }
+      JsonObject req = new JsonObject().put("publication", pub.toJson());
+      if (cmd.idempotencyKey() != null) req.put("idempotencyKey", cmd.idempotencyKey());
+      return loop.bus.<JsonObject>request(Addresses.STORE_APPEND, req, loop.timeout()).map(m -> {
+        JsonObject r = m.body();
+        r.remove("duplicate");
+        return r;
+      }).recover(t -> failed(t, "message store"));
+    });
+  }
+
+  // --- reads ---------------------------------------------------------------------------------------
+
+  public Future<JsonObject> history(Caller c, App app, HistoryQuery q) {
+    return guarded(() -> {
+      NamespaceOptions ns = loop.access.check(c, q.channel(), ChannelAccess.Op.HISTORY);
+      if (ns.ephemeral()) return Future.succeededFuture(new JsonObject().put("publications", new JsonArray()).put("offset", 0));
+      JsonObject req = new JsonObject().put("channel", app.scope(q.channel())).put("subject", c.subject());
+      if (q.sinceOffset() != null) req.put("since", new JsonObject().put("offset", q.sinceOffset()).put("epoch", q.sinceEpoch()));
+      if (q.sinceTime() != null) req.put("sinceTime", q.sinceTime());
+      req.put("limit", q.limit()).put("reverse", q.reverse());
+      if (q.filter() != null) req.put("filter", q.filter());
+      return loop.bus.<JsonObject>request(Addresses.STORE_HISTORY, req, loop.timeout())
+          .map(m -> unscoped(app, m.body())).recover(t -> failed(t, "message store"));
+    });
+  }
+
+  public Future<JsonObject> presence(Caller c, App app, String channel) {
+    return guarded(() -> {
+      loop.access.check(c, channel, ChannelAccess.Op.PRESENCE);
+      return loop.bus.<JsonObject>request(Addresses.PRESENCE_QUERY, new JsonObject().put("channel", app.scope(channel)), loop.timeout())
+          .map(m -> m.body()).recover(t -> failed(t, "presence service"));
+    });
+  }
+
+  public Future<JsonObject> setState(Caller c, App app, String channel, JsonObject state) {
+    return guarded(() -> {
+      loop.access.check(c, channel, ChannelAccess.Op.PRESENCE_STATE);
+      JsonObject req = new JsonObject().put("channel", app.scope(channel)).put("client", c.clientId()).put("state", state);
+      return loop.bus.<JsonObject>request(Addresses.PRESENCE_SET_STATE, req, loop.timeout())
+          .map(m -> new JsonObject()).recover(t -> failed(t, "presence service"));
+    });
+  }
+
+  // --- acks ----------------------------------------------------------------------------------------
+
+  public Future<JsonObject> ack(Caller c, App app, String channel, List<String> ids) {
+    return guarded(() -> {
+      if (ids == null || ids.isEmpty()) throw ServiceError.badRequest("ids must be a non-empty array of publication ids");
+      if (ids.size() > MAX_ACK_IDS) throw ServiceError.badRequest("at most " + MAX_ACK_IDS + " ids per ack");
+      NamespaceOptions ns = loop.access.check(c, channel, ChannelAccess.Op.ACK);
+      if (ns.ephemeral()) return Future.succeededFuture(new JsonObject().put("acked", new JsonArray()));
+      JsonObject req = new JsonObject().put("channel", app.scope(channel)).put("ids", new JsonArray(ids)).put("subject", c.subject());
+      return loop.bus.<JsonObject>request(Addresses.STORE_ACK, req, loop.timeout()).map(m -> m.body())
+          .recover(t -> failed(t, "message store"));
+    });
+  }
+
+  public Future<JsonObject> pending(Caller c, App app, String channel) {
+    return guarded(() -> {
+      NamespaceOptions ns = loop.access.check(c, channel, ChannelAccess.Op.PENDING);
+      if (ns.ephemeral()) return Future.succeededFuture(new JsonObject().put("publications", new JsonArray()));
+      JsonObject req = new JsonObject().put("channel", app.scope(channel)).put("subject", c.subject());
+      return loop.bus.<JsonObject>request(Addresses.STORE_PENDING, req, loop.timeout())
+          .map(m -> unscoped(app, m.body())).recover(t -> failed(t, "message store"));
+    });
+  }
+
+  // --- application RPC -----------------------------------------------------------------------------
+
+  /** Forwards a method the gateway does not know to the app's handler at {@code rpc.<method>}. */
+  public Future<Object> rpc(Caller c, App app, String method, JsonObject params) {
+    return guarded(() -> {
+      if (!RPC_METHOD.matcher(method).matches()) {
+        throw ServiceError.badRequest("method '" + Channels.abbreviate(method) + "' is not a valid method name ([A-Za-z0-9_.-], 1-64 chars)");
+      }
+      JsonObject req = new JsonObject().put("method", method).put("client", c.clientId()).put("subject", c.subject())
+          .put("sourceType", c.sourceType()).put("params", params);
+      if (!app.isDefault()) req.put("app", app.id());
+      return loop.bus.request(Addresses.rpc(method), req, loop.timeout()).map(m -> m.body()).recover(t -> {
+        if (t instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
+          return Future.failedFuture(new ServiceError(ErrorCode.METHOD_NOT_FOUND, "unknown method '" + method + "'"));
+        }
+        return failed(t, "rpc handler for " + method);
+      });
+    });
+  }
+
+  private static <T> Future<T> failed(Throwable t, String what) {
+    return Future.failedFuture(ServiceError.from(t, what));
+  }
+
+  /** Store answers name channels by their scoped names: show the app's own names. */
+  private static JsonObject unscoped(App app, JsonObject answer) {
+    if (app.isDefault()) return answer;
+    JsonArray pubs = answer.getJsonArray("publications");
+    if (pubs != null) {
+      for (Object o : pubs) {
+        if (o instanceof JsonObject p && p.getString("channel") != null) p.put("channel", App.local(p.getString("channel")));
+      }
+    }
+    return answer;
+  }
+}

@@ -1,0 +1,196 @@
+package io.switchboard.gateway.core;
+
+import io.switchboard.common.Addresses;
+import io.switchboard.common.Fanout;
+import io.switchboard.common.Publication;
+import io.switchboard.gateway.Claims;
+import io.switchboard.gateway.TokenVerifier;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The session core of one gateway event loop: its sessions, its channel hub, and the operations every dialect and
+ * HTTP API share. All state is confined to the loop.
+ *
+ * <p>Timers are per event loop, never per session: one housekeeping sweep enforces connect timeouts, liveness and
+ * token expiry for every session, and one presence refresh keeps all of its members alive in a single bus message.
+ */
+public final class GatewayLoop {
+  public final Vertx vertx;
+  public final GatewayConfig cfg;
+  public final TokenVerifier verifier;
+  public final SubjectLimits subjectLimits;
+  public final GatewayMetrics metrics;
+  public final String node;
+  public final EventBus bus;
+  public final Fanout fanout;
+  public final ChannelHub hub;
+  public final ChannelAccess access;
+  public final ChannelOps ops;
+  public final Subscriptions subscriptions;
+  public final Apps apps;
+  final Map<String, Session> sessions = new HashMap<>();
+  private final DeliveryOptions requestTimeout;
+  /** Set by drain(): new sessions are refused while existing ones are told to reconnect elsewhere. */
+  private boolean draining;
+
+  public GatewayLoop(Vertx vertx, GatewayConfig cfg, Apps apps, TokenVerifier verifier, SubjectLimits subjectLimits,
+      GatewayMetrics metrics, String node, ChannelHub.Interest interest) {
+    this.vertx = vertx;
+    this.cfg = cfg;
+    this.apps = apps;
+    this.verifier = verifier;
+    this.subjectLimits = subjectLimits;
+    this.metrics = metrics;
+    this.node = node;
+    this.bus = vertx.eventBus();
+    this.fanout = Fanout.of(vertx);
+    this.requestTimeout = new DeliveryOptions().setSendTimeout(cfg.requestTimeoutMs());
+    this.hub = new ChannelHub(vertx, interest, this::storedAfter, metrics);
+    this.access = new ChannelAccess(cfg.namespaces());
+    this.ops = new ChannelOps(this);
+    this.subscriptions = new Subscriptions(this);
+    vertx.setPeriodic(cfg.sweepIntervalMs(), t -> sweep(System.currentTimeMillis()));
+    vertx.setPeriodic(cfg.presenceRefreshMs(), t -> refreshPresence());
+  }
+
+  public boolean draining() {
+    return draining;
+  }
+
+  DeliveryOptions timeout() {
+    return requestTimeout;
+  }
+
+  /** A new session on this loop. */
+  public void register(Session s) {
+    sessions.put(s.id, s);
+    metrics.connections.incrementAndGet();
+  }
+
+  /** Fan-out entry point, on this loop. */
+  public void deliver(Publication p) {
+    metrics.deliveries.increment(hub.deliver(p));
+  }
+
+  /** The store's publications on {@code channel} after a position (for the hub's backfill). */
+  private Future<JsonObject> storedAfter(String channel, long offset, String epoch) {
+    JsonObject q = new JsonObject().put("channel", channel).put("recover", new JsonObject().put("offset", offset).put("epoch", epoch));
+    return bus.<JsonObject>request(Addresses.STORE_POSITION, new JsonObject().put("channels", new JsonArray().add(q)), requestTimeout)
+        .map(m -> m.body().getJsonArray("channels").getJsonObject(0));
+  }
+
+  /**
+   * Verifies a token for a session of this loop and takes its subject's connection slot; the session becomes
+   * CONNECTED. Fails with the typed error the dialect reports (and maps to its close code).
+   */
+  public Future<Claims> authenticate(Session s, String token) {
+    s.connecting();
+    return verifier.verify(token).compose(claims -> {
+      if (s.closing()) return Future.failedFuture(new io.switchboard.common.ServiceError(io.switchboard.common.ErrorCode.UNAVAILABLE, "closed"));
+      if (!subjectLimits.acquire(claims.subject())) {
+        return Future.failedFuture(new io.switchboard.common.ServiceError(io.switchboard.common.ErrorCode.LIMIT_EXCEEDED,
+            "too many connections for subject " + claims.subject()));
+      }
+      s.connected(claims);
+      return Future.succeededFuture(claims);
+    }).onFailure(t -> s.notConnected());
+  }
+
+  /** Called once per session when its transport closed, whoever closed it. */
+  void closed(Session s) {
+    if (sessions.remove(s.id) != null) metrics.connections.decrementAndGet();
+    if (s.claims() != null) subjectLimits.release(s.subject());
+    subscriptions.dropAll(s);
+    s.protocol().closed(s);
+  }
+
+  /** Housekeeping for every session of this loop: connect timeout, liveness, token expiry. */
+  private void sweep(long now) {
+    for (Session s : new ArrayList<>(sessions.values())) {
+      if (s.closing()) {
+        s.forceCloseIfLingering(now);
+        continue;
+      }
+      if (!s.connected()) {
+        if (s.state() == Session.State.OPEN && now - s.openedAt >= cfg.connectTimeoutMs()) {
+          s.disconnect(Disconnect.CONNECT_TIMEOUT, "connect timeout");
+        }
+        continue;
+      }
+      if (s.claims().expiredAt(now)) {
+        s.disconnect(Disconnect.TOKEN_EXPIRED, "token expired");
+        continue;
+      }
+      if (s.pingSentAt > 0) {
+        if (now - s.pingSentAt >= cfg.pongTimeoutMs()) s.disconnect(Disconnect.NO_PONG, "no pong");
+      } else if (now >= s.nextPingAt) {
+        s.pingSentAt = now;
+        s.protocol().ping(s);
+      }
+    }
+    verifier.dropExpired(now / 1000);
+  }
+
+  /** One message keeps every presence member of this event loop alive. */
+  private void refreshPresence() {
+    JsonArray clients = new JsonArray();
+    for (Session s : sessions.values()) {
+      if (!s.closing() && s.hasPresence()) clients.add(s.id);
+    }
+    if (!clients.isEmpty()) bus.send(Addresses.PRESENCE_REFRESH, new JsonObject().put("node", node).put("clients", clients));
+  }
+
+  /** A revocation from the auth-service: matching sessions are closed. */
+  public void revoked(JsonObject r) {
+    String subject = r.getString("subject");
+    String tokenId = r.getString("tokenId");
+    if (subject != null) verifier.revokeSubject(subject, r.getLong("revokedAt", System.currentTimeMillis() / 1000));
+    if (tokenId != null) verifier.revokeToken(tokenId, r.getLong("exp", Long.MAX_VALUE / 2));
+    each(s -> {
+      if (s.claims() != null && verifier.revoked(s.claims())) s.disconnect(Disconnect.FORBIDDEN, "token revoked");
+    });
+  }
+
+  /** Runs an action for every session of this loop (a copy: the action may close sessions). */
+  public void each(Consumer<Session> action) {
+    for (Session s : new ArrayList<>(sessions.values())) action.accept(s);
+  }
+
+  public int sessionCount() {
+    return sessions.size();
+  }
+
+  /**
+   * Drain (SIGTERM, undeploy): refuse new sessions, tell every client to reconnect elsewhere, let their queues flush
+   * while they close. Bounded by {@code maxMs}.
+   */
+  public Future<Void> drain(long maxMs) {
+    draining = true;
+    each(s -> s.disconnect(Disconnect.DRAINING, "node draining"));
+    Promise<Void> drained = Promise.promise();
+    long deadline = System.currentTimeMillis() + maxMs;
+    vertx.setPeriodic(20, t -> {
+      if (sessions.isEmpty() || System.currentTimeMillis() > deadline) {
+        vertx.cancelTimer(t);
+        drained.tryComplete();
+      }
+    });
+    return drained.future();
+  }
+
+  /** Sessions of this loop, for operations that look them up (tests, admin). */
+  public List<Session> sessions() {
+    return List.copyOf(sessions.values());
+  }
+}

@@ -1,0 +1,271 @@
+package io.switchboard.gateway.core;
+
+import io.netty.buffer.ByteBuf;
+import io.switchboard.gateway.Claims;
+import io.switchboard.gateway.transport.Encoded;
+import io.switchboard.gateway.transport.Transport;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * One client session, independent of protocol and transport: who it is, its state, its subscriptions and limits.
+ * Its {@link SessionProtocol} (a dialect) reads what the client sends and encodes what it receives; its
+ * {@link Transport} moves the bytes. Confined to the event loop that accepted it.
+ */
+public final class Session implements Caller, Transport.Listener {
+  /** OPEN → CONNECTING (verifying credentials) → CONNECTED → CLOSING; CLOSING is final. */
+  public enum State { OPEN, CONNECTING, CONNECTED, CLOSING }
+
+  public final String id;
+  public final GatewayLoop loop;
+  public final Transport transport;
+  public final App app;
+  final long openedAt;
+  private final SessionProtocol protocol;
+  private State state = State.OPEN;
+  private Claims claims;
+  final Map<String, Subscription> subscriptions = new HashMap<>(4);
+
+  /** Last time anything arrived from the client, for liveness. */
+  long lastSeen;
+  /** When the outstanding ping was sent, 0 when none is outstanding. */
+  long pingSentAt;
+  long nextPingAt;
+  /** When the server started closing this session; 0 when it did not (or has already cut it). */
+  private long closingSince;
+  static final long CLOSE_GRACE_MS = 1000;
+
+  // publish rate limit: token bucket
+  private double tokens;
+  private long tokensAt;
+  // protocol violations in the current window
+  private int violations;
+  private long violationWindowStart;
+
+  /** A dialect's per-session state (Pusher's socket id and user, Centrifuge's delta bookkeeping…). */
+  public Object dialectState;
+
+  public Session(String id, GatewayLoop loop, App app, Transport transport, SessionProtocol protocol) {
+    long now = System.currentTimeMillis();
+    this.id = id;
+    this.loop = loop;
+    this.app = app;
+    this.transport = transport;
+    this.protocol = protocol;
+    this.openedAt = now;
+    this.lastSeen = now;
+    this.tokens = loop.cfg.publishBurst();
+    this.tokensAt = now;
+    this.nextPingAt = now + protocol.pingIntervalMs(loop.cfg);
+  }
+
+  public SessionProtocol protocol() {
+    return protocol;
+  }
+
+  public State state() {
+    return state;
+  }
+
+  public boolean connected() {
+    return state == State.CONNECTED;
+  }
+
+  public boolean closing() {
+    return state == State.CLOSING;
+  }
+
+  /** Credentials are being verified: no second connect meanwhile. */
+  public void connecting() {
+    if (state == State.OPEN) state = State.CONNECTING;
+  }
+
+  /** Verification failed or was abandoned: back to OPEN (unless closing). */
+  public void notConnected() {
+    if (state == State.CONNECTING) state = State.OPEN;
+  }
+
+  /** Becomes CONNECTED with verified claims. */
+  public void connected(Claims c) {
+    if (state == State.CLOSING) return;
+    this.claims = c;
+    state = State.CONNECTED;
+  }
+
+  /** Replaces the claims after a refresh (same subject). */
+  public void refreshed(Claims c) {
+    this.claims = c;
+  }
+
+  @Override
+  public Claims claims() {
+    return claims;
+  }
+
+  @Override
+  public String subject() {
+    return claims == null ? null : claims.subject();
+  }
+
+  @Override
+  public String clientId() {
+    return id;
+  }
+
+  @Override
+  public boolean subscribed(String channel) {
+    return subscriptions.containsKey(channel);
+  }
+
+  public int subscriptionCount() {
+    return subscriptions.size();
+  }
+
+  public Iterable<String> channels() {
+    return subscriptions.keySet();
+  }
+
+  // --- from the transport --------------------------------------------------------------------------
+
+  @Override
+  public void onText(String text) {
+    lastSeen = System.currentTimeMillis();
+    if (state == State.CLOSING) return;
+    protocol.onText(this, text);
+  }
+
+  @Override
+  public void onBinary(int bytes) {
+    lastSeen = System.currentTimeMillis();
+    if (state == State.CLOSING) return;
+    protocol.onBinary(this, bytes);
+  }
+
+  @Override
+  public void onPong() {
+    alive();
+  }
+
+  /** The client showed it is alive (a transport pong, or a protocol-level pong). */
+  public void alive() {
+    long now = System.currentTimeMillis();
+    lastSeen = now;
+    pingSentAt = 0;
+    nextPingAt = now + protocol.pingIntervalMs(loop.cfg);
+  }
+
+  @Override
+  public void onOverflow() {
+    disconnect(Disconnect.SLOW_CONSUMER, "slow consumer");
+  }
+
+  @Override
+  public void onTransportError(Transport.TransportError error, String message) {
+    disconnect(switch (error) {
+      case TOO_LARGE -> Disconnect.TOO_LARGE;
+      case INVALID_UTF8 -> Disconnect.INVALID_UTF8;
+      case PROTOCOL_ERROR -> Disconnect.BAD_FRAMING;
+    }, message);
+  }
+
+  @Override
+  public void onClosed() {
+    state = State.CLOSING;
+    loop.closed(this);
+  }
+
+  // --- to the client -------------------------------------------------------------------------------
+
+  /** Queues a framed message (shared frames from the fan-out, or one of this session's own). */
+  public void send(Encoded frame) {
+    if (state == State.CLOSING) return;
+    transport.write(frame);
+  }
+
+  /** Frames and queues a payload made for this session only (a reply); the payload stays the caller's. */
+  public void sendPayload(ByteBuf payload) {
+    if (state == State.CLOSING) return;
+    Encoded e = Encoded.frame(transport.framing(), payload);
+    transport.write(e);
+    e.release();
+  }
+
+  /**
+   * Ends the session: the dialect's goodbye message, then the transport's close with the dialect's code. The close
+   * is bounded: a client that reads nothing any more cannot hold the socket open — the sweep cuts it once
+   * {@link #CLOSE_GRACE_MS} have passed.
+   */
+  public void disconnect(Disconnect reason, String text) {
+    if (state == State.CLOSING) return;
+    state = State.CLOSING;
+    closingSince = System.currentTimeMillis();
+    int code = protocol.closeCode(reason);
+    loop.metrics.disconnect(code);
+    if (!transport.isOpen()) return;
+    ByteBuf bye = protocol.goodbye(reason, code, text);
+    if (bye != null) {
+      Encoded e = Encoded.frame(transport.framing(), bye);
+      transport.write(e);
+      e.release();
+      bye.release();
+    }
+    transport.close(code, text);
+  }
+
+  /** Cuts the connection of a client that did not complete the close within the grace period. */
+  void forceCloseIfLingering(long now) {
+    if (state == State.CLOSING && closingSince > 0 && now - closingSince >= CLOSE_GRACE_MS) {
+      closingSince = 0;
+      transport.forceClose();
+    }
+  }
+
+  // --- limits --------------------------------------------------------------------------------------
+
+  @Override
+  public long takePublishToken(long now) {
+    double rate = loop.cfg.publishRatePerSecond();
+    int burst = loop.cfg.publishBurst();
+    tokens = Math.min(burst, tokens + (now - tokensAt) * rate / 1000.0);
+    tokensAt = now;
+    if (tokens >= 1) {
+      tokens -= 1;
+      return 0;
+    }
+    return Math.max(1, (long) Math.ceil((1 - tokens) * 1000.0 / rate));
+  }
+
+  /** Counts a protocol violation; past the limit for the window the session is closed (protocol violation). */
+  public void violation() {
+    long now = System.currentTimeMillis();
+    if (now - violationWindowStart > loop.cfg.violationWindowMs()) {
+      violationWindowStart = now;
+      violations = 0;
+    }
+    if (++violations >= loop.cfg.violationLimit()) disconnect(Disconnect.PROTOCOL_VIOLATION, "too many protocol violations");
+  }
+
+  // --- presence ------------------------------------------------------------------------------------
+
+  /**
+   * This session's presence changes, in order: each join/leave waits for the previous one's answer, so with several
+   * presence-service instances a quick leave can never overtake its join and leave a ghost member.
+   */
+  private Future<?> presenceChain = Future.succeededFuture();
+
+  void presence(String address, JsonObject change) {
+    presenceChain = presenceChain.transform(ar -> loop.bus.request(address, change, PRESENCE_DELIVERY));
+  }
+
+  boolean hasPresence() {
+    for (Subscription s : subscriptions.values()) {
+      if (s.presence) return true;
+    }
+    return false;
+  }
+
+  private static final DeliveryOptions PRESENCE_DELIVERY = new DeliveryOptions().setSendTimeout(5_000);
+}

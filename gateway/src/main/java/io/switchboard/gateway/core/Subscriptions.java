@@ -1,0 +1,287 @@
+package io.switchboard.gateway.core;
+
+import io.switchboard.common.Addresses;
+import io.switchboard.common.Channels;
+import io.switchboard.common.ErrorCode;
+import io.switchboard.common.NamespaceOptions;
+import io.switchboard.common.Publication;
+import io.switchboard.common.ServiceError;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Subscribe and unsubscribe for every dialect, answered per channel (never all-or-nothing), with recovery.
+ *
+ * <p>Ordering invariant: a new subscription joins the hub BEFORE its position is read from the store, so nothing
+ * published in between is missed; until the dialect has written the answer it only holds what arrives. Then, in
+ * order ({@link #goLive}): the recovered publications, the held ones newer than the position, live delivery.
+ */
+public final class Subscriptions {
+  /** One channel a client wants, by its app-local name, optionally recovering from a position. */
+  public record Request(String channel, Long recoverOffset, String recoverEpoch) {
+    public boolean recovering() {
+      return recoverOffset != null;
+    }
+  }
+
+  /**
+   * The answer for one channel: an error, or its position ({@code stored} false for ephemeral channels) and, when
+   * the client asked to recover, whether it was.
+   */
+  public record Outcome(String channel, ServiceError error, boolean stored, long offset, String epoch, Boolean recovered) {
+    public boolean ok() {
+      return error == null;
+    }
+
+    static Outcome failed(String channel, ServiceError e) {
+      return new Outcome(channel, e, false, 0, null, null);
+    }
+  }
+
+  /** The outcome of establishing a batch of subscriptions: per-channel outcomes, in request order, and what to release. */
+  public record Established(List<Outcome> outcomes, List<Ready> ready) {
+    static final Established NONE = new Established(List.of(), List.of());
+  }
+
+  /** A subscription that succeeded, with what recovery found for it. */
+  record Ready(Subscription sub, long offset, String epoch, long recoverFrom, List<Publication> recovered) {}
+
+  private record Wanted(Request request, String scoped, NamespaceOptions options) {}
+
+  private final GatewayLoop loop;
+
+  Subscriptions(GatewayLoop loop) {
+    this.loop = loop;
+  }
+
+  /** A batch larger than the subscription limit is refused whole. */
+  public void checkBatch(int size) {
+    if (size > loop.cfg.maxSubscriptions()) {
+      throw new ServiceError(ErrorCode.LIMIT_EXCEEDED, "at most " + loop.cfg.maxSubscriptions() + " channels per connection");
+    }
+  }
+
+  /**
+   * Subscribes a session to channels; never fails: every error is per channel in the outcomes. The dialect writes
+   * its answer and then calls {@link #goLive}.
+   */
+  public Future<Established> subscribe(Session s, List<Request> requests) {
+    Outcome[] outcomes = new Outcome[requests.size()];
+    List<Wanted> wanted = new ArrayList<>();
+    List<Integer> wantedAt = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < requests.size(); i++) {
+      Request r = requests.get(i);
+      try {
+        NamespaceOptions options = loop.access.check(s, r.channel(), ChannelAccess.Op.SUBSCRIBE);
+        String scoped = s.app.scope(r.channel());
+        if (s.subscriptions.containsKey(scoped) || seen.contains(scoped)) {
+          throw new ServiceError(ErrorCode.ALREADY_SUBSCRIBED, "already subscribed to " + r.channel());
+        }
+        if (s.subscriptions.size() + wanted.size() >= loop.cfg.maxSubscriptions()) {
+          throw new ServiceError(ErrorCode.LIMIT_EXCEEDED, "at most " + loop.cfg.maxSubscriptions() + " subscriptions per connection");
+        }
+        seen.add(scoped);
+        wanted.add(new Wanted(r, scoped, options));
+        wantedAt.add(i);
+      } catch (ServiceError e) {
+        outcomes[i] = Outcome.failed(r.channel(), e);
+      }
+    }
+    return establish(s, wanted).map(est -> {
+      for (int k = 0; k < wantedAt.size(); k++) outcomes[wantedAt.get(k)] = est.outcomes().get(k);
+      return new Established(List.of(outcomes), est.ready());
+    });
+  }
+
+  /** The server-side subscription to {@code user:<subject>} made at connect (none when the name is not valid). */
+  public Future<Established> subscribePersonal(Session s, Request recover) {
+    String channel = Channels.personal(s.subject());
+    NamespaceOptions options = loop.cfg.namespaces().of(channel);
+    if (!Channels.isValid(channel) || options == null) return Future.succeededFuture(Established.NONE);
+    Request r = recover == null ? new Request(channel, null, null) : new Request(channel, recover.recoverOffset(), recover.recoverEpoch());
+    return establish(s, List.of(new Wanted(r, s.app.scope(channel), options)));
+  }
+
+  /**
+   * Joins the hub, asks the store for positions (and recovery) in ONE request, joins presence in one message.
+   * Never fails: a store failure becomes a per-channel {@code unavailable} outcome.
+   */
+  private Future<Established> establish(Session c, List<Wanted> wanted) {
+    if (wanted.isEmpty()) return Future.succeededFuture(Established.NONE);
+    List<Subscription> subs = new ArrayList<>();
+    JsonArray storeReq = new JsonArray();
+    for (Wanted w : wanted) {
+      Subscription s = new Subscription(w.scoped, c, w.options.presence());
+      c.subscriptions.put(w.scoped, s);
+      loop.hub.add(s);
+      subs.add(s);
+      if (!w.options.ephemeral()) {
+        JsonObject q = new JsonObject().put("channel", w.scoped);
+        if (w.request.recovering() && w.options.recovery()) {
+          q.put("recover", new JsonObject().put("offset", w.request.recoverOffset()).put("epoch", w.request.recoverEpoch()));
+        }
+        storeReq.add(q);
+      }
+    }
+    Future<JsonObject> positions = storeReq.isEmpty()
+        ? Future.succeededFuture(new JsonObject().put("channels", new JsonArray()))
+        : loop.bus.<JsonObject>request(Addresses.STORE_POSITION, new JsonObject().put("channels", storeReq), loop.timeout())
+            .map(m -> m.body());
+    return positions.transform(ar -> {
+      Map<String, JsonObject> byChannel = new HashMap<>();
+      if (ar.succeeded()) {
+        for (Object o : ar.result().getJsonArray("channels", new JsonArray())) {
+          JsonObject p = (JsonObject) o;
+          byChannel.put(p.getString("channel"), p);
+        }
+      }
+      ServiceError storeError = ar.failed() ? ServiceError.from(ar.cause(), "message store") : null;
+      List<Outcome> outcomes = new ArrayList<>();
+      List<Ready> ready = new ArrayList<>();
+      JsonArray presenceChannels = new JsonArray();
+      for (int i = 0; i < wanted.size(); i++) {
+        Wanted w = wanted.get(i);
+        String local = w.request.channel();
+        Subscription s = subs.get(i);
+        if (c.subscriptions.get(w.scoped) != s) {
+          // unsubscribed or disconnected while we waited
+          outcomes.add(Outcome.failed(local, new ServiceError(ErrorCode.NOT_SUBSCRIBED, "unsubscribed before the subscribe completed")));
+          continue;
+        }
+        if (w.options.ephemeral()) {
+          outcomes.add(new Outcome(local, null, false, 0, null, null));
+          ready.add(new Ready(s, 0, null, 0, List.of()));
+        } else {
+          JsonObject p = byChannel.get(w.scoped);
+          ServiceError err = storeError != null ? storeError
+              : p == null ? new ServiceError(ErrorCode.INTERNAL, "store gave no position for " + local)
+              : p.containsKey("error") ? channelError(p.getJsonObject("error"))
+              : null;
+          if (err != null) {
+            drop(c, s);
+            outcomes.add(Outcome.failed(local, err));
+            continue;
+          }
+          long offset = p.getLong("offset", 0L);
+          String epoch = p.getString("epoch");
+          Boolean recoveredFlag = null;
+          List<Publication> recovered = List.of();
+          long from = offset;
+          if (w.request.recovering()) {
+            boolean ok = w.options.recovery() && p.getBoolean("recovered", false);
+            recoveredFlag = ok;
+            if (ok) {
+              from = w.request.recoverOffset();
+              recovered = new ArrayList<>();
+              for (Object o : p.getJsonArray("publications", new JsonArray())) recovered.add(Publication.fromJson((JsonObject) o));
+            }
+          }
+          outcomes.add(new Outcome(local, null, true, offset, epoch, recoveredFlag));
+          ready.add(new Ready(s, offset, epoch, from, recovered));
+        }
+        if (s.presence) presenceChannels.add(w.scoped);
+      }
+      if (!presenceChannels.isEmpty()) {
+        c.presence(Addresses.PRESENCE_JOIN, new JsonObject()
+            .put("client", c.id).put("subject", c.subject()).put("node", loop.node)
+            .put("info", c.claims().info()).put("channels", presenceChannels));
+      }
+      return Future.succeededFuture(new Established(outcomes, ready));
+    });
+  }
+
+  /** After the dialect wrote its answer: recovered publications, then held ones, then live delivery. */
+  public void goLive(Session c, Established est) {
+    for (Ready r : est.ready()) {
+      Subscription s = r.sub();
+      if (c.subscriptions.get(s.channel) != s || c.closing()) continue;
+      s.epoch = r.epoch();
+      s.lastOffset = r.recoverFrom();
+      for (Publication p : r.recovered()) {
+        if (s.accept(p)) FrameCache.sendOne(c, p);
+      }
+      // the client was told the position; anything up to it that it has not recovered it does not expect
+      if (s.lastOffset < r.offset()) s.lastOffset = r.offset();
+      for (Publication p : s.takeHeld()) {
+        if (s.accept(p)) FrameCache.sendOne(c, p);
+      }
+      s.live = true;
+      loop.hub.positionKnown(s.channel, r.offset(), r.epoch());
+    }
+  }
+
+  /**
+   * Unsubscribes a session from channels (app-local names); per channel null when done, else the error. Presence
+   * leaves go in one message.
+   */
+  public List<ServiceError> unsubscribe(Session c, List<String> channels) {
+    List<ServiceError> out = new ArrayList<>(channels.size());
+    JsonArray left = new JsonArray();
+    for (String channel : channels) {
+      Subscription s = c.subscriptions.get(c.app.scope(channel));
+      if (s == null) {
+        out.add(new ServiceError(ErrorCode.NOT_SUBSCRIBED, "not subscribed to " + Channels.abbreviate(channel)));
+        continue;
+      }
+      drop(c, s);
+      if (s.presence) left.add(s.channel);
+      out.add(null);
+    }
+    leavePresence(c, left);
+    return out;
+  }
+
+  /** After a refresh: channels the new token no longer grants are dropped; returns their app-local names. */
+  public List<String> dropUngranted(Session c) {
+    JsonArray left = new JsonArray();
+    List<String> dropped = new ArrayList<>();
+    for (Subscription s : new ArrayList<>(c.subscriptions.values())) {
+      String local = App.local(s.channel);
+      if (Channels.isPersonal(local) && local.equals(Channels.personal(c.subject()))) continue;
+      try {
+        loop.access.check(c, local, ChannelAccess.Op.SUBSCRIBE);
+        continue;
+      } catch (ServiceError e) {
+        // no longer allowed
+      }
+      drop(c, s);
+      if (s.presence) left.add(s.channel);
+      dropped.add(local);
+    }
+    leavePresence(c, left);
+    return dropped;
+  }
+
+  /** The session closed: leave the hub and presence. */
+  void dropAll(Session c) {
+    JsonArray left = new JsonArray();
+    for (Subscription s : c.subscriptions.values()) {
+      loop.hub.remove(s);
+      if (s.presence) left.add(s.channel);
+    }
+    c.subscriptions.clear();
+    leavePresence(c, left);
+  }
+
+  private static ServiceError channelError(JsonObject e) {
+    ErrorCode code = ErrorCode.fromWire(e.getString("code"));
+    return new ServiceError(code == null ? ErrorCode.INTERNAL : code, e.getString("message", "store error"));
+  }
+
+  private void drop(Session c, Subscription s) {
+    c.subscriptions.remove(s.channel, s);
+    loop.hub.remove(s);
+  }
+
+  private void leavePresence(Session c, JsonArray channels) {
+    if (!channels.isEmpty()) c.presence(Addresses.PRESENCE_LEAVE, new JsonObject().put("client", c.id).put("channels", channels));
+  }
+}

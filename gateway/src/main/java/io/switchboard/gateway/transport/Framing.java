@@ -1,0 +1,57 @@
+package io.switchboard.gateway.transport;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+
+/**
+ * How a transport wraps one message payload (a dialect's encoded bytes) on the wire. Server-to-client framing never
+ * depends on the connection (WebSocket server frames are unmasked, RFC 6455 5.1), so a framed message can be shared
+ * by every connection using the same framing: the frame cache keys on (dialect, framing).
+ */
+public enum Framing {
+  /** One unmasked, final WebSocket text frame: header then payload. */
+  WEBSOCKET_TEXT {
+    @Override
+    public ByteBuf frame(ByteBuf payload) {
+      int len = payload.readableBytes();
+      ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(len + 10);
+      b.writeByte(0x81); // FIN + text
+      if (len < 126) {
+        b.writeByte(len);
+      } else if (len <= 0xFFFF) {
+        b.writeByte(126).writeShort(len);
+      } else {
+        b.writeByte(127).writeLong(len);
+      }
+      b.writeBytes(payload, payload.readerIndex(), len);
+      return b;
+    }
+  },
+  /** One line of newline-delimited JSON (HTTP streaming); the payload must hold no raw newline (compact JSON). */
+  NDJSON {
+    @Override
+    public ByteBuf frame(ByteBuf payload) {
+      int len = payload.readableBytes();
+      ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(len + 1);
+      b.writeBytes(payload, payload.readerIndex(), len).writeByte('\n');
+      return b;
+    }
+  },
+  /** One Server-Sent Events message: {@code data: <payload>\n\n} (compact JSON has no raw newline). */
+  SSE {
+    @Override
+    public ByteBuf frame(ByteBuf payload) {
+      int len = payload.readableBytes();
+      ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(len + 8);
+      b.writeBytes(DATA).writeBytes(payload, payload.readerIndex(), len).writeByte('\n').writeByte('\n');
+      return b;
+    }
+  };
+
+  private static final byte[] DATA = "data: ".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+  /** A new buffer (direct, pooled) with the framed payload; the payload is not released. */
+  public abstract ByteBuf frame(ByteBuf payload);
+
+  public static final int COUNT = values().length;
+}
