@@ -62,6 +62,38 @@ final class RawWs implements AutoCloseable {
     out.flush();
   }
 
+  /**
+   * Sends one frame exactly as given: first byte (FIN, RSV bits, opcode), masked or not, and a payload whose
+   * announced length may differ from the bytes sent (a header promising more than arrives).
+   */
+  void sendFrame(int firstByte, boolean masked, byte[] payload, long announced) throws IOException {
+    out.write(firstByte);
+    int maskBit = masked ? 0x80 : 0;
+    if (announced < 126) {
+      out.write(maskBit | (int) announced);
+    } else if (announced <= 0xFFFF) {
+      out.write(maskBit | 126);
+      out.write((int) (announced >>> 8) & 0xff);
+      out.write((int) announced & 0xff);
+    } else {
+      out.write(maskBit | 127);
+      for (int i = 7; i >= 0; i--) out.write((int) (announced >>> (8 * i)) & 0xff);
+    }
+    byte[] mask = new byte[4];
+    if (masked) {
+      ThreadLocalRandom.current().nextBytes(mask);
+      out.write(mask);
+    }
+    byte[] wire = new byte[payload.length];
+    for (int i = 0; i < payload.length; i++) wire[i] = (byte) (payload[i] ^ mask[i % 4]);
+    out.write(wire);
+    out.flush();
+  }
+
+  void sendFrame(int firstByte, byte[] payload) throws IOException {
+    sendFrame(firstByte, true, payload, payload.length);
+  }
+
   /** A frame as the server sent it: opcode and payload. */
   record Frame(int opcode, byte[] payload) {
     String text() {
