@@ -1,28 +1,26 @@
 package io.switchboard.gateway;
 
 import io.switchboard.common.Addresses;
-import io.switchboard.common.Ids;
 import io.switchboard.common.Publication;
 import io.switchboard.common.PublicationCodec;
 import io.switchboard.gateway.core.Apps;
 import io.switchboard.gateway.core.GatewayConfig;
 import io.switchboard.gateway.core.GatewayLoop;
 import io.switchboard.gateway.core.GatewayMetrics;
-import io.switchboard.gateway.core.Session;
 import io.switchboard.gateway.core.SubjectLimits;
-import io.switchboard.gateway.protocol.nativev1.NativeDialect;
+import io.switchboard.gateway.protocol.nativev1.NativeEndpoint;
+import io.switchboard.gateway.transport.Endpoint;
 import io.switchboard.gateway.transport.Flusher;
-import io.switchboard.gateway.transport.WebSocketTransport;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.ServerWebSocketHandshake;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 
 /**
@@ -39,9 +37,8 @@ final class GatewayVerticle extends VerticleBase {
   private final GatewayMetrics metrics;
   private final String node;
   private GatewayLoop loop;
-  private Flusher flusher;
+  private List<Endpoint> endpoints;
   private HttpServer server;
-  private static volatile boolean directWritesWarned;
 
   GatewayVerticle(GatewayService service, GatewayConfig cfg, Apps apps, TokenVerifier verifier, SubjectLimits subjectLimits,
       GatewayMetrics metrics, String node) {
@@ -57,12 +54,17 @@ final class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     PublicationCodec.register(vertx.eventBus());
-    flusher = new Flusher(((ContextInternal) context).nettyEventLoop());
-    loop = new GatewayLoop(vertx, cfg, apps, verifier, subjectLimits, metrics, node, service);
+    Flusher flusher = new Flusher(((ContextInternal) context).nettyEventLoop());
+    loop = new GatewayLoop(vertx, cfg, apps, verifier, subjectLimits, metrics, node, service, flusher);
+    // every dialect's way in, in the order asked
+    endpoints = List.of(new NativeEndpoint(loop));
+    Router router = Router.router(vertx);
+    for (Endpoint e : endpoints) e.routes(router);
+    router.route().handler(this::notFound);
     MessageConsumer<JsonObject> revoked = vertx.eventBus().consumer(Addresses.AUTH_REVOKED, m -> loop.revoked(m.body()));
     server = vertx.createHttpServer(serverOptions())
         .webSocketHandshakeHandler(this::handshake)
-        .requestHandler(this::request);
+        .requestHandler(router);
     return revoked.completion().compose(v -> server.listen());
   }
 
@@ -97,30 +99,17 @@ final class GatewayVerticle extends VerticleBase {
       h.reject(503);
       return;
     }
-    if (!"/ws".equals(h.path())) {
-      h.reject(404);
-      return;
+    for (Endpoint e : endpoints) {
+      if (e.handshake(h)) return;
     }
-    h.accept().onSuccess(this::openNative);
+    h.reject(404);
   }
 
-  private void openNative(ServerWebSocket ws) {
-    WebSocketTransport t = new WebSocketTransport(ws, flusher, cfg.maxQueueBytes(), cfg.maxFrameBytes());
-    if (!t.directWrites && !directWritesWarned) {
-      directWritesWarned = true;
-      System.getLogger(GatewayVerticle.class.getName()).log(System.Logger.Level.WARNING,
-          "gateway: Vert.x's per-connection write queue could not be replaced (Vert.x version changed?): ~4 KB more per connection");
-    }
-    Session s = new Session(Ids.hex(16), loop, apps.defaultApp(), t, NativeDialect.INSTANCE);
-    loop.register(s);
-    t.listen(s);
-    NativeDialect.INSTANCE.open(s);
-  }
-
-  private void request(HttpServerRequest req) {
-    req.response().setStatusCode(404)
+  private void notFound(RoutingContext rc) {
+    rc.response().setStatusCode(404)
         .putHeader("content-type", "application/json")
-        .end("{\"error\":{\"code\":\"not_found\",\"message\":\"WebSocket endpoint is /ws\"}}");
+        .end("{\"error\":{\"code\":\"not_found\",\"message\":\"no such endpoint: " + NativeEndpoint.PATH
+            + " is the native WebSocket endpoint\"}}");
   }
 
   /**

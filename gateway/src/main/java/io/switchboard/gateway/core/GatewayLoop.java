@@ -5,6 +5,9 @@ import io.switchboard.common.Fanout;
 import io.switchboard.common.Publication;
 import io.switchboard.gateway.Claims;
 import io.switchboard.gateway.TokenVerifier;
+import io.switchboard.gateway.transport.Flusher;
+import io.switchboard.gateway.transport.WebSocketTransport;
+import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -39,14 +42,17 @@ public final class GatewayLoop {
   public final ChannelOps ops;
   public final Subscriptions subscriptions;
   public final Apps apps;
+  /** Flush coalescing for every connection of this loop. */
+  public final Flusher flusher;
   final Map<String, Session> sessions = new HashMap<>();
   private final DeliveryOptions requestTimeout;
   /** Set by drain(): new sessions are refused while existing ones are told to reconnect elsewhere. */
   private boolean draining;
 
   public GatewayLoop(Vertx vertx, GatewayConfig cfg, Apps apps, TokenVerifier verifier, SubjectLimits subjectLimits,
-      GatewayMetrics metrics, String node, ChannelHub.Interest interest) {
+      GatewayMetrics metrics, String node, ChannelHub.Interest interest, Flusher flusher) {
     this.vertx = vertx;
+    this.flusher = flusher;
     this.cfg = cfg;
     this.apps = apps;
     this.verifier = verifier;
@@ -70,6 +76,11 @@ public final class GatewayLoop {
 
   DeliveryOptions timeout() {
     return requestTimeout;
+  }
+
+  /** A WebSocket accepted on this loop as a transport with the configured bounds. */
+  public WebSocketTransport webSocket(ServerWebSocket ws) {
+    return new WebSocketTransport(ws, flusher, cfg.maxQueueBytes(), cfg.maxFrameBytes());
   }
 
   /** A new session on this loop. */
