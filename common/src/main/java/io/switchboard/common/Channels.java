@@ -42,14 +42,32 @@ public final class Channels {
     return null;
   }
 
+  /**
+   * Like {@link #invalidReason} for names on the bus and in storage, which may be scoped to an app:
+   * {@code <appId>~<channel>} with a valid app id and channel.
+   */
+  public static String invalidScopedReason(String name) {
+    int i = name == null ? -1 : name.indexOf(App.SCOPE);
+    if (i < 0) return invalidReason(name);
+    String app = name.substring(0, i);
+    if (app.isEmpty() || app.length() > 64 || !app.chars().allMatch(c -> c < 128 && (Character.isLetterOrDigit(c) || c == '_' || c == '-'))) {
+      return "channel name '" + abbreviate(name) + "' has an invalid app scope";
+    }
+    return invalidReason(name.substring(i + 1));
+  }
+
   public static boolean isValid(String name) {
     return invalidReason(name) == null;
   }
 
-  /** The namespace of a valid channel name: the part before the first ':', or "" for none. */
+  /**
+   * The namespace of a valid channel name: the part before the first ':', or "" for none. A name scoped to an app
+   * ({@code app~channel}, see {@link App}) has the namespace of its app-local part.
+   */
   public static String namespace(String channel) {
-    int i = channel.indexOf(':');
-    return i < 0 ? "" : channel.substring(0, i);
+    int start = channel.indexOf(App.SCOPE) + 1;
+    int i = channel.indexOf(':', start);
+    return i < 0 ? "" : channel.substring(start, i);
   }
 
   public static String personal(String subject) {

@@ -126,6 +126,13 @@ public final class Config {
         throw new ConfigException(where, "must be a JSON object: " + e.getMessage());
       }
     }
+    if (def instanceof io.vertx.core.json.JsonArray) {
+      try {
+        return new io.vertx.core.json.JsonArray(raw);
+      } catch (DecodeException | ClassCastException e) {
+        throw new ConfigException(where, "must be a JSON array: " + e.getMessage());
+      }
+    }
     return raw;
   }
 
@@ -152,6 +159,7 @@ public final class Config {
     range(config, "cluster.port", 1, 65535);
     range(config, "cluster.eventBusPort", 0, 65535);
     Namespaces.fromConfig(config.getJsonObject("channels"));
+    App.parseAll(config.getJsonArray("apps"));
   }
 
   private static void checkTypes(JsonObject config, JsonObject defaults, String path) {
@@ -173,6 +181,8 @@ public final class Config {
           throw new ConfigException(key, "is out of range: " + v);
         }
         config.put(e.getKey(), def instanceof Integer ? (Object) n.intValue() : (Object) n.longValue());
+      } else if (def instanceof io.vertx.core.json.JsonArray) {
+        if (!(v instanceof io.vertx.core.json.JsonArray)) throw new ConfigException(key, "must be a list, got " + describe(v));
       } else if (def instanceof Boolean) {
         if (!(v instanceof Boolean)) throw new ConfigException(key, "must be true or false, got " + describe(v));
       } else if (def instanceof String) {

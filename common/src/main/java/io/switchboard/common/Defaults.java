@@ -71,6 +71,9 @@ public final class Defaults {
             .put("kubernetesServiceDns", "")
             // clustered event bus port; 0 = any free port
             .put("eventBusPort", 0))
+        // apps: [{id, key, secret, name?, enabled?, clientEvents?, maxConnections?, webhooks?: [{url, events?}], …}]
+        // (see App); none = one "default" app. SWITCHBOARD_APPS takes the same list as JSON.
+        .put("apps", new io.vertx.core.json.JsonArray())
         .put("channels", new JsonObject()
             // false: any namespace works with the defaults below; true: only namespaces listed (plus "" and user)
             .put("strictNamespaces", false)

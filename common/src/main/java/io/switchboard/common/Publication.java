@@ -15,6 +15,8 @@ import java.util.List;
  *
  * @param data any JSON value: JsonObject, JsonArray, String, Number, Boolean or null
  * @param ttl seconds after {@code timestamp} when the publication expires; 0 = never
+ * @param exclude a client id the fan-out skips (the sender of a Pusher client event, a trigger's {@code socket_id});
+ *     routing only: never stored, carried by the bus codec
  */
 public record Publication(
     String id,
@@ -30,7 +32,13 @@ public record Publication(
     List<String> tags,
     int ttl,
     boolean requiresAck,
-    String correlationId) {
+    String correlationId,
+    String exclude) {
+
+  public Publication(String id, String channel, long offset, String epoch, long timestamp, String event, Object data,
+      String sourceType, String sourceId, Priority priority, List<String> tags, int ttl, boolean requiresAck, String correlationId) {
+    this(id, channel, offset, epoch, timestamp, event, data, sourceType, sourceId, priority, tags, ttl, requiresAck, correlationId, null);
+  }
 
   public Publication {
     tags = tags == null ? List.of() : List.copyOf(tags);
@@ -53,7 +61,13 @@ public record Publication(
 
   public Publication withPosition(String id, long offset, String epoch, long timestamp) {
     return new Publication(id, channel, offset, epoch, timestamp, event, data, sourceType, sourceId, priority, tags, ttl,
-        requiresAck, correlationId);
+        requiresAck, correlationId, exclude);
+  }
+
+  /** The same publication, skipped by the fan-out for one client. */
+  public Publication withExclude(String client) {
+    return new Publication(id, channel, offset, epoch, timestamp, event, data, sourceType, sourceId, priority, tags, ttl,
+        requiresAck, correlationId, client);
   }
 
   /** The JSON of the publication: every field that is set, in wire names (no {@code type}). */
@@ -99,6 +113,7 @@ public record Publication(
         tagList,
         j.getInteger("ttl", 0),
         j.getBoolean("requiresAck", false),
-        j.getString("correlationId"));
+        j.getString("correlationId"),
+        j.getString("exclude"));
   }
 }

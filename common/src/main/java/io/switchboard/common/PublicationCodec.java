@@ -14,7 +14,9 @@ public final class PublicationCodec implements MessageCodec<Publication, Publica
 
   @Override
   public void encodeToWire(Buffer buffer, Publication p) {
-    Buffer json = p.toJson().toBuffer();
+    JsonObject j = p.toJson();
+    if (p.exclude() != null) j.put("exclude", p.exclude()); // routing only: toJson (what is stored and shown) omits it
+    Buffer json = j.toBuffer();
     buffer.appendInt(json.length()).appendBuffer(json);
   }
 

@@ -47,7 +47,7 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
   @Override
   public Future<?> start() {
     GatewayConfig cfg = GatewayConfig.from(config());
-    apps = new Apps(java.util.List.of());
+    apps = Apps.fromConfig(config());
     ClusterManager cluster = ((VertxInternal) vertx).clusterManager();
     // clustered: the cluster's node id, so Fanout drops our entries the moment we leave the cluster
     node = cluster != null ? cluster.getNodeId() : "local-" + Ids.hex(8);

@@ -42,7 +42,7 @@ final class StoreJson {
 
   Target target(Object value, String field) {
     if (!(value instanceof String channel)) throw ServiceError.badRequest(field + " must be a channel name (string)");
-    String why = Channels.invalidReason(channel);
+    String why = Channels.invalidScopedReason(channel);
     if (why != null) throw ServiceError.badRequest(field + ": " + why);
     NamespaceOptions o = namespaces.of(channel);
     if (o == null) {

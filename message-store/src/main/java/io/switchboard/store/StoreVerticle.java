@@ -78,7 +78,11 @@ public final class StoreVerticle extends VerticleBase {
       String key = StoreJson.idempotencyKey(req);
       return store.append(p, json.target(p.channel(), "publication.channel").options(), key).map(r -> {
         // in the completion: appends complete in offset order, so fan-out happens in offset order
-        if (!r.duplicate()) Fanout.of(vertx).publish(r.publication());
+        // {exclude}: a client the fan-out skips (routing only, never stored)
+        if (!r.duplicate()) {
+          String exclude = req.getValue("exclude") instanceof String x ? x : null;
+          Fanout.of(vertx).publish(exclude == null ? r.publication() : r.publication().withExclude(exclude));
+        }
         return StoreJson.appended(r);
       });
     });

@@ -32,6 +32,8 @@ public final class MemoryPresenceStore implements PresenceStore, Shareable {
   private final Map<String, LinkedHashMap<String, PresenceMember>> channels = new HashMap<>();
   /** client → its deadline and channels. A client with no channels is dropped. */
   private final Map<String, Tracked> clients = new HashMap<>();
+  /** channel → subject → clients of that subject in the channel (for per-user first/last announcements). */
+  private final Map<String, Map<String, Integer>> subjects = new HashMap<>();
 
   private static final class Tracked {
     long deadline;
@@ -54,7 +56,8 @@ public final class MemoryPresenceStore implements PresenceStore, Shareable {
       if (!members.containsKey(join.client())) {
         PresenceMember member = join.memberOf(channel);
         members.put(join.client(), member);
-        added.add(member);
+        int n = subjects.computeIfAbsent(channel, ch -> new HashMap<>()).merge(member.subject(), 1, Integer::sum);
+        added.add(member.withSubjectClients(n));
       }
       tracked.channels.add(channel);
     }
@@ -127,7 +130,11 @@ public final class MemoryPresenceStore implements PresenceStore, Shareable {
     if (members == null) return null;
     PresenceMember member = members.remove(client);
     if (members.isEmpty()) channels.remove(channel);
-    return member;
+    if (member == null) return null;
+    Map<String, Integer> counts = subjects.get(channel);
+    Integer left = counts == null ? null : counts.computeIfPresent(member.subject(), (k, n) -> n <= 1 ? null : n - 1);
+    if (counts != null && counts.isEmpty()) subjects.remove(channel);
+    return member.withSubjectClients(left == null ? 0 : left);
   }
 
   static ServiceError notMember(String channel, String client) {

@@ -12,17 +12,29 @@ import java.time.Instant;
  *
  * @param joinedAt epoch millis of the first join to this channel (a re-join keeps it)
  * @param node the gateway node the client is connected to
+ * @param subjectClients on a join or removal handed out by a store: how many clients of this member's subject are in
+ *     the channel right after it (1 = the subject's first, 0 = its last left), counted atomically with the change so
+ *     per-user announcements (Pusher's member_added/removed, webhooks) happen once cluster-wide; -1 = not counted
  */
 public record PresenceMember(
-    String channel, String client, String subject, JsonObject info, JsonObject state, long joinedAt, String node) {
+    String channel, String client, String subject, JsonObject info, JsonObject state, long joinedAt, String node,
+    int subjectClients) {
 
   public PresenceMember {
     if (info == null) info = new JsonObject();
     if (state == null) state = new JsonObject();
   }
 
+  public PresenceMember(String channel, String client, String subject, JsonObject info, JsonObject state, long joinedAt, String node) {
+    this(channel, client, subject, info, state, joinedAt, node, -1);
+  }
+
   public PresenceMember withState(JsonObject newState) {
-    return new PresenceMember(channel, client, subject, info, newState, joinedAt, node);
+    return new PresenceMember(channel, client, subject, info, newState, joinedAt, node, -1);
+  }
+
+  public PresenceMember withSubjectClients(int n) {
+    return new PresenceMember(channel, client, subject, info, state, joinedAt, node, n);
   }
 
   /** The member as {@code presence} answers it: {@code {client, subject, info, state, joinedAt}} (ISO-8601). */
@@ -37,6 +49,8 @@ public record PresenceMember(
 
   /** Who the member is, as carried by presence.join/leave/timeout events: {@code {client, subject, info}}. */
   public JsonObject identity() {
-    return new JsonObject().put("client", client).put("subject", subject).put("info", info.copy());
+    JsonObject j = new JsonObject().put("client", client).put("subject", subject).put("info", info.copy());
+    if (subjectClients >= 0) j.put("subjectClients", subjectClients);
+    return j;
   }
 }

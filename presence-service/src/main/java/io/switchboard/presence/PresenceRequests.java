@@ -73,7 +73,7 @@ final class PresenceRequests {
   }
 
   private static String validChannel(String name) {
-    String reason = Channels.invalidReason(name);
+    String reason = Channels.invalidScopedReason(name);
     if (reason != null) throw ServiceError.badRequest(reason);
     return name;
   }

@@ -87,20 +87,30 @@ final class PresenceScripts {
       return out
       """);
 
-  /** KEYS channel; ARGV client, memberJson, ttlMs → 1 when the member is new (a re-join keeps the first). */
+  /**
+   * KEYS channel; ARGV client, memberJson, ttlMs, subject → 0 when the client was a member already (a re-join keeps
+   * the first), else the number of the subject's clients in the channel now ({@code u:<subject>} counts them).
+   */
   static final LuaScript MEMBER_JOIN = new LuaScript("""
       local added = redis.call('HSETNX', KEYS[1], 'm:' .. ARGV[1], ARGV[2])
       redis.call('PEXPIRE', KEYS[1], ARGV[3])
-      return added
+      if added == 0 then return 0 end
+      return redis.call('HINCRBY', KEYS[1], 'u:' .. ARGV[4], 1)
       """);
 
-  /** KEYS channel; ARGV client → {memberJson, stateJson or ''}, or nil when it was not a member. */
+  /**
+   * KEYS channel; ARGV client → {memberJson, stateJson or '', the subject's clients left}, or nil when it was not a
+   * member. The subject is read from the member JSON (cjson) only to count.
+   */
   static final LuaScript MEMBER_REMOVE = new LuaScript("""
       local member = redis.call('HGET', KEYS[1], 'm:' .. ARGV[1])
       if not member then return false end
       local state = redis.call('HGET', KEYS[1], 's:' .. ARGV[1]) or ''
       redis.call('HDEL', KEYS[1], 'm:' .. ARGV[1], 's:' .. ARGV[1])
-      return {member, state}
+      local field = 'u:' .. tostring(cjson.decode(member)['subject'])
+      local left = redis.call('HINCRBY', KEYS[1], field, -1)
+      if left <= 0 then redis.call('HDEL', KEYS[1], field); left = 0 end
+      return {member, state, left}
       """);
 
   /** KEYS channel; ARGV client, stateJson, ttlMs → memberJson, or nil when it is not a member. */

@@ -56,6 +56,27 @@ abstract class PresenceStoreContract {
     return members.stream().map(PresenceMember::client).toList();
   }
 
+  /** Per-user first/last (Pusher's member_added/removed, webhooks): counted atomically with each change. */
+  @Test
+  void joinsAndRemovalsCountTheSubjectsClients() {
+    String ch = "room:" + id + "-subj";
+    long now = System.currentTimeMillis();
+    PresenceJoin a = new PresenceJoin(id + "-a", "same-user", "n", new JsonObject(), List.of(ch), now);
+    PresenceJoin b = new PresenceJoin(id + "-b", "same-user", "n", new JsonObject(), List.of(ch), now);
+    PresenceJoin other = new PresenceJoin(id + "-o", "other-user", "n", new JsonObject(), List.of(ch), now);
+    assertEquals(1, Await.result(store().join(a, now + 60_000)).get(0).subjectClients());
+    assertEquals(2, Await.result(store().join(b, now + 60_000)).get(0).subjectClients());
+    assertEquals(1, Await.result(store().join(other, now + 60_000)).get(0).subjectClients());
+    assertEquals(List.of(), Await.result(store().join(a, now + 60_000)), "a re-join adds nobody");
+    assertEquals(1, Await.result(store().leave(a.client(), List.of(ch))).get(0).subjectClients());
+    assertEquals(0, Await.result(sameStorage().leave(b.client(), null)).get(0).subjectClients());
+    assertEquals(0, Await.result(store().leave(other.client(), List.of(ch))).get(0).subjectClients());
+    PresenceJoin again = new PresenceJoin(id + "-c", "same-user", "n", new JsonObject(), List.of(ch), now);
+    assertEquals(1, Await.result(store().join(again, now + 60_000)).get(0).subjectClients(), "counting starts over");
+    assertEquals(0, Await.result(store().sweep(now + 120_000)).stream()
+        .filter(m -> m.client().equals(again.client())).findFirst().orElseThrow().subjectClients(), "a timeout is a removal too");
+  }
+
   @Test
   void joinListsMembersOldestFirstAndLeaveRemovesThem() {
     String a = channel("a"), b = channel("b");

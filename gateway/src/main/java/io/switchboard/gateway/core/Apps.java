@@ -1,5 +1,6 @@
 package io.switchboard.gateway.core;
 
+import io.switchboard.common.App;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +18,7 @@ public final class Apps {
     }
     App d = byId.get(App.DEFAULT_ID);
     if (d == null) {
-      d = new App(App.DEFAULT_ID, null, null, "default", true, false, 0);
+      d = App.defaultApp();
       byId.put(d.id(), d);
     }
     defaultApp = d;
@@ -34,6 +35,11 @@ public final class Apps {
 
   public App byKey(String key) {
     return byKey.get(key);
+  }
+
+  /** The apps of the validated {@code apps} config list (plus the default one). */
+  public static Apps fromConfig(io.vertx.core.json.JsonObject config) {
+    return new Apps(App.parseAll(config.getJsonArray("apps")));
   }
 
   public Iterable<App> all() {

@@ -24,6 +24,15 @@ public interface Caller {
   /** Whether the caller holds a subscription to the channel (a connection-less caller never does). */
   boolean subscribed(String channel);
 
+  /**
+   * For callers whose protocol authorizes channels one by one with a signed credential (Pusher's {@code private-}
+   * and {@code presence-} channels): the capabilities authorized on this channel, or null when the channel is
+   * governed by the token's grants as usual.
+   */
+  default java.util.Set<io.switchboard.common.Capability> channelAuthorization(String channel) {
+    return null;
+  }
+
   /** A backend with a server key: may do anything in its app, and publish where clients may not. */
   default boolean server() {
     return false;

@@ -20,7 +20,9 @@ import io.switchboard.common.ServiceError;
  *       how a backend or a user commands an agent, so it is left to the grants);
  *   <li>the owner of a personal channel may subscribe, read history and pending, and ack on it without a grant (it
  *       is subscribed to it server-side at connect anyway);
- *   <li>otherwise the token's grant for the operation's capability ({@code permission_denied});
+ *   <li>otherwise the token's grant for the operation's capability ({@code permission_denied}), or — for channels a
+ *       protocol authorizes one by one with a signature (Pusher's private and presence channels) — what that
+ *       signature authorized ({@link Caller#channelAuthorization});
  *   <li>namespace options: clients may publish ({@code clientPublish}), presence is on;
  *   <li>setting presence state and acking need a subscription to the channel ({@code not_subscribed}).
  * </ol>
@@ -89,6 +91,14 @@ public final class ChannelAccess {
 
   private static boolean granted(Caller caller, String channel, Op op) {
     if (caller.server()) return true;
+    java.util.Set<Capability> signed = caller.channelAuthorization(channel);
+    if (signed != null) {
+      return switch (op) {
+        case PENDING -> signed.contains(Capability.SUBSCRIBE) || signed.contains(Capability.HISTORY);
+        case ACK, PRESENCE_STATE -> true;
+        default -> signed.contains(op.capability);
+      };
+    }
     var grants = caller.claims().grants();
     return switch (op) {
       case PENDING -> grants.allows(channel, Capability.SUBSCRIBE) || grants.allows(channel, Capability.HISTORY);

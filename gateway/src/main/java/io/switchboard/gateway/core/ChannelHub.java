@@ -189,6 +189,7 @@ public final class ChannelHub {
         continue;
       }
       if (!s.accept(p)) continue;
+      if (p.exclude() != null && p.exclude().equals(s.connection.id)) continue;
       var frame = frames.frameFor(s.connection);
       if (frame == null) continue;
       s.connection.send(frame);

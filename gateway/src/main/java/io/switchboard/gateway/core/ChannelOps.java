@@ -1,5 +1,6 @@
 package io.switchboard.gateway.core;
 
+import io.switchboard.common.App;
 import io.switchboard.common.Addresses;
 import io.switchboard.common.Channels;
 import io.switchboard.common.ErrorCode;
@@ -30,7 +31,13 @@ public final class ChannelOps {
 
   /** A publication as a caller asks for it; the server adds id, position, time and source. */
   public record PublishCommand(String channel, String event, Object data, Priority priority, List<String> tags, int ttl,
-      boolean requiresAck, String correlationId, String idempotencyKey) {}
+      boolean requiresAck, String correlationId, String idempotencyKey, String exclude, String sourceId) {
+    /** A client's publication: delivered to everyone, the source stamped from the caller. */
+    public PublishCommand(String channel, String event, Object data, Priority priority, List<String> tags, int ttl,
+        boolean requiresAck, String correlationId, String idempotencyKey) {
+      this(channel, event, data, priority, tags, ttl, requiresAck, correlationId, idempotencyKey, null, null);
+    }
+  }
 
   /** A history read: at most one of since (offset+epoch) and sinceTime; filter as the store takes it. */
   public record HistoryQuery(String channel, Long sinceOffset, String sinceEpoch, Long sinceTime, int limit,
@@ -68,9 +75,10 @@ public final class ChannelOps {
             + Channels.namespace(cmd.channel()) + "' is ephemeral");
       }
       // the source is stamped from the verified credentials; anything the client says about it is ignored
+      // sourceId: only a dialect sets it, from a credential it verified (a Pusher presence user_id from signed channel_data)
       Publication pub = new Publication(null, app.scope(cmd.channel()), 0, null, now, cmd.event(), cmd.data(), c.sourceType(),
-          c.subject(), cmd.priority() == null ? Priority.NORMAL : cmd.priority(), cmd.tags(), cmd.ttl(), cmd.requiresAck(),
-          cmd.correlationId());
+          cmd.sourceId() != null ? cmd.sourceId() : c.subject(), cmd.priority() == null ? Priority.NORMAL : cmd.priority(),
+          cmd.tags(), cmd.ttl(), cmd.requiresAck(), cmd.correlationId(), cmd.exclude());
       loop.metrics.publishes.increment();
       if (ns.ephemeral()) {
         Publication sent = pub.withPosition(Ids.ulid(now), 0, null, now);
@@ -79,6 +87,7 @@ public final class ChannelOps {
       }
       JsonObject req = new JsonObject().put("publication", pub.toJson());
       if (cmd.idempotencyKey() != null) req.put("idempotencyKey", cmd.idempotencyKey());
+      if (cmd.exclude() != null) req.put("exclude", cmd.exclude());
       return loop.bus.<JsonObject>request(Addresses.STORE_APPEND, req, loop.timeout()).map(m -> {
         JsonObject r = m.body();
         r.remove("duplicate");

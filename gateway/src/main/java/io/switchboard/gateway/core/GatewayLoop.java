@@ -1,5 +1,6 @@
 package io.switchboard.gateway.core;
 
+import io.switchboard.common.App;
 import io.switchboard.common.Addresses;
 import io.switchboard.common.Fanout;
 import io.switchboard.common.Publication;

@@ -1,5 +1,6 @@
 package io.switchboard.gateway.core;
 
+import io.switchboard.common.App;
 import io.netty.buffer.ByteBuf;
 import io.switchboard.gateway.Claims;
 import io.switchboard.gateway.transport.Encoded;
@@ -44,6 +45,19 @@ public final class Session implements Caller, Transport.Listener {
   // protocol violations in the current window
   private int violations;
   private long violationWindowStart;
+
+  /** Capabilities authorized per channel by a dialect-verified signature; see {@link Caller#channelAuthorization}. */
+  private java.util.function.Function<String, java.util.Set<io.switchboard.common.Capability>> channelAuthorizer;
+
+  /** Installs the dialect's per-channel authorization (Pusher). */
+  public void channelAuthorizer(java.util.function.Function<String, java.util.Set<io.switchboard.common.Capability>> f) {
+    this.channelAuthorizer = f;
+  }
+
+  @Override
+  public java.util.Set<io.switchboard.common.Capability> channelAuthorization(String channel) {
+    return channelAuthorizer == null ? null : channelAuthorizer.apply(channel);
+  }
 
   /** A dialect's per-session state (Pusher's socket id and user, Centrifuge's delta bookkeeping…). */
   public Object dialectState;
@@ -258,6 +272,11 @@ public final class Session implements Caller, Transport.Listener {
 
   void presence(String address, JsonObject change) {
     presenceChain = presenceChain.transform(ar -> loop.bus.request(address, change, PRESENCE_DELIVERY));
+  }
+
+  /** Completes when every presence change sent so far has been answered (e.g. before reading the members). */
+  public Future<?> presenceSettled() {
+    return presenceChain.transform(ar -> Future.succeededFuture());
   }
 
   boolean hasPresence() {

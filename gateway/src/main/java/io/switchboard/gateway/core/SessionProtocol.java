@@ -39,6 +39,16 @@ public interface SessionProtocol {
   /** Sends a liveness probe (a transport ping, or the dialect's own ping message). */
   void ping(Session s);
 
+  /** Who the session is in a presence channel (scoped name): the subject unless the dialect says otherwise. */
+  default String presenceSubject(Session s, String channel) {
+    return s.subject();
+  }
+
+  /** What a presence member shows as info: the token's info unless the dialect says otherwise. */
+  default io.vertx.core.json.JsonObject presenceInfo(Session s, String channel) {
+    return s.claims().info();
+  }
+
   /** The session's connection is gone (cleanup of dialect state); default nothing. */
   default void closed(Session s) {}
 }

@@ -1,5 +1,6 @@
 package io.switchboard.gateway.core;
 
+import io.switchboard.common.App;
 import io.switchboard.common.Addresses;
 import io.switchboard.common.Channels;
 import io.switchboard.common.ErrorCode;
@@ -189,13 +190,33 @@ public final class Subscriptions {
         }
         if (s.presence) presenceChannels.add(w.scoped);
       }
-      if (!presenceChannels.isEmpty()) {
-        c.presence(Addresses.PRESENCE_JOIN, new JsonObject()
-            .put("client", c.id).put("subject", c.subject()).put("node", loop.node)
-            .put("info", c.claims().info()).put("channels", presenceChannels));
-      }
+      join(c, presenceChannels);
       return Future.succeededFuture(new Established(outcomes, ready));
     });
+  }
+
+  /**
+   * Joins presence: one message for every channel where the session has the same identity (all of them, unless the
+   * dialect gives per-channel identities, as Pusher's channel_data does).
+   */
+  private void join(Session c, JsonArray channels) {
+    if (channels.isEmpty()) return;
+    Map<String, JsonArray> byIdentity = new java.util.LinkedHashMap<>();
+    Map<String, JsonObject> infoOf = new HashMap<>();
+    for (Object o : channels) {
+      String ch = (String) o;
+      String subject = c.protocol().presenceSubject(c, ch);
+      JsonObject info = c.protocol().presenceInfo(c, ch);
+      String key = subject + "\u0000" + info.encode();
+      byIdentity.computeIfAbsent(key, k -> new JsonArray()).add(ch);
+      infoOf.put(key, info);
+    }
+    for (Map.Entry<String, JsonArray> e : byIdentity.entrySet()) {
+      String subject = e.getKey().substring(0, e.getKey().indexOf('\u0000'));
+      c.presence(Addresses.PRESENCE_JOIN, new JsonObject()
+          .put("client", c.id).put("subject", subject).put("node", loop.node)
+          .put("info", infoOf.get(e.getKey())).put("channels", e.getValue()));
+    }
   }
 
   /** After the dialect wrote its answer: recovered publications, then held ones, then live delivery. */

@@ -3,7 +3,7 @@ package io.switchboard.gateway.protocol.nativev1;
 import io.netty.buffer.ByteBuf;
 import io.switchboard.common.Publication;
 import io.switchboard.common.ServiceError;
-import io.switchboard.gateway.core.App;
+import io.switchboard.common.App;
 import io.switchboard.gateway.transport.Encoded;
 import io.switchboard.gateway.transport.Framing;
 import io.vertx.core.internal.buffer.BufferInternal;
