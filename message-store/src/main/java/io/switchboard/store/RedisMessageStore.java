@@ -5,6 +5,7 @@ import io.switchboard.common.NamespaceOptions;
 import io.switchboard.common.Publication;
 import io.switchboard.common.RedisConnector;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Response;
 import java.util.ArrayList;
@@ -87,8 +88,13 @@ public final class RedisMessageStore implements MessageStore {
         return Recovery.lost(s.position());
       }
       List<Publication> out = new ArrayList<>();
-      for (StoredEntry e : s.entries) if (e.visible(now)) out.add(e.publication());
-      return new Recovery(s.offset, s.epoch, true, out);
+      ByteBudget budget = new ByteBudget(settings.maxHistoryBytes());
+      for (StoredEntry e : s.entries) {
+        if (!e.visible(now)) continue;
+        if (!budget.take(e.bytes())) break;
+        out.add(e.publication());
+      }
+      return new Recovery(s.offset, s.epoch, true, out, budget.cut());
     });
   }
 
@@ -104,7 +110,8 @@ public final class RedisMessageStore implements MessageStore {
             if (!first.epoch.equals(q.since().epoch())) throw StoreErrors.wrongEpoch(q.channel(), q.since().epoch(), first.epoch);
             if (q.since().offset() > first.offset) throw StoreErrors.aheadOfChannel(q.channel(), q.since().offset(), first.offset);
           }
-          HistoryCollector collector = new HistoryCollector(q, System.currentTimeMillis(), first.acked);
+          HistoryCollector collector = new HistoryCollector(q, System.currentTimeMillis(), first.acked,
+              settings.maxHistoryBytes());
           return collect(q, collector, first, first);
         });
   }
@@ -118,10 +125,14 @@ public final class RedisMessageStore implements MessageStore {
     }
     long next = q.reverse() ? last - 1 : last + 1;
     boolean more = !collector.done() && page.entries.size() == pageSize(q) && next >= 1 && next <= head.offset;
-    if (!more) return Future.succeededFuture(new HistoryPage(collector.publications(), head.offset, head.epoch));
+    if (!more) return Future.succeededFuture(pageOf(collector, head));
     return page(q, head.epoch, next, head.offset, null).compose(s -> s.epoch.equals(head.epoch)
         ? collect(q, collector, head, s)
-        : Future.succeededFuture(new HistoryPage(collector.publications(), head.offset, head.epoch)));
+        : Future.succeededFuture(pageOf(collector, head)));
+  }
+
+  private static HistoryPage pageOf(HistoryCollector collector, Snapshot head) {
+    return new HistoryPage(collector.publications(), head.offset, head.epoch, collector.more());
   }
 
   /** Reads one page starting at offset {@code start} in scan order, never past {@code maxOffset}. */
@@ -164,14 +175,23 @@ public final class RedisMessageStore implements MessageStore {
   }
 
   @Override
-  public Future<List<Publication>> pending(String channel, String subject) {
+  public Future<PendingPage> pending(String channel, String subject, Position since) {
     List<String> keys = List.of(RedisKeys.meta(channel), RedisKeys.history(channel), RedisKeys.ackable(channel),
         RedisKeys.acks(channel, subject));
     return link.eval(RedisScript.PENDING, keys, List.of()).map(r -> {
+      String epoch = r.get(0).toString();
+      if (epoch.isEmpty()) return PendingPage.NONE;
+      if (since != null && !since.epoch().equals(epoch)) throw StoreErrors.wrongEpoch(channel, since.epoch(), epoch);
       long now = System.currentTimeMillis();
+      long after = since == null ? 0 : since.offset();
       List<Publication> out = new ArrayList<>();
-      for (StoredEntry e : entries(r.get(1), r.get(0).toString())) if (e.visible(now)) out.add(e.publication());
-      return out;
+      ByteBudget budget = new ByteBudget(settings.maxHistoryBytes());
+      for (StoredEntry e : entries(r.get(1), epoch)) {
+        if (e.offset() <= after || !e.visible(now)) continue;
+        if (!budget.take(e.bytes())) break;
+        out.add(e.publication());
+      }
+      return new PendingPage(out, epoch, budget.cut());
     });
   }
 
@@ -206,9 +226,21 @@ public final class RedisMessageStore implements MessageStore {
     for (Response e : list) {
       String streamId = e.get(0).toString();
       long offset = Long.parseLong(streamId.substring(0, streamId.indexOf('-')));
-      Publication p = Publication.fromJson(new JsonObject(e.get(3).toString()));
-      out.add(new StoredEntry(p.withPosition(p.id(), offset, epoch, p.timestamp()), Long.parseLong(e.get(1).toString())));
+      Buffer json = e.get(3).toBuffer();
+      Publication p = Publication.fromJson(new JsonObject(json));
+      out.add(new StoredEntry(p.withPosition(p.id(), offset, epoch, p.timestamp()), Long.parseLong(e.get(1).toString()),
+          encodedSize(json.length(), offset, epoch)));
     }
     return out;
+  }
+
+  /**
+   * {@link StoredEntry#encodedSize} without encoding again: the stored JSON is {@code toJson()} of the publication
+   * without offset and epoch (append stores it unpositioned), and re-encoding what Vert.x decoded gives the same
+   * text, so the positioned JSON adds exactly {@code "offset":N,} and {@code "epoch":"E",}.
+   */
+  static int encodedSize(int storedBytes, long offset, String epoch) {
+    return storedBytes + ("\"offset\":,".length() + Long.toString(offset).length())
+        + ("\"epoch\":\"\",".length() + epoch.length());
   }
 }
