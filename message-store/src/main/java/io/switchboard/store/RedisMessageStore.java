@@ -35,8 +35,12 @@ public final class RedisMessageStore implements MessageStore {
     this.settings = settings;
   }
 
-  /** The channel's state as one read returned it. */
-  private record Snapshot(String epoch, long offset, List<StoredEntry> entries, Set<String> acked) {
+  /**
+   * The channel's state as one read returned it.
+   *
+   * @param truncated read.lua stopped at the byte bound while the range held more entries
+   */
+  private record Snapshot(String epoch, long offset, List<StoredEntry> entries, Set<String> acked, boolean truncated) {
     Position position() {
       return new Position(offset, epoch);
     }
@@ -74,13 +78,13 @@ public final class RedisMessageStore implements MessageStore {
 
   @Override
   public Future<Position> position(String channel, NamespaceOptions options) {
-    return read(channel, options, "", "-", "+", 0, false, null).map(Snapshot::position);
+    return read(channel, options, "", "-", "+", 0, false, null, 0).map(Snapshot::position);
   }
 
   @Override
   public Future<Recovery> recover(String channel, long sinceOffset, String epoch, NamespaceOptions options) {
     long from = Math.max(sinceOffset + 1, 1);
-    return read(channel, options, epoch, from + "-0", "+", -1, false, null).map(s -> {
+    return read(channel, options, epoch, from + "-0", "+", -1, false, null, settings.maxHistoryBytes()).map(s -> {
       long now = System.currentTimeMillis();
       if (!s.epoch.equals(epoch) || sinceOffset < 0 || sinceOffset > s.offset) return Recovery.lost(s.position());
       if (sinceOffset == s.offset) return new Recovery(s.offset, s.epoch, true, List.of());
@@ -94,7 +98,8 @@ public final class RedisMessageStore implements MessageStore {
         if (!budget.take(e.bytes())) break;
         out.add(e.publication());
       }
-      return new Recovery(s.offset, s.epoch, true, out, budget.cut());
+      // truncated with everything read taken (expired entries skipped): the rest still follows next
+      return new Recovery(s.offset, s.epoch, true, out, budget.cut() || s.truncated);
     });
   }
 
@@ -124,7 +129,9 @@ public final class RedisMessageStore implements MessageStore {
       if (!collector.offer(e)) break;
     }
     long next = q.reverse() ? last - 1 : last + 1;
-    boolean more = !collector.done() && page.entries.size() == pageSize(q) && next >= 1 && next <= head.offset;
+    // a page read in full, or cut short by read.lua's byte bound, may be followed by more history
+    boolean full = page.entries.size() == pageSize(q) || page.truncated;
+    boolean more = !collector.done() && full && next >= 1 && next <= head.offset;
     if (!more) return Future.succeededFuture(pageOf(collector, head));
     return page(q, head.epoch, next, head.offset, null).compose(s -> s.epoch.equals(head.epoch)
         ? collect(q, collector, head, s)
@@ -142,9 +149,9 @@ public final class RedisMessageStore implements MessageStore {
     String bound = maxOffset == Long.MAX_VALUE ? "+" : maxOffset + "-0";
     if (q.reverse()) {
       String high = start == Long.MAX_VALUE ? bound : start + "-0";
-      return read(q.channel(), q.options(), expect, high, "-", size, true, subject);
+      return read(q.channel(), q.options(), expect, high, "-", size, true, subject, settings.maxHistoryBytes());
     }
-    return read(q.channel(), q.options(), expect, start + "-0", bound, size, false, subject);
+    return read(q.channel(), q.options(), expect, start + "-0", bound, size, false, subject, settings.maxHistoryBytes());
   }
 
   /** Entries read per page: exactly the limit when every visible entry counts, more when a filter may skip many. */
@@ -178,20 +185,21 @@ public final class RedisMessageStore implements MessageStore {
   public Future<PendingPage> pending(String channel, String subject, Position since) {
     List<String> keys = List.of(RedisKeys.meta(channel), RedisKeys.history(channel), RedisKeys.ackable(channel),
         RedisKeys.acks(channel, subject));
-    return link.eval(RedisScript.PENDING, keys, List.of()).map(r -> {
+    long after = since == null ? 0 : since.offset();
+    List<String> args = List.of(Long.toString(after), Integer.toString(settings.maxHistoryBytes()));
+    return link.eval(RedisScript.PENDING, keys, args).map(r -> {
       String epoch = r.get(0).toString();
       if (epoch.isEmpty()) return PendingPage.NONE;
       if (since != null && !since.epoch().equals(epoch)) throw StoreErrors.wrongEpoch(channel, since.epoch(), epoch);
       long now = System.currentTimeMillis();
-      long after = since == null ? 0 : since.offset();
       List<Publication> out = new ArrayList<>();
       ByteBudget budget = new ByteBudget(settings.maxHistoryBytes());
       for (StoredEntry e : entries(r.get(1), epoch)) {
-        if (e.offset() <= after || !e.visible(now)) continue;
+        if (!e.visible(now)) continue;
         if (!budget.take(e.bytes())) break;
         out.add(e.publication());
       }
-      return new PendingPage(out, epoch, budget.cut());
+      return new PendingPage(out, epoch, budget.cut() || r.get(2).toInteger() == 1);
     });
   }
 
@@ -203,20 +211,23 @@ public final class RedisMessageStore implements MessageStore {
     });
   }
 
-  /** Runs read.lua: the channel's position (state created if missing) and up to {@code count} entries. */
+  /**
+   * Runs read.lua: the channel's position (state created if missing) and up to {@code count} entries, stopping
+   * once they hold about {@code maxBytes} (0 = no bound) of publications.
+   */
   private Future<Snapshot> read(String channel, NamespaceOptions o, String expectEpoch, String a, String b, int count,
-      boolean reverse, String ackSubject) {
+      boolean reverse, String ackSubject, int maxBytes) {
     if (o.ephemeral()) return Future.failedFuture(StoreErrors.ephemeral(channel));
     List<String> keys = new ArrayList<>(List.of(RedisKeys.meta(channel), RedisKeys.history(channel),
         RedisKeys.ackable(channel)));
     if (ackSubject != null) keys.add(RedisKeys.acks(channel, ackSubject));
     List<String> args = List.of(Long.toString(o.historyTtlSeconds() * 1000L), Ids.hex(8), expectEpoch, a, b,
-        Integer.toString(count), reverse ? "1" : "0");
+        Integer.toString(count), reverse ? "1" : "0", Integer.toString(maxBytes));
     return link.eval(RedisScript.READ, keys, args).map(r -> {
       String epoch = r.get(0).toString();
       Set<String> acked = new HashSet<>();
       for (Response id : r.get(3)) acked.add(id.toString());
-      return new Snapshot(epoch, r.get(1).toLong(), entries(r.get(2), epoch), acked);
+      return new Snapshot(epoch, r.get(1).toLong(), entries(r.get(2), epoch), acked, r.get(4).toInteger() == 1);
     });
   }
 

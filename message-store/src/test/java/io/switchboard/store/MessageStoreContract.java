@@ -655,6 +655,45 @@ abstract class MessageStoreContract {
     assertEquals(List.of(), Await.result(store.pending(channel(), "u1", null)).publications());
   }
 
+  @Test
+  @DisplayName("following more/next reads every visible publication once, also past expired ones filling the bound")
+  void continuationSkipsExpired() {
+    String ch = channel();
+    Publication first = append(pub(ch, new JsonObject().put("keep", 0)));
+    String pad = "e".repeat(400);
+    Publication dying = null;
+    for (int i = 0; i < 6; i++) {
+      dying = append(new Publication(null, ch, 0, null, 0, "note", new JsonObject().put("pad", pad), "agent", "a1", null,
+          null, 1, false, null));
+    }
+    Publication last = append(pub(ch, new JsonObject().put("keep", 1)));
+    waitUntilPast(dying.timestamp() + 1000);
+    MessageStore small = bounded(size(first) + 10);
+    // recovery from 0, then history from next while more
+    Recovery r = Await.result(small.recover(ch, 0, first.epoch(), KEEP));
+    assertTrue(r.recovered());
+    List<Publication> recovered = new ArrayList<>(r.publications());
+    recovered.addAll(readOn(small, ch, r.more() ? r.next(0) : null));
+    assertEquals(List.of(first, last), recovered);
+    // history from the start, page by page
+    assertEquals(List.of(first, last), readOn(small, ch, new Position(0, first.epoch())));
+    // pending the same way
+    assertEquals(List.of(), Await.result(small.pending(ch, "u1", null)).publications());
+  }
+
+  /** Every publication after {@code since} (null: none), following next while pages say more. */
+  List<Publication> readOn(MessageStore s, String ch, Position since) {
+    List<Publication> out = new ArrayList<>();
+    Position next = since;
+    for (int pages = 0; next != null; pages++) {
+      assertTrue(pages < 20, "pagination ends");
+      HistoryPage page = history(s, ch, next, 50, false);
+      out.addAll(page.publications());
+      next = page.next();
+    }
+    return out;
+  }
+
   HistoryPage history(MessageStore s, String channel, Position since, int limit, boolean reverse) {
     return Await.result(s.history(new HistoryQuery(channel, KEEP, since, null, limit, reverse, null, null)));
   }
