@@ -1,12 +1,11 @@
 package io.switchboard.auth;
 
 import io.switchboard.common.Addresses;
+import io.switchboard.common.BusReplies;
 import io.switchboard.common.RedisConnector;
-import io.switchboard.common.ServiceError;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.EventBus;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
@@ -77,8 +76,10 @@ public class AuthVerticle extends VerticleBase {
     AuthRoutes routes = new AuthRoutes(settings.adminKey(), keys, apiKeys, tokens, revoker);
 
     JsonObject jwks = keys.jwks();
-    Future<Void> keysConsumer = bus.<JsonObject>consumer(Addresses.AUTH_KEYS, msg -> msg.reply(jwks.copy())).completion();
-    Future<Void> revocationsConsumer = bus.<JsonObject>consumer(Addresses.AUTH_REVOCATIONS, msg -> answerRevocations(revoker, msg))
+    // every consumer answers whatever happens (BusReplies)
+    Future<Void> keysConsumer = BusReplies.<Object>serve(bus, Addresses.AUTH_KEYS, msg -> Future.succeededFuture(jwks.copy()))
+        .completion();
+    Future<Void> revocationsConsumer = BusReplies.<Object>serve(bus, Addresses.AUTH_REVOCATIONS, msg -> revoker.inForce())
         .completion();
     Future<HttpServer> listening = vertx.createHttpServer()
         .requestHandler(routes.router(vertx))
@@ -97,13 +98,6 @@ public class AuthVerticle extends VerticleBase {
           settings.maxTokenTtlSeconds());
     }
     return new MemoryAuthStore(vertx, settings.maxTokenTtlSeconds());
-  }
-
-  private static void answerRevocations(Revoker revoker, Message<JsonObject> msg) {
-    revoker.inForce().onComplete(ar -> {
-      if (ar.succeeded()) msg.reply(ar.result());
-      else ServiceError.from(ar.cause(), "auth revocations").failReply(msg);
-    });
   }
 
   /** The port the HTTP server is bound to (useful when configured with port 0). */

@@ -2,10 +2,9 @@ package io.switchboard.auth;
 
 import io.switchboard.common.Channels;
 import io.switchboard.common.Grants;
+import io.switchboard.common.SafeJson;
 import io.switchboard.common.ServiceError;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.regex.Pattern;
@@ -31,18 +30,17 @@ final class Fields {
   private static final Pattern SOURCE_TYPE = Pattern.compile("[A-Za-z0-9_.\\-]{1,64}");
   private static final Pattern CHANNEL_NAME = Pattern.compile("[A-Za-z0-9_.\\-]{1,64}");
 
-  /** The body as a JSON object; an empty body is {} when {@code emptyAllowed}. */
+  /**
+   * The body as a JSON object; an empty body is {} when {@code emptyAllowed}. Parsed with {@link SafeJson}: nesting
+   * deeper than {@link io.switchboard.common.Defaults#MAX_JSON_DEPTH} is {@code bad_request}.
+   */
   static JsonObject body(Buffer body, boolean emptyAllowed) {
     if (body == null || body.length() == 0 || body.toString().isBlank()) {
       if (emptyAllowed) return new JsonObject();
       throw ServiceError.badRequest("body must be a JSON object");
     }
-    Object value;
-    try {
-      value = Json.decodeValue(body);
-    } catch (DecodeException e) {
-      throw ServiceError.badRequest("body is not valid JSON");
-    }
+    // the depth-bounded parser for untrusted input: not valid JSON / nested too deep are bad_request saying so
+    Object value = SafeJson.parseValue(body);
     if (value instanceof JsonObject o) return o;
     throw ServiceError.badRequest("body must be a JSON object");
   }

@@ -73,6 +73,30 @@ class AuthRequestsTest {
   }
 
   @Test
+  void bodiesNestedPastTheDepthLimitAreBadRequestsOnEveryEndpoint() {
+    int max = io.switchboard.common.Defaults.MAX_JSON_DEPTH;
+    // the body is level 1 and info level 2: info holding max - 2 more levels makes the body exactly max deep
+    String atLimit = "{\"subject\":\"a\",\"grants\":[],\"info\":" + "{\"d\":".repeat(max - 2) + "{}" + "}".repeat(max - 2) + "}";
+    assertEquals(200, auth.post("/v1/tokens", auth.adminKey, atLimit).status());
+    String past = "{\"subject\":\"a\",\"grants\":[],\"info\":" + "{\"d\":".repeat(max - 1) + "{}" + "}".repeat(max - 1) + "}";
+    assertError(auth.post("/v1/tokens", auth.adminKey, past), 400, "bad_request", "deeper than " + max);
+    // the attack: a small body nested 1,000 (and 30,000) deep
+    for (int depth : new int[] {1000, 30_000}) {
+      String deep = "[".repeat(depth) + "]".repeat(depth);
+      assertError(auth.post("/v1/tokens", auth.adminKey, deep), 400, "bad_request", "deeper than " + max);
+      assertError(auth.post("/v1/keys", auth.adminKey, deep), 400, "bad_request", "deeper than " + max);
+      assertError(auth.post("/v1/revocations", auth.adminKey, deep), 400, "bad_request", "deeper than " + max);
+    }
+    String key = auth.createKey(tokenBody("k3")).getString("key");
+    assertError(auth.post("/v1/tokens", key, "{\"info\":" + "[".repeat(max) + "]".repeat(max) + "}"), 400, "bad_request",
+        "deeper than " + max);
+    assertEquals(200, auth.post("/v1/tokens", key, "{\"info\":{\"a\":" + "[".repeat(max - 2) + "]".repeat(max - 2) + "}}").status());
+    byte[] badUtf8 = {'{', '"', 's', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'};
+    assertError(auth.send(HttpMethod.POST, "/v1/tokens", Map.of("x-api-key", auth.adminKey), Buffer.buffer(badUtf8)), 400,
+        "bad_request", "not valid JSON");
+  }
+
+  @Test
   void missingOrWrongTypedFieldsAreNamed() {
     assertError(adminToken(new JsonObject().put("grants", new JsonArray())), 400, "bad_request", "subject");
     assertError(adminToken(tokenBody("a").put("subject", 42)), 400, "bad_request", "subject");

@@ -21,19 +21,46 @@ public final class Addresses {
   public static final String AUTH_REVOKED = "auth.revoked";
 
   // --- message-store ------------------------------------------------------------------------------
-  /** Request {@code {publication}}: stores it, replies the stored publication (id, offset, epoch, timestamp). */
+  // Answers that carry publications are bounded by store.maxHistoryBytes (the UTF-8 bytes of the publications'
+  // JSON, summed; at least one publication per answer), so the gateway never queues more for one client than its
+  // queue holds. An answer cut by it carries more:true and next:{offset, epoch}: the position to continue from.
+
+  /**
+   * Request {@code {publication}}: stores it, replies the stored publication (id, offset, epoch, timestamp).
+   * {@code publication.data} nested deeper than {@link Defaults#MAX_JSON_DEPTH} is refused with {@code bad_request}.
+   */
   public static final String STORE_APPEND = "store.append";
   /**
    * Request {@code {channels:[{channel, recover?:{offset,epoch}}]}}: per channel its position and, when recovering,
    * the publications after the given position. Reply {@code {channels:[{channel, offset, epoch, recovered?,
-   * publications?}]}}.
+   * publications?, more?, next?}]}}.
+   *
+   * <p>The publications of the WHOLE reply (all channels) are bounded by store.maxHistoryBytes, in request order.
+   * An entry whose publications were cut has {@code recovered:true, more:true, next:{offset, epoch}}: its
+   * publications run from the requested position up to {@code next.offset} (none at all when {@code next.offset} is
+   * the requested offset), NOT up to the entry's {@code offset} (the channel's head). Read the rest with
+   * {@link #STORE_HISTORY} {@code {channel, since: next, limit}} (forward), repeating while the answer says
+   * {@code more}, or up to the head; publications fanned out meanwhile have offsets above the head.
    */
   public static final String STORE_POSITION = "store.position";
-  /** Request {@code {channel, since?, sinceTime?, limit?, reverse?, filter?, subject?}}: reply {@code {publications, offset, epoch}}. */
+  /**
+   * Request {@code {channel, since?:{offset,epoch}, sinceTime?, limit?, reverse?, filter?, subject?}}: reply
+   * {@code {publications, offset, epoch, more?, next?}}. {@code more:true} means the page was cut by
+   * store.maxHistoryBytes before reaching {@code limit} and at least one more publication matches: ask again with the
+   * same query and {@code since = next} — {@code next} is the position of the page's last publication, so this
+   * continues forward pages (offsets above it) and reverse pages (offsets below it) alike. Without {@code more} the
+   * page ended at {@code limit} or at the end of history. Offsets above 2^53-1 and a sinceTime outside 1970..9999
+   * are {@code bad_request}.
+   */
   public static final String STORE_HISTORY = "store.history";
   /** Request {@code {channel, ids[], subject}}: reply {@code {acked:[ids]}}. */
   public static final String STORE_ACK = "store.ack";
-  /** Request {@code {channel, subject}}: reply {@code {publications:[…]}} still awaiting this subject's ack. */
+  /**
+   * Request {@code {channel, subject, since?:{offset,epoch}}}: reply {@code {publications, more?, next?}} — the
+   * publications still awaiting this subject's ack, in offset order, after {@code since}. {@code more:true}: cut by
+   * store.maxHistoryBytes; ask again with {@code since = next} (or ack these first and ask again without since).
+   * A {@code since} of another epoch is {@code unrecoverable_position}.
+   */
   public static final String STORE_PENDING = "store.pending";
 
   // --- presence-service ---------------------------------------------------------------------------
@@ -45,7 +72,10 @@ public final class Addresses {
   public static final String PRESENCE_REFRESH = "presence.refresh";
   /** Request {@code {channel}}: reply {@code {members:[{client, subject, info, state, joinedAt}]}}. */
   public static final String PRESENCE_QUERY = "presence.query";
-  /** Request {@code {channel, client, state}}: reply {}; subscribers get a {@code presence.state} event. */
+  /**
+   * Request {@code {channel, client, state}}: reply {}; subscribers get a {@code presence.state} event. A state (or a
+   * join's info) nested deeper than {@link Defaults#MAX_JSON_DEPTH} is {@code bad_request}.
+   */
   public static final String PRESENCE_SET_STATE = "presence.set_state";
 
   // --- gateway ------------------------------------------------------------------------------------
@@ -62,6 +92,17 @@ public final class Addresses {
   public static final String GATEWAY_INTEREST = "gateway.interest";
   /** Publish {}: a JVM whose {@link Fanout} just started asks every gateway node to announce its full interest. */
   public static final String GATEWAY_INTEREST_SYNC = "gateway.interest.sync";
+
+  /**
+   * Prefix of each gateway node's counting address ({@code gateway.counts.<nodeId>}): request
+   * {@code {channels:[names]}} or {@code {prefix}} → {@code {channels:{name: subscribers}}} for that node's local
+   * subscribers (sessions, not users). Summed over {@link Fanout#gatewayNodes()} it gives cluster-wide counts.
+   */
+  public static final String GATEWAY_COUNTS_PREFIX = "gateway.counts.";
+
+  public static String gatewayCounts(String nodeId) {
+    return GATEWAY_COUNTS_PREFIX + nodeId;
+  }
 
   public static String gatewayNode(String nodeId) {
     return GATEWAY_NODE_PREFIX + nodeId;

@@ -155,6 +155,7 @@ public final class Config {
     range(config, "presence.timeoutSeconds", 1, Integer.MAX_VALUE);
     range(config, "presence.sweepIntervalMs", 10, Integer.MAX_VALUE);
     range(config, "store.idempotencyWindowSeconds", 1, Integer.MAX_VALUE);
+    range(config, "store.maxHistoryBytes", 1024, Integer.MAX_VALUE);
     range(config, "redis.poolSize", 1, 10_000);
     range(config, "cluster.port", 1, 65535);
     range(config, "cluster.eventBusPort", 0, 65535);

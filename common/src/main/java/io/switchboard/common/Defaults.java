@@ -13,6 +13,24 @@ public final class Defaults {
   public static final int AUTH_PORT = 8081;
   public static final int OPERATIONS_PORT = 9090;
 
+  /**
+   * The deepest nesting of objects/arrays accepted in untrusted JSON: a whole frame or HTTP body, and any client
+   * value stored or relayed (publication data, presence state and info). See {@link SafeJson}.
+   *
+   * <p>Why 32: application payloads rarely nest more than about 10 levels, so 32 leaves ample room; every reply
+   * wraps a stored value a few levels deeper (reply, list, publication, data), so the deepest reply stays far below
+   * Jackson's write limit (1,000) and every recursive walk (encode, copy, cluster codec) uses a small, bounded stack.
+   * Not configurable: raising it buys nothing an application needs and re-opens the stack-depth attack.
+   */
+  public static final int MAX_JSON_DEPTH = 32;
+
+  /**
+   * How far a token's {@code iat} / {@code nbf} may lie in the verifier's future (clocks of auth and gateway hosts
+   * differ a little). Beyond it a token is refused: an {@code iat} far ahead would escape subject revocations, which
+   * void tokens issued at or before the revocation.
+   */
+  public static final int TOKEN_CLOCK_SKEW_SECONDS = 60;
+
   /** The default tree. A fresh copy each call: callers may mutate it. */
   public static JsonObject tree() {
     return new JsonObject()
@@ -55,7 +73,11 @@ public final class Defaults {
         .put("store", new JsonObject()
             .put("idempotencyWindowSeconds", 120)
             .put("maxHistoryLimit", 1000)
-            .put("maxAckIds", 1000))
+            .put("maxAckIds", 1000)
+            // encoded bytes of the publications in one history/pending page or one position (recovery) answer; a
+            // page cut by it says more:true and where to continue. Keep well under gateway.maxQueueBytes: the
+            // gateway queues the whole answer for one client at once
+            .put("maxHistoryBytes", 256 * 1024))
         .put("presence", new JsonObject()
             .put("timeoutSeconds", 60)
             .put("sweepIntervalMs", 1000))

@@ -129,6 +129,35 @@ public final class Fanout {
   }
 
   /** Which nodes currently receive the channel (tests, metrics). */
+  /**
+   * Channels with subscribers anywhere in the cluster (this replica's view of every gateway's interest), whose name
+   * starts with {@code prefix}.
+   */
+  public java.util.List<String> channels(String prefix) {
+    Set<String> live = liveNodes;
+    java.util.List<String> out = new java.util.ArrayList<>();
+    for (Map.Entry<String, Set<String>> e : nodesByChannel.entrySet()) {
+      if (e.getKey().equals(ALL_CHANNELS) || !e.getKey().startsWith(prefix)) continue;
+      for (String node : e.getValue()) {
+        if (live == null || live.contains(node)) {
+          out.add(e.getKey());
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The live gateway nodes with any subscriber (each answers at {@link Addresses#gatewayCounts}). */
+  public Set<String> gatewayNodes() {
+    Set<String> live = liveNodes;
+    Set<String> out = new java.util.HashSet<>();
+    for (String node : channelsByNode.keySet()) {
+      if (live == null || live.contains(node)) out.add(node);
+    }
+    return out;
+  }
+
   public Set<String> nodesOf(String channel) {
     return nodesByChannel.getOrDefault(channel, Set.of());
   }

@@ -52,6 +52,15 @@ class ConfigTest {
   }
 
   @Test
+  void maxHistoryBytesAtAndPastItsBounds() {
+    assertEquals(256 * 1024, Config.of(new JsonObject()).getJsonObject("store").getInteger("maxHistoryBytes"));
+    assertEquals(1024, Config.of(new JsonObject().put("store", new JsonObject().put("maxHistoryBytes", 1024)))
+        .getJsonObject("store").getInteger("maxHistoryBytes"));
+    assertEquals("store.maxHistoryBytes", assertThrows(ConfigException.class,
+        () -> Config.of(new JsonObject().put("store", new JsonObject().put("maxHistoryBytes", 1023)))).key());
+  }
+
+  @Test
   void envNames() {
     assertEquals("SWITCHBOARD_GATEWAY_MAX_QUEUE_BYTES", Config.envName("gateway.maxQueueBytes"));
     assertEquals("SWITCHBOARD_ADMIN_KEY", Config.envName("adminKey"));

@@ -1,7 +1,9 @@
 package io.switchboard.gateway;
 
 import io.switchboard.common.ErrorCode;
+import io.switchboard.common.SafeJson;
 import io.switchboard.common.ServiceError;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -85,11 +87,11 @@ final class Es256 {
     int dot2 = dot1 < 0 ? -1 : token.indexOf('.', dot1 + 1);
     if (dot1 <= 0 || dot2 <= dot1 || token.indexOf('.', dot2 + 1) >= 0) throw invalid("not a JWT (header.payload.signature)");
     JsonObject header;
-    JsonObject claims;
+    byte[] payload;
     byte[] signature;
     try {
-      header = new JsonObject(new String(B64URL.decode(token.substring(0, dot1)), StandardCharsets.UTF_8));
-      claims = new JsonObject(new String(B64URL.decode(token.substring(dot1 + 1, dot2)), StandardCharsets.UTF_8));
+      header = SafeJson.parseObject(Buffer.buffer(B64URL.decode(token.substring(0, dot1))));
+      payload = B64URL.decode(token.substring(dot1 + 1, dot2));
       signature = B64URL.decode(token.substring(dot2 + 1));
     } catch (RuntimeException e) {
       throw invalid("malformed JWT (" + e.getMessage() + ")");
@@ -107,7 +109,12 @@ final class Es256 {
     } catch (GeneralSecurityException e) {
       throw invalid("bad signature (" + e.getMessage() + ")");
     }
-    return claims;
+    // the claims are parsed only once they are known to be ours (and, like any input, depth-bounded)
+    try {
+      return SafeJson.parseObject(Buffer.buffer(payload));
+    } catch (RuntimeException e) {
+      throw invalid("malformed claims (" + e.getMessage() + ")");
+    }
   }
 
   /** JOSE signatures are r‖s (32 bytes each); JCA wants an ASN.1 DER SEQUENCE of two INTEGERs. */

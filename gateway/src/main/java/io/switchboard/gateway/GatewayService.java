@@ -53,7 +53,7 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
     node = cluster != null ? cluster.getNodeId() : "local-" + Ids.hex(8);
     fanout = Fanout.of(vertx);
     PublicationCodec.register(vertx.eventBus());
-    TokenVerifier verifier = new TokenVerifier(config().getJsonObject("auth").getString("issuer"));
+    TokenVerifier verifier = TokenVerifier.fromConfig(config());
     SubjectLimits limits = new SubjectLimits(cfg.maxConnectionsPerSubject());
     GatewayMetrics metrics = new GatewayMetrics(config().getJsonObject("operations").getString("registryName"));
     MessageConsumer<JsonObject> keysChanged = vertx.eventBus().consumer(Addresses.AUTH_KEYS_CHANGED, m -> verifier.addKeys(m.body()));

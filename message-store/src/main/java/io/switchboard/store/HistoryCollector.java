@@ -8,19 +8,22 @@ import java.util.Set;
 /**
  * Selects a history page from entries offered in scan order (ascending offsets, or descending when reversed) within
  * {@link HistoryQuery#lowOffset()}..{@link HistoryQuery#highOffset(long)}. Shared by both engines so they answer
- * the same page for the same history.
+ * the same page for the same history. The page ends at the query's limit or when the next matching publication does
+ * not fit the byte budget ({@link #more()}).
  */
 final class HistoryCollector {
   private final HistoryQuery query;
   private final long now;
   private final Set<String> acked;
+  private final ByteBudget budget;
   private final List<Publication> out = new ArrayList<>();
   private boolean done;
 
-  HistoryCollector(HistoryQuery query, long now, Set<String> acked) {
+  HistoryCollector(HistoryQuery query, long now, Set<String> acked, long maxBytes) {
     this.query = query;
     this.now = now;
     this.acked = acked;
+    this.budget = new ByteBudget(maxBytes);
     this.done = query.limit() <= 0;
   }
 
@@ -34,6 +37,10 @@ final class HistoryCollector {
       return !done;
     }
     if (e.visible(now) && query.filter().matches(p, acked)) {
+      if (!budget.take(e.bytes())) {
+        done = true;
+        return false;
+      }
       out.add(p);
       if (out.size() >= query.limit()) done = true;
     }
@@ -42,6 +49,11 @@ final class HistoryCollector {
 
   boolean done() {
     return done;
+  }
+
+  /** Cut by the byte budget: at least one more publication matches. */
+  boolean more() {
+    return budget.cut();
   }
 
   List<Publication> publications() {

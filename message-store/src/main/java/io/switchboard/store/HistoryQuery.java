@@ -11,7 +11,7 @@ import io.switchboard.common.NamespaceOptions;
  * in either order. At most {@code limit} publications (0 = position only).
  *
  * @param since a position in the channel (its epoch must be current) or null
- * @param sinceTime epoch milliseconds or null; not together with {@code since}
+ * @param sinceTime epoch milliseconds or null; with {@code since} too, both bounds apply
  * @param subject the querying subject; required by {@link HistoryFilter#unacked()}
  */
 public record HistoryQuery(

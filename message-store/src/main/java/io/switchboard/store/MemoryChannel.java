@@ -81,21 +81,24 @@ final class MemoryChannel {
     return new AppendResult(stored, false);
   }
 
-  Recovery recover(long sinceOffset, String sinceEpoch, long now, long ttlMs) {
+  Recovery recover(long sinceOffset, String sinceEpoch, long now, long ttlMs, long maxBytes) {
     Position current = state(now, ttlMs);
     trim(now);
     if (!current.epoch().equals(sinceEpoch) || sinceOffset < 0 || sinceOffset > offset) return Recovery.lost(current);
     if (sinceOffset == offset) return new Recovery(offset, epoch, true, List.of());
     if (entries.at(sinceOffset + 1) == null) return Recovery.lost(current);
     List<Publication> out = new ArrayList<>();
+    ByteBudget budget = new ByteBudget(maxBytes);
     for (long o = sinceOffset + 1; o <= offset; o++) {
       StoredEntry e = entries.at(o);
-      if (e.visible(now)) out.add(e.publication());
+      if (!e.visible(now)) continue;
+      if (!budget.take(e.bytes())) break;
+      out.add(e.publication());
     }
-    return new Recovery(offset, epoch, true, out);
+    return new Recovery(offset, epoch, true, out, budget.cut());
   }
 
-  HistoryPage history(HistoryQuery q, long now) {
+  HistoryPage history(HistoryQuery q, long now, long maxBytes) {
     Position current = state(now, q.options().historyTtlSeconds() * 1000L);
     trim(now);
     if (q.since() != null) {
@@ -103,7 +106,7 @@ final class MemoryChannel {
       if (q.since().offset() > offset) throw StoreErrors.aheadOfChannel(name, q.since().offset(), offset);
     }
     Set<String> acked = q.subject() == null ? Set.of() : acks.getOrDefault(q.subject(), Set.of());
-    HistoryCollector collector = new HistoryCollector(q, now, acked);
+    HistoryCollector collector = new HistoryCollector(q, now, acked, maxBytes);
     if (!entries.isEmpty()) {
       long low = Math.max(q.lowOffset(), entries.first().offset());
       long high = q.highOffset(offset);
@@ -113,7 +116,7 @@ final class MemoryChannel {
         for (long o = low; o <= high && collector.offer(entries.at(o)); o++) { }
       }
     }
-    return new HistoryPage(collector.publications(), current.offset(), current.epoch());
+    return new HistoryPage(collector.publications(), current.offset(), current.epoch(), collector.more());
   }
 
   AckResult ack(List<String> ids, String subject, long now) {
@@ -130,16 +133,23 @@ final class MemoryChannel {
     return new AckResult(acked, fresh);
   }
 
-  List<Publication> pending(String subject, long now) {
+  /** Pending after {@code since} (null: from the start), at most {@code maxBytes} of them. */
+  PendingPage pending(String subject, Position since, long now, long maxBytes) {
     expire(now);
     trim(now);
+    if (epoch == null) return PendingPage.NONE;
+    if (since != null && !since.epoch().equals(epoch)) throw StoreErrors.wrongEpoch(name, since.epoch(), epoch);
     Set<String> acked = acks.getOrDefault(subject, Set.of());
     List<Publication> out = new ArrayList<>();
-    for (long o : new TreeSet<>(ackable.values())) {
+    ByteBudget budget = new ByteBudget(maxBytes);
+    long after = since == null ? 0 : since.offset();
+    for (long o : new TreeSet<>(ackable.values()).tailSet(after, false)) {
       StoredEntry e = entries.at(o);
-      if (e.visible(now) && !acked.contains(e.publication().id())) out.add(e.publication());
+      if (!e.visible(now) || acked.contains(e.publication().id())) continue;
+      if (!budget.take(e.bytes())) break;
+      out.add(e.publication());
     }
-    return out;
+    return new PendingPage(out, epoch, budget.cut());
   }
 
   /** Drops what has expired; true when nothing is left and the channel can be forgotten. */

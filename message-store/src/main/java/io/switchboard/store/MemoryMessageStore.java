@@ -19,15 +19,28 @@ import java.util.function.Function;
 public final class MemoryMessageStore implements MessageStore {
   static final long SWEEP_INTERVAL_MS = 5_000;
 
-  private final ConcurrentHashMap<String, MemoryChannel> channels = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, MemoryChannel> channels;
   private final StoreSettings settings;
   private final Vertx vertx;
-  private final long sweepTimer;
+  private final long sweepTimer; // -1: a view (withSettings), which neither sweeps nor clears on close
 
   public MemoryMessageStore(Vertx vertx, StoreSettings settings) {
     this.vertx = vertx;
     this.settings = settings;
+    this.channels = new ConcurrentHashMap<>();
     this.sweepTimer = vertx.setPeriodic(SWEEP_INTERVAL_MS, id -> sweep());
+  }
+
+  private MemoryMessageStore(MemoryMessageStore data, StoreSettings settings) {
+    this.vertx = data.vertx;
+    this.settings = settings;
+    this.channels = data.channels;
+    this.sweepTimer = -1;
+  }
+
+  /** The same data under other settings (the contract tests read one history under several limits). */
+  MemoryMessageStore withSettings(StoreSettings other) {
+    return new MemoryMessageStore(this, other);
   }
 
   @Override
@@ -48,14 +61,15 @@ public final class MemoryMessageStore implements MessageStore {
   public Future<Recovery> recover(String channel, long sinceOffset, String epoch, NamespaceOptions options) {
     if (options.ephemeral()) return Future.failedFuture(StoreErrors.ephemeral(channel));
     return create(channel,
-        c -> c.recover(sinceOffset, epoch, System.currentTimeMillis(), options.historyTtlSeconds() * 1000L));
+        c -> c.recover(sinceOffset, epoch, System.currentTimeMillis(), options.historyTtlSeconds() * 1000L,
+            settings.maxHistoryBytes()));
   }
 
   @Override
   public Future<HistoryPage> history(HistoryQuery query) {
     if (query.options().ephemeral()) return Future.failedFuture(StoreErrors.ephemeral(query.channel()));
     HistoryQuery q = query.limitAtMost(settings.maxHistoryLimit());
-    return create(q.channel(), c -> c.history(q, System.currentTimeMillis()));
+    return create(q.channel(), c -> c.history(q, System.currentTimeMillis(), settings.maxHistoryBytes()));
   }
 
   @Override
@@ -65,12 +79,14 @@ public final class MemoryMessageStore implements MessageStore {
   }
 
   @Override
-  public Future<List<Publication>> pending(String channel, String subject) {
-    return existing(channel, List.of(), c -> c.pending(subject, System.currentTimeMillis()));
+  public Future<PendingPage> pending(String channel, String subject, Position since) {
+    return existing(channel, PendingPage.NONE, c -> c.pending(subject, since, System.currentTimeMillis(),
+        settings.maxHistoryBytes()));
   }
 
   @Override
   public Future<Void> close() {
+    if (sweepTimer < 0) return Future.succeededFuture();
     vertx.cancelTimer(sweepTimer);
     channels.clear();
     return Future.succeededFuture();

@@ -38,18 +38,32 @@ public interface MessageStore {
 
   /**
    * The publications after {@code sinceOffset} in offset order, or {@code recovered = false} (and none) when the
-   * epoch differs, the position is ahead of the channel, or history no longer holds {@code sinceOffset + 1}.
+   * epoch differs, the position is ahead of the channel, or history no longer holds {@code sinceOffset + 1}. At most
+   * {@code store.maxHistoryBytes} of them (at least one): {@code more = true} when cut, the rest after
+   * {@link Recovery#next}.
    */
   Future<Recovery> recover(String channel, long sinceOffset, String epoch, NamespaceOptions options);
 
-  /** A page of history; fails {@code unrecoverable_position} when {@code since} names another epoch. */
+  /**
+   * A page of history; fails {@code unrecoverable_position} when {@code since} names another epoch. At most
+   * {@code limit} publications and {@code store.maxHistoryBytes} of encoded JSON (at least one publication):
+   * {@code more = true} when the bytes cut it, to be continued from {@link HistoryPage#next}.
+   */
   Future<HistoryPage> history(HistoryQuery query);
 
   /** Acks publications for a subject; only ids in history, requiring an ack and not expired are acked. */
   Future<AckResult> ack(String channel, List<String> ids, String subject);
 
-  /** Publications in history that require an ack and that {@code subject} has not acked yet, in offset order. */
-  Future<List<Publication>> pending(String channel, String subject);
+  /**
+   * Publications in history that require an ack and that {@code subject} has not acked yet, in offset order, after
+   * {@code since} (null: all; another epoch fails {@code unrecoverable_position}); bounded like a history page.
+   */
+  Future<PendingPage> pending(String channel, String subject, Position since);
+
+  /** The first page of {@link #pending(String, String, Position)}. */
+  default Future<List<Publication>> pending(String channel, String subject) {
+    return pending(channel, subject, null).map(PendingPage::publications);
+  }
 
   Future<Void> close();
 }

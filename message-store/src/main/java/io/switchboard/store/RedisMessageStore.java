@@ -5,6 +5,7 @@ import io.switchboard.common.NamespaceOptions;
 import io.switchboard.common.Publication;
 import io.switchboard.common.RedisConnector;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Response;
 import java.util.ArrayList;
@@ -34,8 +35,12 @@ public final class RedisMessageStore implements MessageStore {
     this.settings = settings;
   }
 
-  /** The channel's state as one read returned it. */
-  private record Snapshot(String epoch, long offset, List<StoredEntry> entries, Set<String> acked) {
+  /**
+   * The channel's state as one read returned it.
+   *
+   * @param truncated read.lua stopped at the byte bound while the range held more entries
+   */
+  private record Snapshot(String epoch, long offset, List<StoredEntry> entries, Set<String> acked, boolean truncated) {
     Position position() {
       return new Position(offset, epoch);
     }
@@ -73,13 +78,13 @@ public final class RedisMessageStore implements MessageStore {
 
   @Override
   public Future<Position> position(String channel, NamespaceOptions options) {
-    return read(channel, options, "", "-", "+", 0, false, null).map(Snapshot::position);
+    return read(channel, options, "", "-", "+", 0, false, null, 0).map(Snapshot::position);
   }
 
   @Override
   public Future<Recovery> recover(String channel, long sinceOffset, String epoch, NamespaceOptions options) {
     long from = Math.max(sinceOffset + 1, 1);
-    return read(channel, options, epoch, from + "-0", "+", -1, false, null).map(s -> {
+    return read(channel, options, epoch, from + "-0", "+", -1, false, null, settings.maxHistoryBytes()).map(s -> {
       long now = System.currentTimeMillis();
       if (!s.epoch.equals(epoch) || sinceOffset < 0 || sinceOffset > s.offset) return Recovery.lost(s.position());
       if (sinceOffset == s.offset) return new Recovery(s.offset, s.epoch, true, List.of());
@@ -87,8 +92,14 @@ public final class RedisMessageStore implements MessageStore {
         return Recovery.lost(s.position());
       }
       List<Publication> out = new ArrayList<>();
-      for (StoredEntry e : s.entries) if (e.visible(now)) out.add(e.publication());
-      return new Recovery(s.offset, s.epoch, true, out);
+      ByteBudget budget = new ByteBudget(settings.maxHistoryBytes());
+      for (StoredEntry e : s.entries) {
+        if (!e.visible(now)) continue;
+        if (!budget.take(e.bytes())) break;
+        out.add(e.publication());
+      }
+      // truncated with everything read taken (expired entries skipped): the rest still follows next
+      return new Recovery(s.offset, s.epoch, true, out, budget.cut() || s.truncated);
     });
   }
 
@@ -104,7 +115,8 @@ public final class RedisMessageStore implements MessageStore {
             if (!first.epoch.equals(q.since().epoch())) throw StoreErrors.wrongEpoch(q.channel(), q.since().epoch(), first.epoch);
             if (q.since().offset() > first.offset) throw StoreErrors.aheadOfChannel(q.channel(), q.since().offset(), first.offset);
           }
-          HistoryCollector collector = new HistoryCollector(q, System.currentTimeMillis(), first.acked);
+          HistoryCollector collector = new HistoryCollector(q, System.currentTimeMillis(), first.acked,
+              settings.maxHistoryBytes());
           return collect(q, collector, first, first);
         });
   }
@@ -117,11 +129,17 @@ public final class RedisMessageStore implements MessageStore {
       if (!collector.offer(e)) break;
     }
     long next = q.reverse() ? last - 1 : last + 1;
-    boolean more = !collector.done() && page.entries.size() == pageSize(q) && next >= 1 && next <= head.offset;
-    if (!more) return Future.succeededFuture(new HistoryPage(collector.publications(), head.offset, head.epoch));
+    // a page read in full, or cut short by read.lua's byte bound, may be followed by more history
+    boolean full = page.entries.size() == pageSize(q) || page.truncated;
+    boolean more = !collector.done() && full && next >= 1 && next <= head.offset;
+    if (!more) return Future.succeededFuture(pageOf(collector, head));
     return page(q, head.epoch, next, head.offset, null).compose(s -> s.epoch.equals(head.epoch)
         ? collect(q, collector, head, s)
-        : Future.succeededFuture(new HistoryPage(collector.publications(), head.offset, head.epoch)));
+        : Future.succeededFuture(pageOf(collector, head)));
+  }
+
+  private static HistoryPage pageOf(HistoryCollector collector, Snapshot head) {
+    return new HistoryPage(collector.publications(), head.offset, head.epoch, collector.more());
   }
 
   /** Reads one page starting at offset {@code start} in scan order, never past {@code maxOffset}. */
@@ -131,9 +149,9 @@ public final class RedisMessageStore implements MessageStore {
     String bound = maxOffset == Long.MAX_VALUE ? "+" : maxOffset + "-0";
     if (q.reverse()) {
       String high = start == Long.MAX_VALUE ? bound : start + "-0";
-      return read(q.channel(), q.options(), expect, high, "-", size, true, subject);
+      return read(q.channel(), q.options(), expect, high, "-", size, true, subject, settings.maxHistoryBytes());
     }
-    return read(q.channel(), q.options(), expect, start + "-0", bound, size, false, subject);
+    return read(q.channel(), q.options(), expect, start + "-0", bound, size, false, subject, settings.maxHistoryBytes());
   }
 
   /** Entries read per page: exactly the limit when every visible entry counts, more when a filter may skip many. */
@@ -164,14 +182,24 @@ public final class RedisMessageStore implements MessageStore {
   }
 
   @Override
-  public Future<List<Publication>> pending(String channel, String subject) {
+  public Future<PendingPage> pending(String channel, String subject, Position since) {
     List<String> keys = List.of(RedisKeys.meta(channel), RedisKeys.history(channel), RedisKeys.ackable(channel),
         RedisKeys.acks(channel, subject));
-    return link.eval(RedisScript.PENDING, keys, List.of()).map(r -> {
+    long after = since == null ? 0 : since.offset();
+    List<String> args = List.of(Long.toString(after), Integer.toString(settings.maxHistoryBytes()));
+    return link.eval(RedisScript.PENDING, keys, args).map(r -> {
+      String epoch = r.get(0).toString();
+      if (epoch.isEmpty()) return PendingPage.NONE;
+      if (since != null && !since.epoch().equals(epoch)) throw StoreErrors.wrongEpoch(channel, since.epoch(), epoch);
       long now = System.currentTimeMillis();
       List<Publication> out = new ArrayList<>();
-      for (StoredEntry e : entries(r.get(1), r.get(0).toString())) if (e.visible(now)) out.add(e.publication());
-      return out;
+      ByteBudget budget = new ByteBudget(settings.maxHistoryBytes());
+      for (StoredEntry e : entries(r.get(1), epoch)) {
+        if (!e.visible(now)) continue;
+        if (!budget.take(e.bytes())) break;
+        out.add(e.publication());
+      }
+      return new PendingPage(out, epoch, budget.cut() || r.get(2).toInteger() == 1);
     });
   }
 
@@ -183,20 +211,23 @@ public final class RedisMessageStore implements MessageStore {
     });
   }
 
-  /** Runs read.lua: the channel's position (state created if missing) and up to {@code count} entries. */
+  /**
+   * Runs read.lua: the channel's position (state created if missing) and up to {@code count} entries, stopping
+   * once they hold about {@code maxBytes} (0 = no bound) of publications.
+   */
   private Future<Snapshot> read(String channel, NamespaceOptions o, String expectEpoch, String a, String b, int count,
-      boolean reverse, String ackSubject) {
+      boolean reverse, String ackSubject, int maxBytes) {
     if (o.ephemeral()) return Future.failedFuture(StoreErrors.ephemeral(channel));
     List<String> keys = new ArrayList<>(List.of(RedisKeys.meta(channel), RedisKeys.history(channel),
         RedisKeys.ackable(channel)));
     if (ackSubject != null) keys.add(RedisKeys.acks(channel, ackSubject));
     List<String> args = List.of(Long.toString(o.historyTtlSeconds() * 1000L), Ids.hex(8), expectEpoch, a, b,
-        Integer.toString(count), reverse ? "1" : "0");
+        Integer.toString(count), reverse ? "1" : "0", Integer.toString(maxBytes));
     return link.eval(RedisScript.READ, keys, args).map(r -> {
       String epoch = r.get(0).toString();
       Set<String> acked = new HashSet<>();
       for (Response id : r.get(3)) acked.add(id.toString());
-      return new Snapshot(epoch, r.get(1).toLong(), entries(r.get(2), epoch), acked);
+      return new Snapshot(epoch, r.get(1).toLong(), entries(r.get(2), epoch), acked, r.get(4).toInteger() == 1);
     });
   }
 
@@ -206,9 +237,21 @@ public final class RedisMessageStore implements MessageStore {
     for (Response e : list) {
       String streamId = e.get(0).toString();
       long offset = Long.parseLong(streamId.substring(0, streamId.indexOf('-')));
-      Publication p = Publication.fromJson(new JsonObject(e.get(3).toString()));
-      out.add(new StoredEntry(p.withPosition(p.id(), offset, epoch, p.timestamp()), Long.parseLong(e.get(1).toString())));
+      Buffer json = e.get(3).toBuffer();
+      Publication p = Publication.fromJson(new JsonObject(json));
+      out.add(new StoredEntry(p.withPosition(p.id(), offset, epoch, p.timestamp()), Long.parseLong(e.get(1).toString()),
+          encodedSize(json.length(), offset, epoch)));
     }
     return out;
+  }
+
+  /**
+   * {@link StoredEntry#encodedSize} without encoding again: the stored JSON is {@code toJson()} of the publication
+   * without offset and epoch (append stores it unpositioned), and re-encoding what Vert.x decoded gives the same
+   * text, so the positioned JSON adds exactly {@code "offset":N,} and {@code "epoch":"E",}.
+   */
+  static int encodedSize(int storedBytes, long offset, String epoch) {
+    return storedBytes + ("\"offset\":,".length() + Long.toString(offset).length())
+        + ("\"epoch\":\"\",".length() + epoch.length());
   }
 }

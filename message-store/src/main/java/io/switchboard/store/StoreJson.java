@@ -1,16 +1,18 @@
 package io.switchboard.store;
 
 import io.switchboard.common.Channels;
+import io.switchboard.common.Defaults;
 import io.switchboard.common.ErrorCode;
 import io.switchboard.common.NamespaceOptions;
 import io.switchboard.common.Namespaces;
 import io.switchboard.common.Priority;
 import io.switchboard.common.Publication;
+import io.switchboard.common.SafeJson;
 import io.switchboard.common.ServiceError;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
+import java.time.DateTimeException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -23,6 +25,10 @@ import java.util.Set;
  */
 final class StoreJson {
   static final int MAX_IDEMPOTENCY_KEY = 256;
+  /** Largest offset a request may name: 2^53 - 1, the largest integer every JSON client reads exactly. */
+  static final long MAX_OFFSET = (1L << 53) - 1;
+  /** Latest sinceTime accepted: 9999-12-31T23:59:59.999Z, the last instant ISO-8601 writes without a sign. */
+  static final long MAX_SINCE_TIME = Instant.parse("9999-12-31T23:59:59.999Z").toEpochMilli();
 
   /** A valid channel of a known, stored namespace. */
   record Target(String channel, NamespaceOptions options) {}
@@ -69,6 +75,8 @@ final class StoreJson {
     int ttl = (int) whole(p.getValue("ttl"), "publication.ttl", 0, Integer.MAX_VALUE, 0);
     boolean requiresAck = bool(p.getValue("requiresAck"), "publication.requiresAck");
     String correlationId = string(p, "correlationId", "publication.correlationId", false);
+    // defence in depth: gateways parse frames with SafeJson, but anything on the bus may send here
+    SafeJson.checkDepth(p.getValue("data"), Defaults.MAX_JSON_DEPTH, "publication.data");
     return new Publication(null, channel, 0, null, 0, event, p.getValue("data"), sourceType, sourceId, priority, tags,
         ttl, requiresAck, correlationId);
   }
@@ -84,7 +92,7 @@ final class StoreJson {
   /** {@code {offset, epoch}} of a position (recovery or history since). */
   static Position position(Object value, String field) {
     if (!(value instanceof JsonObject p)) throw ServiceError.badRequest(field + " must be an object {offset, epoch}");
-    long offset = whole(p.getValue("offset"), field + ".offset", 0, Long.MAX_VALUE, -1);
+    long offset = whole(p.getValue("offset"), field + ".offset", 0, MAX_OFFSET, -1);
     if (offset < 0) throw ServiceError.badRequest(field + ".offset is required");
     return new Position(offset, string(p, "epoch", field + ".epoch", true));
   }
@@ -93,7 +101,7 @@ final class StoreJson {
     Target t = target(req.getValue("channel"), "channel");
     Position since = req.getValue("since") == null ? null : position(req.getValue("since"), "since");
     Long sinceTime = sinceTime(req.getValue("sinceTime"));
-    if (since != null && sinceTime != null) throw ServiceError.badRequest("give either since or sinceTime, not both");
+    // since and sinceTime together: both bounds apply (how a cut sinceTime page continues, see Addresses)
     int max = settings.maxHistoryLimit();
     long limit = whole(req.getValue("limit"), "limit", 0, Long.MAX_VALUE, max);
     if (limit > max) {
@@ -106,6 +114,11 @@ final class StoreJson {
       throw ServiceError.badRequest("filter.unacked needs the subject whose acks count");
     }
     return new HistoryQuery(t.channel(), t.options(), since, sinceTime, (int) limit, reverse, filter, subject);
+  }
+
+  /** The optional {@code since:{offset, epoch}} of a pending request. */
+  static Position pendingSince(JsonObject req) {
+    return req.getValue("since") == null ? null : position(req.getValue("since"), "since");
   }
 
   List<String> ackIds(JsonObject req) {
@@ -140,6 +153,26 @@ final class StoreJson {
     return a;
   }
 
+  /** {@code {publications, offset, epoch, more?:true, next?:{offset, epoch}}}. */
+  static JsonObject historyPage(HistoryPage page) {
+    JsonObject j = new JsonObject()
+        .put("publications", publications(page.publications()))
+        .put("offset", page.offset())
+        .put("epoch", page.epoch());
+    return more(j, page.next());
+  }
+
+  /** {@code {publications, more?:true, next?:{offset, epoch}}}. */
+  static JsonObject pendingPage(PendingPage page) {
+    return more(new JsonObject().put("publications", publications(page.publications())), page.next());
+  }
+
+  /** Adds {@code more:true, next:{offset, epoch}} when the answer was cut by store.maxHistoryBytes. */
+  static JsonObject more(JsonObject answer, Position next) {
+    if (next == null) return answer;
+    return answer.put("more", true).put("next", new JsonObject().put("offset", next.offset()).put("epoch", next.epoch()));
+  }
+
   static JsonObject error(String channel, ServiceError e) {
     return new JsonObject().put("channel", channel).put("error", e.toJson());
   }
@@ -159,16 +192,24 @@ final class StoreJson {
         new HashSet<>(strings(f.getValue("sourceType"), "filter.sourceType")), bool(f.getValue("unacked"), "filter.unacked"));
   }
 
+  /** Epoch ms from 1970 to {@link #MAX_SINCE_TIME}; an instant out of that range is refused, not overflowed. */
   private static Long sinceTime(Object v) {
     if (v == null) return null;
     if (v instanceof String s) {
+      long ms;
       try {
-        return Instant.parse(s).toEpochMilli();
-      } catch (DateTimeParseException e) {
-        throw ServiceError.badRequest("sinceTime must be epoch milliseconds or an ISO-8601 instant, got '" + s + "'");
+        ms = Instant.parse(s).toEpochMilli();
+      } catch (DateTimeException | ArithmeticException e) {
+        throw ServiceError.badRequest("sinceTime must be epoch milliseconds or an ISO-8601 instant between "
+            + "1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z, got '" + Channels.abbreviate(s) + "'");
       }
+      if (ms < 0 || ms > MAX_SINCE_TIME) {
+        throw ServiceError.badRequest("sinceTime must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z, got '"
+            + Channels.abbreviate(s) + "'");
+      }
+      return ms;
     }
-    return whole(v, "sinceTime", 0, Long.MAX_VALUE, 0);
+    return whole(v, "sinceTime", 0, MAX_SINCE_TIME, 0);
   }
 
   private static JsonObject object(JsonObject j, String key, boolean required) {

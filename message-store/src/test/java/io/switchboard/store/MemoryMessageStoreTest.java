@@ -19,6 +19,11 @@ class MemoryMessageStoreTest extends MessageStoreContract {
     return store; // one object shared by two threads
   }
 
+  @Override
+  MessageStore sameData(StoreSettings settings) {
+    return ((MemoryMessageStore) store).withSettings(settings);
+  }
+
   @Test
   @DisplayName("the sweep forgets channels whose history and idempotency records expired")
   void sweepForgetsExpiredChannels() {

@@ -54,6 +54,9 @@ abstract class MessageStoreContract {
   /** A second handle on the same data for the race test: a second client for Redis, the same object in memory. */
   abstract MessageStore sameDataStore();
 
+  /** A handle on the same data under other settings (limits at and past their bound); closed by the test. */
+  abstract MessageStore sameData(StoreSettings settings);
+
   @BeforeAll
   static void startVertx() {
     vertx = Vertx.vertx();
@@ -496,4 +499,203 @@ abstract class MessageStoreContract {
     serviceError(store.append(pub(ch, 1), opts(0, 3600, 0), null), ErrorCode.BAD_REQUEST);
     serviceError(store.position(ch, opts(10, 0, 0)), ErrorCode.BAD_REQUEST);
   }
+
+  // --- answers bounded by bytes (store.maxHistoryBytes) --------------------------------------------------------
+
+  /** The measure of store.maxHistoryBytes: the publication's encoded JSON. */
+  static int size(Publication p) {
+    return p.toJson().toBuffer().length();
+  }
+
+  static int size(List<Publication> pubs) {
+    return pubs.stream().mapToInt(MessageStoreContract::size).sum();
+  }
+
+  /** A store on the same data whose answers hold at most {@code bytes} of publications. */
+  MessageStore bounded(int bytes) {
+    return sameData(new StoreSettings(1, 50, 100, bytes));
+  }
+
+  /** {@code n} publications of about 300 bytes, as stored (their sizes are what history returns). */
+  List<Publication> appendSome(String ch, int n) {
+    List<Publication> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) out.add(append(pub(ch, new JsonObject().put("text", "x".repeat(200 + i)))));
+    return out;
+  }
+
+  @Test
+  @DisplayName("history: a page holding exactly maxHistoryBytes is whole; one byte less cuts it with more and next")
+  void historyBoundedByBytes() {
+    String ch = channel();
+    List<Publication> all = appendSome(ch, 6);
+    String epoch = all.get(0).epoch();
+    int three = size(all.subList(0, 3));
+
+    HistoryPage at = history(bounded(three), ch, null, 10, false);
+    assertEquals(all.subList(0, 3), at.publications(), "every byte of the bound is usable");
+    assertTrue(at.more());
+    assertEquals(new Position(3, epoch), at.next());
+    assertEquals(6, at.offset());
+
+    HistoryPage past = history(bounded(three - 1), ch, null, 10, false);
+    assertEquals(all.subList(0, 2), past.publications());
+    assertTrue(past.more());
+    assertEquals(new Position(2, epoch), past.next());
+
+    // the limit ends the page first: not cut by bytes, so no more
+    HistoryPage limited = history(bounded(three), ch, null, 3, false);
+    assertEquals(all.subList(0, 3), limited.publications());
+    assertFalse(limited.more());
+    assertEquals(null, limited.next());
+
+    HistoryPage whole = history(bounded(size(all)), ch, null, 10, false);
+    assertEquals(all, whole.publications());
+    assertFalse(whole.more());
+  }
+
+  @Test
+  @DisplayName("history: following next page by page returns every publication once, forward and reverse")
+  void historyPagesContinueFromNext() {
+    String ch = channel();
+    List<Publication> all = appendSome(ch, 7);
+    MessageStore small = bounded(size(all.subList(5, 7))); // any two fit (sizes grow), never three
+    for (boolean reverse : new boolean[] {false, true}) {
+      List<Publication> seen = new ArrayList<>();
+      Position since = null;
+      int pages = 0;
+      while (true) {
+        HistoryPage page = history(small, ch, since, 50, reverse);
+        pages++;
+        seen.addAll(page.publications());
+        if (!page.more()) break;
+        since = page.next();
+        assertTrue(pages < 20, "pagination ends");
+      }
+      List<Publication> expected = new ArrayList<>(all);
+      if (reverse) Collections.reverse(expected);
+      assertEquals(expected, seen, reverse ? "reverse" : "forward");
+      assertEquals(4, pages, "2 per page: 2+2+2+1");
+    }
+  }
+
+  @Test
+  @DisplayName("history: a publication alone larger than the bound still makes a page (progress), marked more")
+  void historyOversizePublication() {
+    String ch = channel();
+    List<Publication> all = appendSome(ch, 2);
+    HistoryPage one = history(bounded(1), ch, null, 10, false);
+    assertEquals(all.subList(0, 1), one.publications());
+    assertTrue(one.more());
+    HistoryPage last = history(bounded(1), ch, one.next(), 10, false);
+    assertEquals(all.subList(1, 2), last.publications());
+    assertFalse(last.more(), "nothing after the last publication");
+  }
+
+  @Test
+  @DisplayName("history: since and sinceTime together bound a continued page (a cut sinceTime page continues)")
+  void sinceWithSinceTime() {
+    String ch = channel();
+    List<Publication> all = appendSome(ch, 4);
+    long t2 = all.get(1).timestamp();
+    HistoryPage page = Await.result(bounded(size(all)).history(
+        new HistoryQuery(ch, KEEP, new Position(4, all.get(0).epoch()), t2, 10, true, null, null)));
+    List<Publication> expected = new ArrayList<>(all.subList(0, 3));
+    expected.removeIf(p -> p.timestamp() < t2);
+    Collections.reverse(expected);
+    assertEquals(expected, page.publications());
+  }
+
+  @Test
+  @DisplayName("recovery: at the bound every publication fits; past it the rest is left for next, recovered stays true")
+  void recoveryBoundedByBytes() {
+    String ch = channel();
+    List<Publication> all = appendSome(ch, 5);
+    String epoch = all.get(0).epoch();
+    Recovery at = Await.result(bounded(size(all.subList(1, 5))).recover(ch, 1, epoch, KEEP));
+    assertTrue(at.recovered());
+    assertEquals(all.subList(1, 5), at.publications());
+    assertFalse(at.more());
+
+    Recovery past = Await.result(bounded(size(all.subList(1, 5)) - 1).recover(ch, 1, epoch, KEEP));
+    assertTrue(past.recovered());
+    assertTrue(past.more());
+    assertEquals(all.subList(1, 4), past.publications());
+    assertEquals(5, past.offset(), "the channel's head, beyond what was returned");
+    assertEquals(new Position(4, epoch), past.next(1));
+    HistoryPage rest = history(bounded(size(all)), ch, past.next(1), 10, false);
+    assertEquals(all.subList(4, 5), rest.publications(), "history from next returns the rest");
+  }
+
+  @Test
+  @DisplayName("pending: bounded like history; since continues; a since of another epoch is unrecoverable_position")
+  void pendingBoundedByBytes() {
+    String ch = channel();
+    List<Publication> needs = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      needs.add(append(pub(ch, Priority.NORMAL, List.of(), "agent", 0, true)));
+      append(pub(ch, Priority.NORMAL, List.of(), "agent", 0, false));
+    }
+    String epoch = needs.get(0).epoch();
+    PendingPage at = Await.result(bounded(size(needs.subList(0, 2))).pending(ch, "u1", null));
+    assertEquals(needs.subList(0, 2), at.publications());
+    assertTrue(at.more());
+    assertEquals(new Position(needs.get(1).offset(), epoch), at.next());
+
+    PendingPage past = Await.result(bounded(size(needs.subList(0, 2)) - 1).pending(ch, "u1", null));
+    assertEquals(needs.subList(0, 1), past.publications());
+    assertTrue(past.more());
+
+    PendingPage rest = Await.result(bounded(size(needs)).pending(ch, "u1", at.next()));
+    assertEquals(needs.subList(2, 4), rest.publications());
+    assertFalse(rest.more());
+    assertEquals(null, rest.next());
+    assertEquals(needs, Await.result(bounded(size(needs)).pending(ch, "u1", null)).publications());
+
+    serviceError(store.pending(ch, "u1", new Position(1, "0000beef")), ErrorCode.UNRECOVERABLE_POSITION);
+    assertEquals(List.of(), Await.result(store.pending(channel(), "u1", null)).publications());
+  }
+
+  @Test
+  @DisplayName("following more/next reads every visible publication once, also past expired ones filling the bound")
+  void continuationSkipsExpired() {
+    String ch = channel();
+    Publication first = append(pub(ch, new JsonObject().put("keep", 0)));
+    String pad = "e".repeat(400);
+    Publication dying = null;
+    for (int i = 0; i < 6; i++) {
+      dying = append(new Publication(null, ch, 0, null, 0, "note", new JsonObject().put("pad", pad), "agent", "a1", null,
+          null, 1, false, null));
+    }
+    Publication last = append(pub(ch, new JsonObject().put("keep", 1)));
+    waitUntilPast(dying.timestamp() + 1000);
+    MessageStore small = bounded(size(first) + 10);
+    // recovery from 0, then history from next while more
+    Recovery r = Await.result(small.recover(ch, 0, first.epoch(), KEEP));
+    assertTrue(r.recovered());
+    List<Publication> recovered = new ArrayList<>(r.publications());
+    recovered.addAll(readOn(small, ch, r.more() ? r.next(0) : null));
+    assertEquals(List.of(first, last), recovered);
+    // history from the start, page by page
+    assertEquals(List.of(first, last), readOn(small, ch, new Position(0, first.epoch())));
+    // pending the same way
+    assertEquals(List.of(), Await.result(small.pending(ch, "u1", null)).publications());
+  }
+
+  /** Every publication after {@code since} (null: none), following next while pages say more. */
+  List<Publication> readOn(MessageStore s, String ch, Position since) {
+    List<Publication> out = new ArrayList<>();
+    Position next = since;
+    for (int pages = 0; next != null; pages++) {
+      assertTrue(pages < 20, "pagination ends");
+      HistoryPage page = history(s, ch, next, 50, false);
+      out.addAll(page.publications());
+      next = page.next();
+    }
+    return out;
+  }
+
+  HistoryPage history(MessageStore s, String channel, Position since, int limit, boolean reverse) {
+    return Await.result(s.history(new HistoryQuery(channel, KEEP, since, null, limit, reverse, null, null)));
+  }
+
 }

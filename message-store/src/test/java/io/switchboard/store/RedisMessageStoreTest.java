@@ -39,6 +39,11 @@ class RedisMessageStoreTest extends MessageStoreContract {
     return track(newStore(vertx, SETTINGS)); // a second client: its own connection, racing through Redis
   }
 
+  @Override
+  MessageStore sameData(StoreSettings settings) {
+    return track(newStore(vertx, settings));
+  }
+
   @BeforeEach
   void rawClient() {
     raw = RedisConnector.create(vertx, new JsonObject().put("url", TestRedis.shared().url()));

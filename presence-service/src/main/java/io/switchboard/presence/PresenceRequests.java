@@ -1,6 +1,8 @@
 package io.switchboard.presence;
 
 import io.switchboard.common.Channels;
+import io.switchboard.common.Defaults;
+import io.switchboard.common.SafeJson;
 import io.switchboard.common.ServiceError;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
@@ -39,6 +41,17 @@ final class PresenceRequests {
   static JsonObject requiredObject(JsonObject body, String key) {
     if (body.getValue(key) instanceof JsonObject o) return o;
     throw ServiceError.badRequest("'" + key + "' must be a JSON object, got " + describe(body.getValue(key)));
+  }
+
+  /**
+   * A client value kept and relayed to others (a member's {@code info}, its {@code state}): a JSON object nested at
+   * most {@link Defaults#MAX_JSON_DEPTH} deep, checked before anything walks it (copy, encode).
+   */
+  static JsonObject value(JsonObject body, String key, boolean required) {
+    Object v = body.getValue(key);
+    // depth first: describe() of a hostile value would walk it
+    SafeJson.checkDepth(v, Defaults.MAX_JSON_DEPTH, "'" + key + "'");
+    return required ? requiredObject(body, key) : object(body, key);
   }
 
   static String channel(JsonObject body) {
@@ -80,6 +93,9 @@ final class PresenceRequests {
 
   private static String describe(Object v) {
     if (v == null) return "nothing";
+    // containers are named, never printed: printing walks (and may choke on) whatever a caller sent
+    if (v instanceof JsonObject) return "an object";
+    if (v instanceof JsonArray) return "an array";
     String s = v instanceof String str ? "'" + str + "'" : v.toString();
     return Channels.abbreviate(s);
   }

@@ -1,6 +1,7 @@
 package io.switchboard.presence;
 
 import io.switchboard.common.Addresses;
+import io.switchboard.common.BusReplies;
 import io.switchboard.common.ErrorCode;
 import io.switchboard.common.NamespaceOptions;
 import io.switchboard.common.Fanout;
@@ -14,7 +15,6 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
-import java.util.function.Supplier;
 
 /**
  * The presence service: keeps who is present in which channel (for namespaces with presence on), answers
@@ -48,12 +48,13 @@ public final class PresenceVerticle extends VerticleBase {
     PublicationCodec.register(bus);
     store = PresenceStore.create(vertx, config);
     events = new PresenceEvents(Fanout.of(vertx), namespaces);
+    // every consumer answers whatever happens (BusReplies); a failed fire-and-forget message is logged
     return Future.all(List.of(
-            bus.<Object>consumer(Addresses.PRESENCE_JOIN, msg -> answer(msg, () -> join(msg))).completion(),
-            bus.<Object>consumer(Addresses.PRESENCE_LEAVE, msg -> answer(msg, () -> leave(msg))).completion(),
-            bus.<Object>consumer(Addresses.PRESENCE_REFRESH, msg -> answer(msg, () -> refresh(msg))).completion(),
-            bus.<Object>consumer(Addresses.PRESENCE_QUERY, msg -> answer(msg, () -> query(msg))).completion(),
-            bus.<Object>consumer(Addresses.PRESENCE_SET_STATE, msg -> answer(msg, () -> setState(msg))).completion()))
+            BusReplies.serve(bus, Addresses.PRESENCE_JOIN, this::join).completion(),
+            BusReplies.serve(bus, Addresses.PRESENCE_LEAVE, this::leave).completion(),
+            BusReplies.serve(bus, Addresses.PRESENCE_REFRESH, this::refresh).completion(),
+            BusReplies.serve(bus, Addresses.PRESENCE_QUERY, this::query).completion(),
+            BusReplies.serve(bus, Addresses.PRESENCE_SET_STATE, this::setState).completion()))
         .onSuccess(v -> sweepTimer = vertx.setPeriodic(sweepIntervalMs, id -> sweep()));
   }
 
@@ -69,7 +70,7 @@ public final class PresenceVerticle extends VerticleBase {
     String client = PresenceRequests.string(body, "client");
     String subject = PresenceRequests.string(body, "subject");
     String node = PresenceRequests.string(body, "node", "");
-    JsonObject info = PresenceRequests.object(body, "info").copy();
+    JsonObject info = PresenceRequests.value(body, "info", false).copy();
     List<String> channels = PresenceRequests.channels(body);
     if (channels == null) throw ServiceError.badRequest("'channels' must list the channels joined");
     List<String> kept = channels.stream().filter(this::keepsPresence).distinct().toList();
@@ -122,7 +123,7 @@ public final class PresenceVerticle extends VerticleBase {
     JsonObject body = PresenceRequests.body(msg);
     String channel = PresenceRequests.channel(body);
     String client = PresenceRequests.string(body, "client");
-    JsonObject state = PresenceRequests.requiredObject(body, "state").copy();
+    JsonObject state = PresenceRequests.value(body, "state", true).copy();
     requirePresence(channel);
     return sequencer.run(client, () -> store.setState(channel, client, state))
         .map(member -> {
@@ -158,23 +159,5 @@ public final class PresenceVerticle extends VerticleBase {
     NamespaceOptions options = namespaces.of(channel);
     if (options == null) throw new ServiceError(ErrorCode.UNKNOWN_CHANNEL, "channel " + channel + " is in no configured namespace");
     if (!options.presence()) throw ServiceError.badRequest("presence is off for the namespace of channel " + channel);
-  }
-
-  /** Replies the result when the sender asked for one; a fire-and-forget message that fails is logged. */
-  private void answer(Message<Object> msg, Supplier<Future<JsonObject>> work) {
-    Future<JsonObject> result;
-    try {
-      result = work.get();
-    } catch (RuntimeException e) {
-      result = Future.failedFuture(e);
-    }
-    result.onComplete(done -> {
-      if (msg.replyAddress() != null) {
-        if (done.succeeded()) msg.reply(done.result());
-        else ServiceError.failReply(msg, done.cause());
-      } else if (done.failed()) {
-        LOG.log(System.Logger.Level.WARNING, msg.address() + " failed: " + done.cause().getMessage());
-      }
-    });
   }
 }

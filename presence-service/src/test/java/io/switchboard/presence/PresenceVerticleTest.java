@@ -269,6 +269,43 @@ class PresenceVerticleTest {
         new JsonObject().put("node", "n").put("clients", new JsonArray())));
   }
 
+  /** {@code depth} nested objects: {"d":{"d":…{}}}. */
+  private static JsonObject nested(int depth) {
+    JsonObject root = new JsonObject();
+    JsonObject cur = root;
+    for (int i = 1; i < depth; i++) {
+      JsonObject next = new JsonObject();
+      cur.put("d", next);
+      cur = next;
+    }
+    return root;
+  }
+
+  @Test
+  void stateAndInfoNestedPastTheLimitAreRefusedAndTheChannelKeepsAnswering() {
+    int max = io.switchboard.common.Defaults.MAX_JSON_DEPTH;
+    String client = keepAlive(unique("c")), room = unique("room:");
+    ServiceError deepInfo = failure(Addresses.PRESENCE_JOIN, joinBody(client, room).put("info", nested(max + 1)));
+    assertEquals(ErrorCode.BAD_REQUEST, deepInfo.code());
+    assertEquals("'info' nests deeper than " + max + " levels of objects/arrays, the most accepted", deepInfo.getMessage());
+    assertEquals(List.of(), names(members(room)), "nothing joined");
+    request(Addresses.PRESENCE_JOIN, joinBody(client, room).put("info", nested(max)));
+
+    JsonObject setState = new JsonObject().put("channel", room).put("client", client);
+    assertEquals(new JsonObject(), request(Addresses.PRESENCE_SET_STATE, setState.copy().put("state", nested(max))));
+    for (int depth : new int[] {max + 1, 200}) {
+      ServiceError deep = failure(Addresses.PRESENCE_SET_STATE, setState.copy().put("state", nested(depth)));
+      assertEquals(ErrorCode.BAD_REQUEST, deep.code());
+      assertTrue(deep.getMessage().contains("'state' nests deeper than " + max), deep.getMessage());
+    }
+    JsonObject member = members(room).getJsonObject(0);
+    assertEquals(nested(max), member.getJsonObject("state"), "the legal state stays; presence still answers");
+    assertEquals(nested(max), member.getJsonObject("info"));
+    // a malformed field is described, never printed
+    ServiceError named = failure(Addresses.PRESENCE_SET_STATE, setState.copy().put("client", new JsonArray().add(nested(max))).put("state", new JsonObject()));
+    assertEquals("'client' must be a non-empty string, got an array", named.getMessage());
+  }
+
   protected static List<String> names(JsonArray members) {
     return members.stream().map(m -> ((JsonObject) m).getString("client")).toList();
   }

@@ -143,11 +143,13 @@ public final class ChannelOps {
     });
   }
 
-  public Future<JsonObject> pending(Caller c, App app, String channel) {
+  /** The caller's publications awaiting its ack, after {@code since} (a page's {@code next}) when given. */
+  public Future<JsonObject> pending(Caller c, App app, String channel, Long sinceOffset, String sinceEpoch) {
     return guarded(() -> {
       NamespaceOptions ns = loop.access.check(c, channel, ChannelAccess.Op.PENDING);
       if (ns.ephemeral()) return Future.succeededFuture(new JsonObject().put("publications", new JsonArray()));
       JsonObject req = new JsonObject().put("channel", app.scope(channel)).put("subject", c.subject());
+      if (sinceOffset != null) req.put("since", new JsonObject().put("offset", sinceOffset).put("epoch", sinceEpoch));
       return loop.bus.<JsonObject>request(Addresses.STORE_PENDING, req, loop.timeout())
           .map(m -> unscoped(app, m.body())).recover(t -> failed(t, "message store"));
     });

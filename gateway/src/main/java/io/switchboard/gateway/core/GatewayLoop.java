@@ -99,7 +99,40 @@ public final class GatewayLoop {
   private Future<JsonObject> storedAfter(String channel, long offset, String epoch) {
     JsonObject q = new JsonObject().put("channel", channel).put("recover", new JsonObject().put("offset", offset).put("epoch", epoch));
     return bus.<JsonObject>request(Addresses.STORE_POSITION, new JsonObject().put("channels", new JsonArray().add(q)), requestTimeout)
-        .map(m -> m.body().getJsonArray("channels").getJsonObject(0));
+        .compose(m -> complete(m.body().getJsonArray("channels").getJsonObject(0)));
+  }
+
+  /**
+   * A recovery entry of {@code store.position} made whole: when the store cut it by bytes ({@code more}), the rest
+   * up to the channel's head is read page by page with {@code store.history} and appended, in order.
+   */
+  Future<JsonObject> complete(JsonObject entry) {
+    if (!entry.getBoolean("more", false) || entry.getJsonObject("next") == null) return Future.succeededFuture(entry);
+    JsonArray pubs = entry.getJsonArray("publications", new JsonArray());
+    entry.put("publications", pubs);
+    return readRest(entry.getString("channel"), entry.getJsonObject("next"), entry.getLong("offset", 0L), pubs).map(v -> {
+      entry.remove("more");
+      entry.remove("next");
+      return entry;
+    });
+  }
+
+  private Future<Void> readRest(String channel, JsonObject since, long head, JsonArray into) {
+    if (since.getLong("offset", 0L) >= head) return Future.succeededFuture();
+    JsonObject q = new JsonObject().put("channel", channel).put("since", since).put("limit", cfg.maxHistoryLimit());
+    return bus.<JsonObject>request(Addresses.STORE_HISTORY, q, requestTimeout).compose(m -> {
+      JsonObject page = m.body();
+      JsonArray got = page.getJsonArray("publications", new JsonArray());
+      long last = since.getLong("offset", 0L);
+      for (Object o : got) {
+        JsonObject p = (JsonObject) o;
+        if (p.getLong("offset", 0L) > head) return Future.succeededFuture();
+        into.add(p);
+        last = p.getLong("offset", last);
+      }
+      if (!page.getBoolean("more", false) || got.isEmpty()) return Future.succeededFuture();
+      return readRest(channel, new JsonObject().put("offset", last).put("epoch", since.getString("epoch")), head, into);
+    });
   }
 
   /**

@@ -135,7 +135,13 @@ public final class Subscriptions {
     Future<JsonObject> positions = storeReq.isEmpty()
         ? Future.succeededFuture(new JsonObject().put("channels", new JsonArray()))
         : loop.bus.<JsonObject>request(Addresses.STORE_POSITION, new JsonObject().put("channels", storeReq), loop.timeout())
-            .map(m -> m.body());
+            .compose(m -> {
+              // entries the store cut by bytes are read to the end, so recovery stays whole and in order
+              JsonArray entries = m.body().getJsonArray("channels", new JsonArray());
+              List<Future<JsonObject>> whole = new ArrayList<>();
+              for (Object o : entries) whole.add(loop.complete((JsonObject) o));
+              return Future.all(whole).map(v -> m.body());
+            });
     return positions.transform(ar -> {
       Map<String, JsonObject> byChannel = new HashMap<>();
       if (ar.succeeded()) {

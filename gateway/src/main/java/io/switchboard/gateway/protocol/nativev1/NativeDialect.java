@@ -5,6 +5,7 @@ import io.switchboard.common.Channels;
 import io.switchboard.common.CloseCode;
 import io.switchboard.common.ErrorCode;
 import io.switchboard.common.Publication;
+import io.switchboard.common.SafeJson;
 import io.switchboard.common.ServiceError;
 import io.switchboard.gateway.core.Disconnect;
 import io.switchboard.gateway.core.GatewayConfig;
@@ -55,9 +56,9 @@ public final class NativeDialect implements SessionProtocol {
   public void onText(Session s, String text) {
     JsonObject frame;
     try {
-      frame = new JsonObject(text);
-    } catch (RuntimeException e) { // DecodeException, or a JSON value that is not an object
-      badFrame(s, null, text.trim().startsWith("{") ? "frame is not valid JSON" : "frame must be a JSON object");
+      frame = SafeJson.parseObject(text); // nesting bounded: a deep value never reaches the store or an encoder
+    } catch (ServiceError e) {
+      badFrame(s, null, "frame: " + e.getMessage());
       return;
     }
     Object idValue = frame.getValue("id");

@@ -218,6 +218,11 @@ final class NativeRequests {
   }
 
   static Future<JsonObject> pending(Session s, JsonObject p) {
-    return s.loop.ops.pending(s, s.app, Params.channel(p));
+    String channel = Params.channel(p);
+    JsonObject since = Params.object(p, "since", false);
+    if (since == null) return s.loop.ops.pending(s, s.app, channel, null, null);
+    if (!since.containsKey("offset")) throw ServiceError.badRequest("since.offset is required");
+    return s.loop.ops.pending(s, s.app, channel, Params.integer(since, "offset", 0, 0, Long.MAX_VALUE),
+        Params.string(since, "epoch", true, 64));
   }
 }
