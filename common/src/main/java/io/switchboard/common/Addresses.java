@@ -94,6 +94,12 @@ public final class Addresses {
   public static final String GATEWAY_INTEREST_SYNC = "gateway.interest.sync";
 
   /**
+   * Publish {@code {subject, app?, reason?}}: every gateway closes that subject's sessions in the app (default app when
+   * absent) — Pusher's terminate_connections, the server API's disconnect.
+   */
+  public static final String GATEWAY_DISCONNECT = "gateway.disconnect";
+
+  /**
    * Prefix of each gateway node's counting address ({@code gateway.counts.<nodeId>}): request
    * {@code {channels:[names]}} or {@code {prefix}} → {@code {channels:{name: subscribers}}} for that node's local
    * subscribers (sessions, not users). Summed over {@link Fanout#gatewayNodes()} it gives cluster-wide counts.

@@ -59,8 +59,12 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
     MessageConsumer<JsonObject> keysChanged = vertx.eventBus().consumer(Addresses.AUTH_KEYS_CHANGED, m -> verifier.addKeys(m.body()));
     MessageConsumer<Publication> deliveries = vertx.eventBus().consumer(Addresses.gatewayNode(node), m -> dispatch(m.body()));
     MessageConsumer<JsonObject> sync = vertx.eventBus().consumer(Addresses.GATEWAY_INTEREST_SYNC, m -> announce());
+    MessageConsumer<JsonObject> counts = vertx.eventBus().consumer(Addresses.gatewayCounts(node), m -> counts(m.body()).onComplete(ar -> {
+      if (ar.succeeded()) m.reply(ar.result());
+      else m.fail(500, String.valueOf(ar.cause()));
+    }));
     vertx.setPeriodic(Fanout.ANNOUNCE_EVERY_MS, t -> announce());
-    return Future.all(keysChanged.completion(), deliveries.completion(), sync.completion())
+    return Future.all(keysChanged.completion(), deliveries.completion(), sync.completion(), counts.completion())
         .compose(v -> loadKeys(verifier, System.currentTimeMillis() + KEYS_WAIT_MS))
         .compose(v -> vertx.eventBus().<JsonObject>request(Addresses.AUTH_REVOCATIONS, new JsonObject(),
                 new DeliveryOptions().setSendTimeout(cfg.requestTimeoutMs()))
@@ -79,6 +83,20 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
   /** The node id this gateway announces (tests, operations). */
   public String node() {
     return node;
+  }
+
+  /** {@code {channels:[…]}} or {@code {prefix}} → {@code {channels:{name: subscribers}}} over this node's loops. */
+  private Future<JsonObject> counts(JsonObject q) {
+    java.util.List<String> names = q.getJsonArray("channels") == null ? null
+        : q.getJsonArray("channels").stream().map(String::valueOf).toList();
+    String prefix = q.getString("prefix", "");
+    java.util.List<Future<Map<String, Integer>>> parts = new java.util.ArrayList<>();
+    for (GatewayVerticle g : instances) parts.add(g.counts(names, prefix));
+    return Future.all(parts).map(v -> {
+      JsonObject out = new JsonObject();
+      for (Future<Map<String, Integer>> f : parts) f.result().forEach((k, n) -> out.put(k, out.getInteger(k, 0) + n));
+      return new JsonObject().put("channels", out);
+    });
   }
 
   /** Every event loop checks the publication against its own subscribers. */

@@ -9,6 +9,7 @@ import io.switchboard.gateway.core.GatewayLoop;
 import io.switchboard.gateway.core.GatewayMetrics;
 import io.switchboard.gateway.core.SubjectLimits;
 import io.switchboard.gateway.protocol.nativev1.NativeEndpoint;
+import io.switchboard.gateway.protocol.pusher.PusherEndpoint;
 import io.switchboard.gateway.transport.Endpoint;
 import io.switchboard.gateway.transport.Flusher;
 import io.vertx.core.Future;
@@ -57,15 +58,16 @@ final class GatewayVerticle extends VerticleBase {
     Flusher flusher = new Flusher(((ContextInternal) context).nettyEventLoop());
     loop = new GatewayLoop(vertx, cfg, apps, verifier, subjectLimits, metrics, node, service, flusher);
     // every dialect's way in, in the order asked
-    endpoints = List.of(new NativeEndpoint(loop));
+    endpoints = List.of(new NativeEndpoint(loop), new PusherEndpoint(loop));
     Router router = Router.router(vertx);
     for (Endpoint e : endpoints) e.routes(router);
     router.route().handler(this::notFound);
     MessageConsumer<JsonObject> revoked = vertx.eventBus().consumer(Addresses.AUTH_REVOKED, m -> loop.revoked(m.body()));
+    MessageConsumer<JsonObject> terminate = vertx.eventBus().consumer(Addresses.GATEWAY_DISCONNECT, m -> loop.terminate(m.body()));
     server = vertx.createHttpServer(serverOptions())
         .webSocketHandshakeHandler(this::handshake)
         .requestHandler(router);
-    return revoked.completion().compose(v -> server.listen());
+    return Future.all(revoked.completion(), terminate.completion()).compose(v -> server.listen());
   }
 
   private HttpServerOptions serverOptions() {
@@ -87,6 +89,17 @@ final class GatewayVerticle extends VerticleBase {
   /** Port actually bound (tests configure port 0). */
   int actualPort() {
     return server.actualPort();
+  }
+
+  /** This loop's subscriber counts (see {@link io.switchboard.common.Addresses#gatewayCounts}), on its own loop. */
+  Future<java.util.Map<String, Integer>> counts(java.util.Collection<String> names, String prefix) {
+    io.vertx.core.Promise<java.util.Map<String, Integer>> p = io.vertx.core.Promise.promise();
+    context.runOnContext(v -> {
+      java.util.Map<String, Integer> m = new java.util.HashMap<>();
+      loop.hub.count(names, prefix, m);
+      p.complete(m);
+    });
+    return p.future();
   }
 
   /** Hands a publication to this verticle's event loop. */

@@ -76,6 +76,24 @@ final class NodeScript implements AutoCloseable {
     t.start();
   }
 
+  /** Writes one JSON command line to the script's stdin. */
+  void send(JsonObject command) {
+    try {
+      var in = process.getOutputStream();
+      in.write((command.encode() + "\n").getBytes(StandardCharsets.UTF_8));
+      in.flush();
+    } catch (IOException e) {
+      throw new AssertionError("node " + name + " stdin closed: " + e.getMessage() + "\n" + this, e);
+    }
+  }
+
+  /** Lines not yet taken that match (without removing them). */
+  List<JsonObject> seen(Predicate<JsonObject> p) {
+    synchronized (lines) {
+      return lines.stream().filter(p).toList();
+    }
+  }
+
   /** Waits for the first line (not yet taken) that matches, and removes it. */
   JsonObject take(String what, Predicate<JsonObject> p) {
     return take(what, p, Duration.ofSeconds(20));

@@ -68,6 +68,20 @@ public final class ChannelHub {
     this.backfill = backfill;
   }
 
+  /** Local subscribers (sessions) per channel: of the listed channels, or of every channel starting with prefix. */
+  public void count(java.util.Collection<String> names, String prefix, Map<String, Integer> into) {
+    if (names != null) {
+      for (String n : names) {
+        Channel ch = channels.get(n);
+        if (ch != null) into.merge(n, ch.subs.size(), Integer::sum);
+      }
+      return;
+    }
+    for (Channel ch : channels.values()) {
+      if (ch.name.startsWith(prefix)) into.merge(ch.name, ch.subs.size(), Integer::sum);
+    }
+  }
+
   void add(Subscription s) {
     Channel ch = channels.get(s.channel);
     if (ch == null) {
@@ -175,6 +189,16 @@ public final class ChannelHub {
     });
   }
 
+  /**
+   * Whether a session does not get a publication its subscription accepted: the one it was sent by (a Pusher client
+   * event, a trigger's socket_id), or a presence event about itself when its dialect does not show those.
+   */
+  static boolean skips(Session s, Publication p) {
+    if (p.exclude() != null && p.exclude().equals(s.id)) return true;
+    return p.id() == null && !s.protocol().ownPresenceEvents()
+        && p.data() instanceof io.vertx.core.json.JsonObject d && s.id.equals(d.getString("client"));
+  }
+
   /** Encode once per (dialect, framing), queue on every live subscriber; subscribers still subscribing hold it. */
   private int fanout(Channel ch, Publication p) {
     ArrayList<Subscription> subs = ch.subs;
@@ -188,8 +212,7 @@ public final class ChannelHub {
         s.hold(p);
         continue;
       }
-      if (!s.accept(p)) continue;
-      if (p.exclude() != null && p.exclude().equals(s.connection.id)) continue;
+      if (!s.accept(p) || skips(s.connection, p)) continue;
       var frame = frames.frameFor(s.connection);
       if (frame == null) continue;
       s.connection.send(frame);

@@ -112,6 +112,20 @@ public final class ChannelOps {
     });
   }
 
+  /**
+   * The stored publication at a channel's position, for a session just subscribed to it (its subscription was the
+   * access decision): Pusher's cache channels replay it. Null when there is none.
+   */
+  public Future<Publication> publicationAt(Session s, String channel, long offset, String epoch) {
+    if (!s.subscribed(s.app.scope(channel)) || offset <= 0) return Future.succeededFuture(null);
+    JsonObject req = new JsonObject().put("channel", s.app.scope(channel)).put("since", new JsonObject().put("offset", offset - 1)
+        .put("epoch", epoch)).put("limit", 1);
+    return loop.bus.<JsonObject>request(Addresses.STORE_HISTORY, req, loop.timeout()).map(m -> {
+      JsonArray pubs = m.body().getJsonArray("publications", new JsonArray());
+      return pubs.isEmpty() ? null : Publication.fromJson(pubs.getJsonObject(0));
+    });
+  }
+
   public Future<JsonObject> presence(Caller c, App app, String channel) {
     return guarded(() -> {
       loop.access.check(c, channel, ChannelAccess.Op.PRESENCE);

@@ -43,6 +43,7 @@ public final class GatewayLoop {
   public final ChannelOps ops;
   public final Subscriptions subscriptions;
   public final Apps apps;
+  public final ChannelStats stats;
   /** Flush coalescing for every connection of this loop. */
   public final Flusher flusher;
   final Map<String, Session> sessions = new HashMap<>();
@@ -67,6 +68,7 @@ public final class GatewayLoop {
     this.access = new ChannelAccess(cfg.namespaces());
     this.ops = new ChannelOps(this);
     this.subscriptions = new Subscriptions(this);
+    this.stats = new ChannelStats(this);
     vertx.setPeriodic(cfg.sweepIntervalMs(), t -> sweep(System.currentTimeMillis()));
     vertx.setPeriodic(cfg.presenceRefreshMs(), t -> refreshPresence());
   }
@@ -204,6 +206,17 @@ public final class GatewayLoop {
     if (tokenId != null) verifier.revokeToken(tokenId, r.getLong("exp", Long.MAX_VALUE / 2));
     each(s -> {
       if (s.claims() != null && verifier.revoked(s.claims())) s.disconnect(Disconnect.FORBIDDEN, "token revoked");
+    });
+  }
+
+  /** {@code {subject, app?, reason?}}: that subject's sessions in the app are closed (terminated). */
+  public void terminate(JsonObject t) {
+    String subject = t.getString("subject");
+    String app = t.getString("app", App.DEFAULT_ID);
+    String reason = t.getString("reason", "connections terminated");
+    if (subject == null) return;
+    each(s -> {
+      if (app.equals(s.app.id()) && subject.equals(s.subject())) s.disconnect(Disconnect.TERMINATED, reason);
     });
   }
 

@@ -49,6 +49,14 @@ public interface SessionProtocol {
     return s.claims().info();
   }
 
+  /**
+   * Whether the session receives presence events about itself (native: yes, it may track its own join; Pusher: no,
+   * a member never gets its own member_added).
+   */
+  default boolean ownPresenceEvents() {
+    return true;
+  }
+
   /** The session's connection is gone (cleanup of dialect state); default nothing. */
   default void closed(Session s) {}
 }

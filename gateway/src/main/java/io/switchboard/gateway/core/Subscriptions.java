@@ -233,12 +233,12 @@ public final class Subscriptions {
       s.epoch = r.epoch();
       s.lastOffset = r.recoverFrom();
       for (Publication p : r.recovered()) {
-        if (s.accept(p)) FrameCache.sendOne(c, p);
+        if (s.accept(p) && !ChannelHub.skips(c, p)) FrameCache.sendOne(c, p);
       }
       // the client was told the position; anything up to it that it has not recovered it does not expect
       if (s.lastOffset < r.offset()) s.lastOffset = r.offset();
       for (Publication p : s.takeHeld()) {
-        if (s.accept(p)) FrameCache.sendOne(c, p);
+        if (s.accept(p) && !ChannelHub.skips(c, p)) FrameCache.sendOne(c, p);
       }
       s.live = true;
       loop.hub.positionKnown(s.channel, r.offset(), r.epoch());
