@@ -27,11 +27,11 @@ import java.util.Optional;
  * templates, Services, Secrets and ConfigMaps by name, and a container's environment and config file as the pod
  * would see them.
  */
-final class Rendered {
+public final class Rendered {
   final String dir;
   final List<HasMetadata> objects = new ArrayList<>();
 
-  Rendered(String dir) {
+  public Rendered(String dir) {
     this.dir = dir;
     for (ObjectNode o : Kustomize.render(dir)) objects.add(StrictModel.parse(o));
   }
@@ -42,7 +42,7 @@ final class Rendered {
     return out;
   }
 
-  <T extends HasMetadata> Optional<T> named(Class<T> type, String name) {
+  public <T extends HasMetadata> Optional<T> named(Class<T> type, String name) {
     return all(type).stream().filter(o -> o.getMetadata().getName().equals(name)).findFirst();
   }
 
@@ -79,7 +79,7 @@ final class Rendered {
         .findFirst();
   }
 
-  Map<String, String> secretData(String name) {
+  public Map<String, String> secretData(String name) {
     Secret s = named(Secret.class, name).orElseThrow(() -> new AssertionError(dir + ": no Secret " + name));
     Map<String, String> out = new LinkedHashMap<>();
     if (s.getData() != null) s.getData().forEach((k, v) -> out.put(k, new String(Base64.getDecoder().decode(v), StandardCharsets.UTF_8)));
@@ -96,7 +96,7 @@ final class Rendered {
    * The container's environment as the kubelet would build it: literal values, Secret and ConfigMap keys, and the
    * downward API ({@code status.podIP} becomes {@code podIp}). A missing Secret, ConfigMap or key fails.
    */
-  Map<String, String> environment(Container c, String podIp) {
+  public Map<String, String> environment(Container c, String podIp) {
     Map<String, String> env = new LinkedHashMap<>();
     if (c.getEnvFrom() != null) {
       c.getEnvFrom().forEach(f -> {
@@ -129,14 +129,14 @@ final class Rendered {
   }
 
   /** The value after {@code flag} in the container's args, or null. */
-  static String arg(Container c, String flag) {
+  public static String arg(Container c, String flag) {
     List<String> args = c.getArgs();
     int i = args.indexOf(flag);
     return i < 0 || i + 1 >= args.size() ? null : args.get(i + 1);
   }
 
   /** The text of the file at {@code path} inside the container: a key of a ConfigMap volume mounted above it. */
-  String mountedFile(PodTemplateSpec pod, Container c, String path) {
+  public String mountedFile(PodTemplateSpec pod, Container c, String path) {
     for (VolumeMount m : c.getVolumeMounts()) {
       String dirPrefix = m.getMountPath().endsWith("/") ? m.getMountPath() : m.getMountPath() + "/";
       if (!path.startsWith(dirPrefix)) continue;
