@@ -52,11 +52,12 @@ podman build -q -t "$base" -f "$here/Containerfile.jlink-base" "$work/base" >/de
 podman save -q --format docker-archive -o "$work/base/base.tar" "$base"
 
 step "build: deploy/image/Dockerfile (podman) and the Jib profile (mvn -Pimage), both on that base"
-podman build -q --build-arg BASE="$base" -t localhost/switchboard:dockerfile -f "$here/Dockerfile" "$repo/launcher/target" >/dev/null
 rm -f "$repo/launcher/target/jib-image.tar"
 (cd "$repo" && mvn -B -q -pl launcher -am -Pimage -DskipTests package -Djib.from.image="tar://$work/base/base.tar" \
   -Djib.to.image=localhost/switchboard:jib) >"$work/jib.log" 2>&1 || { cat "$work/jib.log"; fail "mvn -Pimage"; }
 podman load -q -i "$repo/launcher/target/jib-image.tar" >/dev/null
+# after the Maven run, which repackages the jar the Dockerfile copies
+podman build -q --build-arg BASE="$base" -t localhost/switchboard:dockerfile -f "$here/Dockerfile" "$repo/launcher/target" >/dev/null
 
 # run a command inside the mounted image root as uid 10001, in new mount + PID namespaces (so it is PID 1 as in a
 # pod). The image has no env binary: the environment is set outside and chroot finds java on the image's PATH.
