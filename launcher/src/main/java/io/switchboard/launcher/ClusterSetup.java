@@ -42,7 +42,8 @@ final class ClusterSetup {
     join.getMulticastConfig().setEnabled(false);
     String dns = cluster.getString("kubernetesServiceDns");
     if (!dns.isEmpty()) {
-      join.getKubernetesConfig().setEnabled(true).setProperty("service-dns", dns);
+      // service-port: without it the DNS discovery dials every address on 5701, whatever cluster.port says
+      join.getKubernetesConfig().setEnabled(true).setProperty("service-dns", dns).setProperty("service-port", Integer.toString(port));
     } else {
       join.getTcpIpConfig().setEnabled(true);
       for (String m : members(cluster)) join.getTcpIpConfig().addMember(m);

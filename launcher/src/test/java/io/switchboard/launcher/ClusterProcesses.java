@@ -40,25 +40,42 @@ final class ClusterProcesses implements AutoCloseable {
     final int authPort = Ports.free();
     final int opsPort = Ports.free();
     final Path log;
+    /** This node's environment on top of the common one; a null value removes a common variable. */
+    final Map<String, String> env;
+    final List<String> jvmFlags;
+    final List<String> args;
     Process process;
 
     Node(String name, String services) {
+      this(name, services, Map.of(), List.of(), List.of());
+    }
+
+    Node(String name, String services, Map<String, String> env, List<String> jvmFlags, List<String> args) {
       this.name = name;
       this.services = services;
       this.log = logDir.resolve(name + ".log");
+      this.env = env;
+      this.jvmFlags = jvmFlags;
+      this.args = args;
     }
 
     void start() throws IOException {
       List<String> cmd = new ArrayList<>();
       cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       cmd.addAll(JVM_FLAGS);
+      cmd.addAll(jvmFlags);
       cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "--cluster", "--services", services));
+      cmd.addAll(args);
       ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
       Map<String, String> env = pb.environment();
       env.putAll(commonEnv);
       env.put("SWITCHBOARD_GATEWAY_PORT", Integer.toString(wsPort));
       env.put("SWITCHBOARD_AUTH_PORT", Integer.toString(authPort));
       env.put("SWITCHBOARD_OPERATIONS_PORT", Integer.toString(opsPort));
+      this.env.forEach((k, v) -> {
+        if (v == null) env.remove(k);
+        else env.put(k, v);
+      });
       process = pb.start();
     }
 
@@ -90,8 +107,13 @@ final class ClusterProcesses implements AutoCloseable {
 
     /** SIGTERM: the launcher's shutdown hook drains the gateway and leaves the cluster. */
     void terminate() {
+      terminate(Duration.ofSeconds(30));
+    }
+
+    /** SIGTERM, then the JVM must have exited within {@code grace} (a kubelet would SIGKILL it then). */
+    void terminate(Duration grace) {
       process.destroy();
-      Await.until(name + " stopped after SIGTERM", Duration.ofSeconds(30), () -> !process.isAlive());
+      Await.until(name + " stopped after SIGTERM", grace, () -> !process.isAlive());
     }
 
     String tail() {
@@ -126,6 +148,14 @@ final class ClusterProcesses implements AutoCloseable {
     commonEnv.put("SWITCHBOARD_OPERATIONS_HOST", "127.0.0.1");
     commonEnv.putAll(extraEnv);
     for (File f : logDir.toFile().listFiles()) f.delete();
+  }
+
+  /** Starts a node with its own environment, JVM flags and arguments (see {@link Node#env}); does not wait. */
+  Node start(String name, String services, Map<String, String> env, List<String> jvmFlags, List<String> args) throws IOException {
+    Node n = new Node(name, services, env, jvmFlags, args);
+    n.start();
+    nodes.add(n);
+    return n;
   }
 
   /** Starts nodes in parallel and waits until all are ready. */

@@ -45,7 +45,18 @@ class ClusterSetupTest {
     var join = ClusterSetup.hazelcast(c).getNetworkConfig().getJoin();
     assertTrue(join.getKubernetesConfig().isEnabled());
     assertEquals("switchboard-hz.default.svc.cluster.local", join.getKubernetesConfig().getProperty("service-dns"));
+    assertEquals("5701", join.getKubernetesConfig().getProperty("service-port"));
     assertFalse(join.getTcpIpConfig().isEnabled());
+  }
+
+  @Test
+  void kubernetesDnsDiscoveryDialsTheConfiguredClusterPort() {
+    // the real discovery through a DNS name, with the cluster overlay's pods: deploy/kubernetes KubernetesClusterTest
+    JsonObject c = cluster().put("kubernetesServiceDns", "switchboard-hazelcast").put("port", 6100).put("host", "10.0.0.7");
+    Config hz = ClusterSetup.hazelcast(c);
+    assertEquals("6100", hz.getNetworkConfig().getJoin().getKubernetesConfig().getProperty("service-port"));
+    assertEquals(6100, hz.getNetworkConfig().getPort());
+    assertTrue(hz.getNetworkConfig().getInterfaces().getInterfaces().contains("10.0.0.7"), "binds and advertises the pod IP");
   }
 
   @Test

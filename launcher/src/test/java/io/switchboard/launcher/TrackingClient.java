@@ -36,6 +36,9 @@ final class TrackingClient {
   int unrecovered;
   int delivered;
   int reconnects;
+  /** Longest time from a lost connection to the answer of the resubscribe on the next one (recovery included). */
+  long longestOutageMs;
+  private long lostAtNanos;
   /** Close codes of connections the server closed, in order. */
   final java.util.List<Integer> closeCodes = new java.util.ArrayList<>();
 
@@ -74,6 +77,7 @@ final class TrackingClient {
     Short code = closed.closeStatusCode();
     synchronized (this) {
       closeCodes.add(code == null ? 1006 : (int) code);
+      if (lostAtNanos == 0) lostAtNanos = System.nanoTime();
     }
     if (stopped) return;
     reconnects++;
@@ -87,6 +91,12 @@ final class TrackingClient {
     if ("response".equals(type) && "c".equals(f.getString("id"))) {
       subscribe();
     } else if ("response".equals(type) && "s".equals(f.getString("id"))) {
+      synchronized (this) {
+        if (lostAtNanos != 0) {
+          longestOutageMs = Math.max(longestOutageMs, (System.nanoTime() - lostAtNanos) / 1_000_000);
+          lostAtNanos = 0;
+        }
+      }
       for (Object o : f.getJsonObject("result").getJsonArray("channels")) {
         JsonObject a = (JsonObject) o;
         String ch = a.getString("channel");
@@ -159,6 +169,6 @@ final class TrackingClient {
   @Override
   public synchronized String toString() {
     return name + "{delivered=" + delivered + ", lost=" + lost + ", duplicated=" + duplicated + ", unrecovered=" + unrecovered
-        + ", reconnects=" + reconnects + ", closes=" + closeCodes + "}";
+        + ", reconnects=" + reconnects + ", closes=" + closeCodes + ", longestOutageMs=" + longestOutageMs + "}";
   }
 }
