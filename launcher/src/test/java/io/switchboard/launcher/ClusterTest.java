@@ -56,7 +56,9 @@ class ClusterTest {
         "SWITCHBOARD_GATEWAY_PUBLISH_RATE_PER_SECOND", "100000",
         "SWITCHBOARD_GATEWAY_PUBLISH_BURST", "100000",
         "SWITCHBOARD_PRESENCE_TIMEOUT_SECONDS", "3",
-        "SWITCHBOARD_PRESENCE_SWEEP_INTERVAL_MS", "200"));
+        "SWITCHBOARD_PRESENCE_SWEEP_INTERVAL_MS", "200",
+        "SWITCHBOARD_APPS", new JsonArray().add(new JsonObject().put("id", "default").put("key", PusherCompatTest.KEY)
+            .put("secret", PusherCompatTest.SECRET).put("clientEvents", true)).encode()));
     core = cluster.start("core", "store,presence,auth").get(0);
     List<ClusterProcesses.Node> gws = cluster.start("gateway-a", "gateway", "gateway-b", "gateway");
     gatewayA = gws.get(0);
@@ -158,6 +160,52 @@ class ClusterTest {
       }
     }
     assertTrue(delivered > 0);
+  }
+
+  /** pusher-js clients on two gateways: presence users, triggers, client events and counts span the cluster. */
+  @Test
+  @Order(0)
+  void pusherClientsOnTwoGatewaysShareChannelsPresenceAndCounts() throws Exception {
+    try (NodeScript app = NodeScript.start("pusher-app-server.js", Map.of("APP_ID", "default", "APP_KEY", PusherCompatTest.KEY,
+        "APP_SECRET", PusherCompatTest.SECRET, "HTTP_PORT", Integer.toString(gatewayB.wsPort), "APP_BEARER", PusherCompatTest.BEARER))) {
+      String appUrl = "http://127.0.0.1:" + app.event("listening").getInteger("port");
+      java.util.function.Function<JsonObject[], JsonObject> call = pathAndBody -> {
+        try {
+          HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(appUrl + pathAndBody[0].getString("path")))
+              .POST(HttpRequest.BodyPublishers.ofString(pathAndBody[1].encode())).build(), HttpResponse.BodyHandlers.ofString());
+          return new JsonObject(r.body());
+        } catch (Exception e) {
+          throw new AssertionError(e);
+        }
+      };
+      String pres = "presence-cluster-room";
+      try (NodeScript ada = pusher(gatewayA, appUrl, "ada"); NodeScript bob = pusher(gatewayB, appUrl, "bob")) {
+        PusherCompatTest.subscribe(ada, pres);
+        PusherCompatTest.cmd(bob, "subscribe", "channel", pres, "events", new JsonArray().add("client-hello"));
+        assertEquals(2, bob.take("bob subscribed", j -> "subscribed".equals(j.getString("event"))).getJsonObject("members").getInteger("count"));
+        assertEquals("bob", ada.event("member_added").getString("id"));
+        JsonObject t = call.apply(new JsonObject[] {new JsonObject().put("path", "/trigger"),
+            new JsonObject().put("channels", new JsonArray().add(pres)).put("name", "via-b").put("data", "x")});
+        assertEquals("{}", t.getString("body"), t.encode());
+        PusherCompatTest.message(ada, pres, "via-b");
+        PusherCompatTest.cmd(ada, "client-event", "channel", pres, "name", "client-hello", "data", new JsonObject());
+        assertEquals("ada", PusherCompatTest.message(bob, pres, "client-hello").getString("userId"));
+        JsonObject info = new JsonObject(call.apply(new JsonObject[] {new JsonObject().put("path", "/get"),
+            new JsonObject().put("path", "/channels/" + pres).put("params", new JsonObject().put("info", "user_count,subscription_count"))})
+            .getString("body"));
+        assertEquals(2, info.getInteger("subscription_count"), info.encode());
+        assertEquals(2, info.getInteger("user_count"), info.encode());
+        PusherCompatTest.cmd(ada, "disconnect");
+        assertEquals("ada", bob.event("member_removed").getString("id"));
+      }
+    }
+  }
+
+  private static NodeScript pusher(ClusterProcesses.Node gateway, String appUrl, String user) {
+    NodeScript c = NodeScript.start("pusher-client.js", Map.of("APP_KEY", PusherCompatTest.KEY, "WS_PORT", Integer.toString(gateway.wsPort),
+        "AUTH_URL", appUrl, "APP_BEARER", PusherCompatTest.BEARER, "AUTH_QUERY", "?user=" + user));
+    c.event("connected");
+    return c;
   }
 
   @Test

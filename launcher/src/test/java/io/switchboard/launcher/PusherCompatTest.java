@@ -67,13 +67,13 @@ class PusherCompatTest {
     return client(Map.of());
   }
 
-  private static void cmd(NodeScript c, String cmd, Object... kv) {
+  static void cmd(NodeScript c, String cmd, Object... kv) {
     JsonObject o = new JsonObject().put("cmd", cmd);
     for (int i = 0; i < kv.length; i += 2) o.put((String) kv[i], kv[i + 1]);
     c.send(o);
   }
 
-  private static JsonObject subscribe(NodeScript c, String channel) {
+  static JsonObject subscribe(NodeScript c, String channel) {
     cmd(c, "subscribe", "channel", channel);
     return c.take("subscribed to " + channel, j -> channel.equals(j.getString("channel"))
         && ("subscribed".equals(j.getString("event")) || "subscription_error".equals(j.getString("event"))));
@@ -85,7 +85,7 @@ class PusherCompatTest {
         .compose(r -> r.send(body.encode())).compose(r -> r.body())).toJsonObject();
   }
 
-  private static JsonObject message(NodeScript c, String channel, String name) {
+  static JsonObject message(NodeScript c, String channel, String name) {
     return c.take(name + " on " + channel, j -> "message".equals(j.getString("event")) && channel.equals(j.getString("channel"))
         && name.equals(j.getString("name")));
   }
@@ -225,6 +225,22 @@ class PusherCompatTest {
     appCall("/trigger", new JsonObject().put("channels", new JsonArray().add("iso-news")).put("name", "marker").put("data", "x"));
     message(mine, "iso-news", "marker");
     assertTrue(theirs.seen(j -> "message".equals(j.getString("event"))).isEmpty());
+  }
+
+  @Test
+  void afterTheServerDropsTheTcpConnectionPusherJsReconnectsAndResubscribes() {
+    try (TcpProxy proxy = new TcpProxy(s.wsPort)) {
+      NodeScript c = client(Map.of("WS_PORT", Integer.toString(proxy.port)));
+      subscribe(c, "private-reconnect");
+      appCall("/trigger", new JsonObject().put("channels", new JsonArray().add("private-reconnect")).put("name", "before").put("data", "1"));
+      message(c, "private-reconnect", "before");
+      proxy.cutAll();
+      c.take("reconnected", j -> "connected".equals(j.getString("event")));
+      // pusher-js subscribes again by itself (with a new socket id, so a new signature from the auth endpoint)
+      c.take("resubscribed", j -> "subscribed".equals(j.getString("event")) && "private-reconnect".equals(j.getString("channel")));
+      appCall("/trigger", new JsonObject().put("channels", new JsonArray().add("private-reconnect")).put("name", "after").put("data", "2"));
+      assertEquals("2", message(c, "private-reconnect", "after").getValue("data").toString());
+    }
   }
 
   @Test
