@@ -124,6 +124,13 @@ final class NodeScript implements AutoCloseable {
     return take(name, j -> name.equals(j.getString("event")));
   }
 
+  /** Everything the script printed that was not a JSON line (stderr and plain stdout). */
+  String text() {
+    synchronized (stderr) {
+      return stderr.toString();
+    }
+  }
+
   /** Every line seen and not taken, and stderr: for failure messages. */
   @Override
   public String toString() {
