@@ -21,17 +21,24 @@ final class RawWs implements AutoCloseable {
     this(port, 0);
   }
 
-  /** @param receiveBuffer SO_RCVBUF in bytes (0 = the system's); a small one makes a non-reader back up quickly */
   RawWs(int port, int receiveBuffer) throws IOException {
+    this(port, receiveBuffer, "/ws");
+  }
+
+  /**
+   * @param receiveBuffer SO_RCVBUF in bytes (0 = the system's); a small one makes a non-reader back up quickly
+   * @param path the upgrade request's path and query
+   */
+  RawWs(int port, int receiveBuffer, String path) throws IOException {
     socket = new Socket();
     if (receiveBuffer > 0) socket.setReceiveBufferSize(receiveBuffer);
     socket.connect(new java.net.InetSocketAddress("127.0.0.1", port));
-    socket.setSoTimeout(20_000);
+    socket.setSoTimeout(10_000);
     in = socket.getInputStream();
     out = socket.getOutputStream();
     byte[] key = new byte[16];
     ThreadLocalRandom.current().nextBytes(key);
-    String req = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    String req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         + "Sec-WebSocket-Key: " + Base64.getEncoder().encodeToString(key) + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
     out.write(req.getBytes(StandardCharsets.US_ASCII));
     out.flush();
