@@ -16,8 +16,10 @@ final class MemoryOccupancyStore implements OccupancyStore, Shareable {
   /** A node's last change of a channel: its seq and whether it occupies the channel. */
   private record Mark(long seq, boolean present) {}
 
-  /** channel → node → mark; a channel whose nodes all left is dropped (no reorder to guard against in one JVM). */
+  /** channel → node → mark. A vacated channel keeps its marks (against late changes) for a while: {@link #vacatedAt}. */
   private final Map<String, Map<String, Mark>> channels = new HashMap<>();
+  /** vacated channel → when (epoch millis); dropped with its marks by a sweep after the tombstone time. */
+  private final Map<String, Long> vacatedAt = new HashMap<>();
   private final Map<String, Long> deadlines = new HashMap<>();
   private final Map<String, Set<String>> nodeChannels = new HashMap<>();
   private final Set<String> swept = new HashSet<>();
@@ -46,9 +48,12 @@ final class MemoryOccupancyStore implements OccupancyStore, Shareable {
 
   private int transition(String channel, Map<String, Mark> nodes, boolean occupied) {
     long present = nodes.values().stream().filter(Mark::present).count();
-    if (occupied) return present == 1 ? OCCUPIED : 0;
+    if (occupied) {
+      vacatedAt.remove(channel);
+      return present == 1 ? OCCUPIED : 0;
+    }
     if (present == 0) {
-      channels.remove(channel);
+      vacatedAt.put(channel, System.currentTimeMillis());
       return VACATED;
     }
     return 0;
@@ -63,6 +68,12 @@ final class MemoryOccupancyStore implements OccupancyStore, Shareable {
   @Override
   public synchronized Future<List<String>> sweep(long now) {
     List<String> vacated = new ArrayList<>();
+    long forgetBefore = System.currentTimeMillis() - RedisOccupancyStore.TOMBSTONE_MS;
+    vacatedAt.entrySet().removeIf(e -> {
+      if (e.getValue() > forgetBefore) return false;
+      channels.remove(e.getKey());
+      return true;
+    });
     for (Iterator<Map.Entry<String, Long>> it = deadlines.entrySet().iterator(); it.hasNext(); ) {
       Map.Entry<String, Long> e = it.next();
       if (e.getValue() > now) continue;

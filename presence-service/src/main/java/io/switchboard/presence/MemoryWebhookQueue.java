@@ -86,6 +86,11 @@ final class MemoryWebhookQueue implements WebhookQueue, Shareable {
     return Future.succeededFuture();
   }
 
+  /** Items queued, claimed or not (tests, operations). */
+  synchronized int size() {
+    return items.size();
+  }
+
   @Override
   public Future<Void> close() {
     return Future.succeededFuture(); // shared by the verticles of this Vertx
