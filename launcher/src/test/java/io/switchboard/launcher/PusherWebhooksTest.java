@@ -6,11 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.common.Addresses;
 import io.switchboard.common.test.Await;
+import io.switchboard.common.test.OnContext;
 import io.switchboard.common.test.TestRedis;
 import io.switchboard.gateway.protocol.pusher.PusherSignatures;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -394,8 +396,12 @@ class PusherWebhooksTest {
      * polling the queue, has had a full poll to arrive (a duplicate would be in by now).
      */
     void barrier(TestServer via) {
+      barrier(() -> PusherSocket.open(via));
+    }
+
+    void barrier(java.util.function.Supplier<PusherSocket> via) {
       String ch = "cache-barrier-" + (++barriers) + "-" + System.nanoTime();
-      try (PusherSocket c = PusherSocket.open(via)) {
+      try (PusherSocket c = via.get()) {
         c.subscribe(ch);
         await("cache_miss", ch);
       }
@@ -421,9 +427,13 @@ class PusherWebhooksTest {
     }
 
     static PusherSocket open(TestServer s) {
-      ClientWebSocket socket = s.ws.webSocket();
-      WsClient client = new WsClient(socket, s.on);
-      s.on.await(() -> socket.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(s.wsPort)
+      return open(s.ws, s.on, s.wsPort);
+    }
+
+    static PusherSocket open(WebSocketClient ws, OnContext on, int port) {
+      ClientWebSocket socket = ws.webSocket();
+      WsClient client = new WsClient(socket, on);
+      on.await(() -> socket.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
           .setURI("/app/" + KEY + "?protocol=7&client=js&version=8.4.0")));
       return new PusherSocket(client);
     }
