@@ -46,6 +46,11 @@ import javax.crypto.spec.SecretKeySpec;
 public final class WebhookVerticle extends VerticleBase {
   private static final System.Logger LOG = System.getLogger(WebhookVerticle.class.getName());
   private static final Set<String> RAISED = Set.of("client_event", "cache_miss");
+  /**
+   * Requests in flight at most; the queue is not read while this many are out. Polls do not wait for requests, so
+   * one slow webhook (up to its timeout) does not hold up the others.
+   */
+  static final int MAX_IN_FLIGHT = 32;
 
   private WebhookQueue queue;
   private OccupancyStore occupancy;
@@ -59,6 +64,7 @@ public final class WebhookVerticle extends VerticleBase {
   private int maxBatch;
   private long timeoutMs;
   private boolean polling;
+  private int inFlight;
   private boolean pollFailing;
   private boolean sweeping;
   private Counter delivered;
@@ -156,13 +162,13 @@ public final class WebhookVerticle extends VerticleBase {
   // --- delivery -----------------------------------------------------------------------------------
 
   private void poll() {
-    if (polling) return;
+    if (polling || inFlight >= MAX_IN_FLIGHT) return;
     polling = true;
     long now = System.currentTimeMillis();
     // a lease outlives one request (its timeout) with room to spare; then the items are due again
     long leaseUntil = now + timeoutMs + 2 * pollMs + 1000;
-    queue.claim(now, maxBatch * 10, leaseUntil)
-        .compose(this::deliver)
+    queue.claim(now, Math.min(maxBatch * 10, (MAX_IN_FLIGHT - inFlight) * maxBatch), leaseUntil)
+        .map(this::deliver)
         .onComplete(done -> {
           polling = false;
           if (done.failed() && !pollFailing) LOG.log(System.Logger.Level.WARNING, "webhook queue unavailable, retrying: " + done.cause().getMessage());
@@ -170,20 +176,24 @@ public final class WebhookVerticle extends VerticleBase {
         });
   }
 
-  private Future<Void> deliver(List<WebhookQueue.Claimed> claimed) {
-    if (claimed.isEmpty()) return Future.succeededFuture();
+  /** Starts one request per app, URL and batch; each reports its own outcome to the queue. */
+  private Void deliver(List<WebhookQueue.Claimed> claimed) {
+    if (claimed.isEmpty()) return null;
     Map<String, List<WebhookQueue.Claimed>> groups = new LinkedHashMap<>();
     for (WebhookQueue.Claimed c : claimed) {
       groups.computeIfAbsent(c.item().getString("app") + " " + c.item().getString("url"), k -> new ArrayList<>()).add(c);
     }
-    List<Future<Void>> sends = new ArrayList<>();
     for (List<WebhookQueue.Claimed> group : groups.values()) {
       group.sort(Comparator.comparingLong(c -> c.item().getLong("at", 0L)));
       for (int from = 0; from < group.size(); from += maxBatch) {
-        sends.add(send(group.subList(from, Math.min(group.size(), from + maxBatch))));
+        inFlight++;
+        send(group.subList(from, Math.min(group.size(), from + maxBatch))).onComplete(done -> {
+          inFlight--;
+          if (done.failed()) LOG.log(System.Logger.Level.WARNING, "webhook queue update failed: " + done.cause().getMessage());
+        });
       }
     }
-    return Future.join(sends).mapEmpty();
+    return null;
   }
 
   private Future<Void> send(List<WebhookQueue.Claimed> batch) {

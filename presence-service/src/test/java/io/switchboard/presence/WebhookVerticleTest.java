@@ -77,6 +77,37 @@ class WebhookVerticleTest {
     assertEquals(List.of("cache-0", "cache-1", "cache-2", "cache-3", "cache-4", "cache-5", "cache-6"), channels, "in queue order");
   }
 
+  private io.switchboard.common.ServiceError failure(String address, Object body) {
+    return io.switchboard.common.ServiceError.from(Await.failure(vertx.eventBus().request(address, body)), address);
+  }
+
+  @Test
+  void malformedBusMessagesAreBadRequestsNamingTheField() {
+    deploy(new JsonObject());
+    String enqueue = io.switchboard.common.Addresses.WEBHOOKS_ENQUEUE;
+    String occupancy = io.switchboard.common.Addresses.WEBHOOKS_OCCUPANCY;
+    JsonArray miss = new JsonArray().add(new JsonObject().put("name", "cache_miss").put("channel", "cache-x"));
+    assertBad(failure(enqueue, "text"), "JSON object");
+    assertBad(failure(enqueue, new JsonObject().put("app", "nope").put("events", miss)), "'app'");
+    assertBad(failure(enqueue, new JsonObject().put("app", "app1").put("events", "x")), "'events'");
+    assertBad(failure(enqueue, new JsonObject().put("app", "app1").put("events", new JsonArray().add(new JsonObject().put("name", "member_added")
+        .put("channel", "c")))), "client_event|cache_miss");
+    JsonObject change = new JsonObject().put("node", "n").put("seq", 1).put("channel", "room").put("occupied", true);
+    assertBad(failure(occupancy, change.copy().put("seq", -1)), "'seq'");
+    assertBad(failure(occupancy, change.copy().put("occupied", "yes")), "'occupied'");
+    assertBad(failure(occupancy, change.copy().putNull("node")), "'node'");
+    assertBad(failure(occupancy, change.copy().put("channel", "bad name!")), "channel");
+    assertBad(failure(io.switchboard.common.Addresses.WEBHOOKS_NODE_ALIVE, new JsonObject()), "'node'");
+    // the consumers live on: a good message still works
+    Await.result(vertx.eventBus().request(enqueue, new JsonObject().put("app", "app1").put("events", miss)));
+    Await.until("the good event delivered", () -> received.stream().anyMatch(r -> r.getString("body").contains("cache-x")));
+  }
+
+  private static void assertBad(io.switchboard.common.ServiceError e, String mentions) {
+    assertEquals(io.switchboard.common.ErrorCode.BAD_REQUEST, e.code(), e.getMessage());
+    assertTrue(e.getMessage().contains(mentions), e.getMessage());
+  }
+
   @Test
   void eventsFailingForTheRetryPeriodAreDroppedAfterBackedOffAttempts() {
     status = 503;
