@@ -230,6 +230,8 @@ class PusherWebhooksTest {
     assertEquals(200, attempts.get(attempts.size() - 1).status);
     receiver.barrier(one);
     assertEquals(1, receiver.requests(carriesIt).stream().filter(h -> h.status == 200).count(), "delivered once: " + attempts);
+    assertTrue(one.metric("switchboard_webhook_failures_total") >= 2, "failures are counted");
+    assertTrue(one.metric("switchboard_webhook_requests_total") >= 1);
   }
 
   @Test
