@@ -8,6 +8,7 @@ import io.switchboard.common.Fanout;
 import io.switchboard.common.Namespaces;
 import io.switchboard.common.PublicationCodec;
 import io.switchboard.common.ServiceError;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.EventBus;
@@ -23,7 +24,8 @@ import java.util.List;
  * removes the clients whose refresh stopped (their gateway died or lost the bus).
  *
  * <p>Several instances may run, in one JVM or many: the store decides who wins each removal, so every member's
- * departure is announced exactly once.
+ * departure is announced exactly once. Where an app has webhooks it also queues member_added/member_removed for a
+ * user's first and last client, and deploys the {@link WebhookVerticle} (occupancy and delivery).
  */
 public final class PresenceVerticle extends VerticleBase {
   private static final System.Logger LOG = System.getLogger(PresenceVerticle.class.getName());
@@ -64,7 +66,7 @@ public final class PresenceVerticle extends VerticleBase {
             BusReplies.serve(bus, Addresses.PRESENCE_SET_STATE, this::setState).completion()))
         // the webhook sender (and occupancy), only where some app has a webhook
         .compose(v -> webhooks == null ? Future.succeededFuture()
-            : vertx.deployVerticle(new WebhookVerticle(), new io.vertx.core.DeploymentOptions().setConfig(config)))
+            : vertx.deployVerticle(new WebhookVerticle(), new DeploymentOptions().setConfig(config)))
         .onSuccess(v -> sweepTimer = vertx.setPeriodic(sweepIntervalMs, id -> sweep()));
   }
 
