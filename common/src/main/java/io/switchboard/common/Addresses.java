@@ -78,6 +78,25 @@ public final class Addresses {
    */
   public static final String PRESENCE_SET_STATE = "presence.set_state";
 
+  // --- webhooks (presence-service) ------------------------------------------------------------------
+  /**
+   * Send {@code {app, events:[{name, channel, …}]}}: queue webhook events of an app raised by a gateway (Pusher's
+   * {@code client_event}, {@code cache_miss}); each goes to every webhook of the app that wants its name.
+   */
+  public static final String WEBHOOKS_ENQUEUE = "webhooks.enqueue";
+  /**
+   * Send {@code {node, seq, channel, occupied}}: a gateway node got its first local subscriber of a channel
+   * ({@code occupied:true}) or lost its last. {@code seq} grows with every change of the node, so a change that
+   * overtook a later one on the bus is ignored. The store turns the cluster-wide first/last into
+   * {@code channel_occupied}/{@code channel_vacated}, once.
+   */
+  public static final String WEBHOOKS_OCCUPANCY = "webhooks.occupancy";
+  /**
+   * Request {@code {node}}: the node is alive for another timeout; reply {@code {known}} — false when the node's
+   * channels were vacated (it was taken for dead, or the store lost them): it then resends every occupied channel.
+   */
+  public static final String WEBHOOKS_NODE_ALIVE = "webhooks.node.alive";
+
   // --- gateway ------------------------------------------------------------------------------------
   /**
    * Prefix of the one clustered address of each gateway JVM ({@code gateway.node.<nodeId>}): a {@link Publication}

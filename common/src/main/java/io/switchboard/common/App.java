@@ -48,6 +48,12 @@ public record App(String id, String key, String secret, String name, boolean ena
     webhooks = webhooks == null ? List.of() : List.copyOf(webhooks);
   }
 
+  /** Whether any of the app's webhooks wants {@code event} (one of {@link #WEBHOOK_EVENTS}). */
+  public boolean wantsWebhook(String event) {
+    for (Webhook w : webhooks) if (w.wants(event)) return true;
+    return false;
+  }
+
   /** The app used when none is configured. */
   public static App defaultApp() {
     return new App(DEFAULT_ID, null, null, DEFAULT_ID, true, false, 0, 100, 1024, 10 * 1024, 10, List.of());

@@ -156,6 +156,13 @@ public final class Config {
     range(config, "presence.sweepIntervalMs", 10, Integer.MAX_VALUE);
     range(config, "store.idempotencyWindowSeconds", 1, Integer.MAX_VALUE);
     range(config, "store.maxHistoryBytes", 1024, Integer.MAX_VALUE);
+    range(config, "webhooks.holdMs", 0, 60_000);
+    range(config, "webhooks.retryForSeconds", 0, 7 * 24 * 3600);
+    range(config, "webhooks.backoffMs", 10, Integer.MAX_VALUE);
+    range(config, "webhooks.maxBackoffMs", 10, Integer.MAX_VALUE);
+    range(config, "webhooks.maxBatch", 1, 10_000);
+    range(config, "webhooks.pollMs", 10, 60_000);
+    range(config, "webhooks.timeoutMs", 100, Integer.MAX_VALUE);
     range(config, "redis.poolSize", 1, 10_000);
     range(config, "cluster.port", 1, 65535);
     range(config, "cluster.eventBusPort", 0, 65535);

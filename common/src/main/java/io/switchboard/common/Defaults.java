@@ -81,6 +81,20 @@ public final class Defaults {
         .put("presence", new JsonObject()
             .put("timeoutSeconds", 60)
             .put("sweepIntervalMs", 1000))
+        // webhooks of the apps (apps[].webhooks): queue, batching, retries. See docs/pusher.md
+        .put("webhooks", new JsonObject()
+            // channel_vacated / member_removed wait this long and are dropped with their pair when the channel is
+            // re-occupied / the user re-joins meanwhile (Pusher: about 3 s)
+            .put("holdMs", 3000)
+            // a failing delivery is retried with exponential backoff from backoffMs up to maxBackoffMs, until it
+            // has been failing for retryForSeconds; then it is dropped (logged, counted)
+            .put("retryForSeconds", 300)
+            .put("backoffMs", 1000)
+            .put("maxBackoffMs", 60_000)
+            // events per request; events due together go in one request per webhook
+            .put("maxBatch", 100)
+            .put("pollMs", 100)
+            .put("timeoutMs", 10_000))
         // cluster mode (--cluster): Hazelcast membership and the clustered event bus
         .put("cluster", new JsonObject()
             .put("name", "switchboard")

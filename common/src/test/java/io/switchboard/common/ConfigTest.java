@@ -61,6 +61,23 @@ class ConfigTest {
   }
 
   @Test
+  void webhookSettingsAtAndPastTheirBounds() {
+    String[][] bounds = {{"holdMs", "0", "60000"}, {"retryForSeconds", "0", "604800"}, {"backoffMs", "10", null},
+        {"maxBackoffMs", "10", null}, {"maxBatch", "1", "10000"}, {"pollMs", "10", "60000"}, {"timeoutMs", "100", null}};
+    for (String[] b : bounds) {
+      long min = Long.parseLong(b[1]);
+      assertEquals(min, Config.of(new JsonObject().put("webhooks", new JsonObject().put(b[0], min))).getJsonObject("webhooks").getLong(b[0]));
+      assertEquals("webhooks." + b[0], assertThrows(ConfigException.class,
+          () -> Config.of(new JsonObject().put("webhooks", new JsonObject().put(b[0], min - 1)))).key());
+      if (b[2] == null) continue;
+      long max = Long.parseLong(b[2]);
+      assertEquals(max, Config.of(new JsonObject().put("webhooks", new JsonObject().put(b[0], max))).getJsonObject("webhooks").getLong(b[0]));
+      assertEquals("webhooks." + b[0], assertThrows(ConfigException.class,
+          () -> Config.of(new JsonObject().put("webhooks", new JsonObject().put(b[0], max + 1)))).key());
+    }
+  }
+
+  @Test
   void envNames() {
     assertEquals("SWITCHBOARD_GATEWAY_MAX_QUEUE_BYTES", Config.envName("gateway.maxQueueBytes"));
     assertEquals("SWITCHBOARD_ADMIN_KEY", Config.envName("adminKey"));

@@ -40,6 +40,7 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
 
   private String node;
   private Fanout fanout;
+  private OccupancyReporter occupancy;
   private final List<GatewayVerticle> instances = new CopyOnWriteArrayList<>();
   /** channel → number of event loops of this node with subscribers; guarded by {@code this}. */
   private final Map<String, Integer> interest = new HashMap<>();
@@ -64,6 +65,8 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
       else m.fail(500, String.valueOf(ar.cause()));
     }));
     vertx.setPeriodic(Fanout.ANNOUNCE_EVERY_MS, t -> announce());
+    occupancy = new OccupancyReporter(vertx, node, apps, cfg.requestTimeoutMs());
+    if (occupancy.active()) vertx.setPeriodic(0, cfg.presenceRefreshMs(), t -> occupancy.heartbeat());
     return Future.all(keysChanged.completion(), deliveries.completion(), sync.completion(), counts.completion())
         .compose(v -> loadKeys(verifier, System.currentTimeMillis() + KEYS_WAIT_MS))
         .compose(v -> vertx.eventBus().<JsonObject>request(Addresses.AUTH_REVOCATIONS, new JsonObject(),
@@ -106,13 +109,19 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
 
   @Override
   public synchronized void channelAdded(String channel) {
-    if (interest.merge(channel, 1, Integer::sum) == 1) fanout.addInterest(node, channel);
+    if (interest.merge(channel, 1, Integer::sum) == 1) {
+      fanout.addInterest(node, channel);
+      occupancy.changed(channel, true);
+    }
   }
 
   @Override
   public synchronized void channelRemoved(String channel) {
     Integer left = interest.computeIfPresent(channel, (c, n) -> n <= 1 ? null : n - 1);
-    if (left == null) fanout.removeInterest(node, channel);
+    if (left == null) {
+      fanout.removeInterest(node, channel);
+      occupancy.changed(channel, false);
+    }
   }
 
   private synchronized void announce() {

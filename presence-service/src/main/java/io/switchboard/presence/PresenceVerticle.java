@@ -8,6 +8,7 @@ import io.switchboard.common.Fanout;
 import io.switchboard.common.Namespaces;
 import io.switchboard.common.PublicationCodec;
 import io.switchboard.common.ServiceError;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.EventBus;
@@ -23,7 +24,8 @@ import java.util.List;
  * removes the clients whose refresh stopped (their gateway died or lost the bus).
  *
  * <p>Several instances may run, in one JVM or many: the store decides who wins each removal, so every member's
- * departure is announced exactly once.
+ * departure is announced exactly once. Where an app has webhooks it also queues member_added/member_removed for a
+ * user's first and last client, and deploys the {@link WebhookVerticle} (occupancy and delivery).
  */
 public final class PresenceVerticle extends VerticleBase {
   private static final System.Logger LOG = System.getLogger(PresenceVerticle.class.getName());
@@ -31,6 +33,9 @@ public final class PresenceVerticle extends VerticleBase {
   private final ClientSequencer sequencer = new ClientSequencer();
   private PresenceStore store;
   private PresenceEvents events;
+  /** Member webhooks (member_added/removed); null when no app has a webhook. */
+  private Webhooks webhooks;
+  private WebhookQueue webhookQueue;
   private Namespaces namespaces;
   private long timeoutMs;
   private long sweepTimer = -1;
@@ -48,6 +53,10 @@ public final class PresenceVerticle extends VerticleBase {
     PublicationCodec.register(bus);
     store = PresenceStore.create(vertx, config);
     events = new PresenceEvents(Fanout.of(vertx), namespaces);
+    if (Webhooks.configured(config)) {
+      webhookQueue = WebhookQueue.create(vertx, config);
+      webhooks = Webhooks.fromConfig(config, webhookQueue);
+    }
     // every consumer answers whatever happens (BusReplies); a failed fire-and-forget message is logged
     return Future.all(List.of(
             BusReplies.serve(bus, Addresses.PRESENCE_JOIN, this::join).completion(),
@@ -55,12 +64,16 @@ public final class PresenceVerticle extends VerticleBase {
             BusReplies.serve(bus, Addresses.PRESENCE_REFRESH, this::refresh).completion(),
             BusReplies.serve(bus, Addresses.PRESENCE_QUERY, this::query).completion(),
             BusReplies.serve(bus, Addresses.PRESENCE_SET_STATE, this::setState).completion()))
+        // the webhook sender (and occupancy), only where some app has a webhook
+        .compose(v -> webhooks == null ? Future.succeededFuture()
+            : vertx.deployVerticle(new WebhookVerticle(), new DeploymentOptions().setConfig(config)))
         .onSuccess(v -> sweepTimer = vertx.setPeriodic(sweepIntervalMs, id -> sweep()));
   }
 
   @Override
   public Future<?> stop() {
     if (sweepTimer >= 0) vertx.cancelTimer(sweepTimer);
+    if (webhooks != null) webhookQueue.close();
     return store == null ? Future.succeededFuture() : store.close();
   }
 
@@ -80,6 +93,7 @@ public final class PresenceVerticle extends VerticleBase {
     return sequencer.run(client, () -> store.join(join, now + timeoutMs))
         .map(added -> {
           events.joined(added);
+          if (webhooks != null) webhooks.joined(added);
           return new JsonObject();
         });
   }
@@ -94,6 +108,7 @@ public final class PresenceVerticle extends VerticleBase {
     return sequencer.run(client, () -> store.leave(client, kept))
         .map(removed -> {
           events.left(removed);
+          if (webhooks != null) webhooks.left(removed);
           return new JsonObject();
         });
   }
@@ -139,6 +154,7 @@ public final class PresenceVerticle extends VerticleBase {
     store.sweep(System.currentTimeMillis())
         .onSuccess(expired -> {
           events.timedOut(expired);
+          if (webhooks != null) webhooks.left(expired);
           if (sweepFailing) LOG.log(System.Logger.Level.INFO, "presence sweep works again");
           sweepFailing = false;
         })

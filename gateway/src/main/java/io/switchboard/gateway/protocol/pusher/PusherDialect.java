@@ -264,6 +264,7 @@ public final class PusherDialect implements SessionProtocol {
   private void replayCached(Session s, String channel, String name, Subscriptions.Outcome o, Subscriptions.Established est) {
     if (!o.stored() || o.offset() == 0) {
       send(s, "pusher:cache_miss", channel, "{}");
+      PusherWebhooks.cacheMiss(s, channel);
       s.loop.subscriptions.goLive(s, est);
       return;
     }
@@ -272,6 +273,7 @@ public final class PusherDialect implements SessionProtocol {
       Publication last = h.succeeded() ? h.result() : null;
       if (last == null) {
         send(s, "pusher:cache_miss", channel, "{}");
+        PusherWebhooks.cacheMiss(s, channel);
       } else {
         ByteBuf b = encodePublication(last);
         if (b != null) {
@@ -332,7 +334,7 @@ public final class PusherDialect implements SessionProtocol {
       return;
     }
     String name = internal(channel);
-    if (!s.subscribed(name)) {
+    if (!s.subscribed(s.app.scope(name))) { // sessions key subscriptions by the scoped name
       error(s, null, "subscribe to " + channel + " before sending client events on it");
       return;
     }
@@ -352,6 +354,7 @@ public final class PusherDialect implements SessionProtocol {
     String sourceId = user != null ? user.userId() : st.userId;
     s.loop.ops.publish(s, s.app, new ChannelOps.PublishCommand(name, event, data, Priority.NORMAL, null, 0, false, null, null,
             s.id, sourceId))
+        .onSuccess(v -> PusherWebhooks.clientEvent(s, channel, event, data, sourceId))
         .onFailure(t -> error(s, null, ServiceError.from(t, "client event").getMessage()));
   }
 
