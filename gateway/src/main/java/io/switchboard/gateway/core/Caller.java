@@ -21,7 +21,7 @@ public interface Caller {
   /** The connection id, or null for a caller without a connection. */
   String clientId();
 
-  /** Whether the caller holds a subscription to the channel (a connection-less caller never does). */
+  /** Whether the caller holds a subscription to the channel, by its app-local name (a connection-less caller never does). */
   boolean subscribed(String channel);
 
   /**

@@ -117,7 +117,7 @@ public final class ChannelOps {
    * access decision): Pusher's cache channels replay it. Null when there is none.
    */
   public Future<Publication> publicationAt(Session s, String channel, long offset, String epoch) {
-    if (!s.subscribed(s.app.scope(channel)) || offset <= 0) return Future.succeededFuture(null);
+    if (!s.subscribed(channel) || offset <= 0) return Future.succeededFuture(null);
     JsonObject req = new JsonObject().put("channel", s.app.scope(channel)).put("since", new JsonObject().put("offset", offset - 1)
         .put("epoch", epoch)).put("limit", 1);
     return loop.bus.<JsonObject>request(Addresses.STORE_HISTORY, req, loop.timeout()).map(m -> {

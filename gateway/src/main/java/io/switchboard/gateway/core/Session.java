@@ -131,7 +131,8 @@ public final class Session implements Caller, Transport.Listener {
 
   @Override
   public boolean subscribed(String channel) {
-    return subscriptions.containsKey(channel);
+    // the caller names channels as its app sees them; subscriptions are keyed by the scoped name
+    return subscriptions.containsKey(app.scope(channel));
   }
 
   public int subscriptionCount() {

@@ -334,7 +334,7 @@ public final class PusherDialect implements SessionProtocol {
       return;
     }
     String name = internal(channel);
-    if (!s.subscribed(s.app.scope(name))) { // sessions key subscriptions by the scoped name
+    if (!s.subscribed(name)) {
       error(s, null, "subscribe to " + channel + " before sending client events on it");
       return;
     }
