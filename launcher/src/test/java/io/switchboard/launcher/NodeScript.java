@@ -76,6 +76,17 @@ final class NodeScript implements AutoCloseable {
     t.start();
   }
 
+  /** Writes one JSON line to the script's stdin (for scripts driven by the test, e.g. centrifuge-driver.js). */
+  void send(JsonObject command) {
+    try {
+      var in = process.getOutputStream();
+      in.write((command.encode() + "\n").getBytes(StandardCharsets.UTF_8));
+      in.flush();
+    } catch (IOException e) {
+      throw new AssertionError("cannot write to node " + name + ": " + e.getMessage() + "\n" + this, e);
+    }
+  }
+
   /** Waits for the first line (not yet taken) that matches, and removes it. */
   JsonObject take(String what, Predicate<JsonObject> p) {
     return take(what, p, Duration.ofSeconds(20));
