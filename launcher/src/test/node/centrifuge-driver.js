@@ -33,7 +33,11 @@ function errorOf(e) {
 
 function publicationEvent(channel, ctx, print, extra) {
   const e = Object.assign({ event: 'publication', channel, offset: ctx.offset, tags: ctx.tags, info: ctx.info }, extra);
-  if (print === 'digest') e.digest = digest(ctx.data);
+  if (print === 'digest') {
+    // large payloads: only a digest of the data as JSON text, and its sequence number
+    e.digest = digest(ctx.data);
+    e.seq = ctx.data && ctx.data.seq;
+  }
   else e.data = ctx.data;
   return e;
 }

@@ -134,6 +134,9 @@ final class CentrifugeCommands {
           Publication last = pubs.get(pubs.size() - 1);
           sub.lastOffset = last.offset();
           sub.lastEpoch = last.epoch();
+          // the channel's state may know nothing newer (no delta subscriber here while this one was away): the next
+          // publication can then be a delta against the last recovered one
+          if (delta) dialect.deltas.see(last);
         }
       }
     }
