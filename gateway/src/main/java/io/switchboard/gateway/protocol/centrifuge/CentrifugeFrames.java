@@ -105,7 +105,8 @@ final class CentrifugeFrames {
   static JsonObject clientInfo(JsonObject member) {
     JsonObject info = new JsonObject().put("user", member.getString("subject", "")).put("client", member.getString("client", ""));
     Object connInfo = member.getValue("info");
-    if (connInfo != null) info.put("conn_info", connInfo);
+    // Centrifuge leaves out empty values: a token without info has no conn_info
+    if (connInfo != null && !(connInfo instanceof JsonObject o && o.isEmpty())) info.put("conn_info", connInfo);
     return info;
   }
 
