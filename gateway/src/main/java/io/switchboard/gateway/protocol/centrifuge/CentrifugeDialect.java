@@ -184,6 +184,7 @@ public final class CentrifugeDialect implements SessionProtocol {
     loop.authenticate(s, token).onComplete(ar -> {
       if (s.closing()) return;
       if (ar.failed()) {
+        state(s).takeWaiting(); // commands sent behind a failed connect are not run
         connectFailed(s, id, ServiceError.from(ar.cause(), "token verification"));
         return;
       }
