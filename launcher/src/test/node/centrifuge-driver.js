@@ -51,7 +51,14 @@ function connect(cmd) {
       out({ event: 'getToken' });
     });
   }
-  client = new Centrifuge(cmd.url, options);
+  let endpoint = cmd.url;
+  if (cmd.transports) {
+    // WebSocket disabled: only the bidirectional emulation transports (HTTP streaming, SSE)
+    endpoint = cmd.transports;
+    Object.assign(options, { emulationEndpoint: cmd.emulationEndpoint, fetch: globalThis.fetch,
+      readableStream: globalThis.ReadableStream, eventsource: require('eventsource') });
+  }
+  client = new Centrifuge(endpoint, options);
   client.on('connecting', (ctx) => out({ event: 'connecting', code: ctx.code, reason: ctx.reason }));
   client.on('connected', (ctx) => out({ event: 'connected', client: ctx.client, transport: ctx.transport }));
   client.on('disconnected', (ctx) => out({ event: 'disconnected', code: ctx.code, reason: ctx.reason }));

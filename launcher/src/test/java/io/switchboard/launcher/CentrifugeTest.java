@@ -440,4 +440,44 @@ class CentrifugeTest {
       assertFalse(fast.toString().matches("(?s).*\"connecting\",\"code\":[1-9].*"), "the fast client was never disconnected: " + fast);
     }
   }
+
+  // --- bidirectional emulation -------------------------------------------------------------------
+
+  /**
+   * With WebSocket disabled centrifuge-js uses HTTP streaming or SSE, its commands POSTed to /emulation: connect,
+   * personal channel, subscribe, publish, presence, history and rpc work the same.
+   */
+  @Test
+  void emulationTransportsWithWebSocketDisabled() {
+    String base = "http://127.0.0.1:" + s.wsPort;
+    for (String transport : List.of("http_stream", "sse")) {
+      String subject = "cf-em-" + transport;
+      String channel = "task:em-" + transport;
+      JsonArray transports = new JsonArray().add(new JsonObject().put("transport", transport)
+          .put("endpoint", base + (transport.equals("sse") ? "/connection/sse" : "/connection/http_stream")));
+      try (NodeScript n = driver()) {
+        n.send(new JsonObject().put("op", "connect").put("transports", transports).put("emulationEndpoint", base + "/emulation")
+            .put("token", s.token(subject, TestServer.allGrants())));
+        assertEquals(transport, n.event("connected").getString("transport"));
+        append(s, "user:" + subject, "hello", new JsonObject().put("to", subject));
+        assertEquals(subject, publication(n, "user:" + subject).getJsonObject("data").getString("to"));
+        subscribe(n, channel, new JsonObject().put("delta", "fossil"));
+        subscribed(n, channel);
+        for (int i = 1; i <= 3; i++) {
+          JsonObject r = call(n, new JsonObject().put("op", "publish").put("channel", channel)
+              .put("data", new JsonObject().put("text", "hello from " + transport + " ".repeat(40)).put("i", i)));
+          assertEquals("result", r.getString("event"), r.encode());
+          JsonObject p = publication(n, channel);
+          assertEquals(i, p.getJsonObject("data").getInteger("i"));
+          assertEquals(subject, p.getJsonObject("info").getString("user"));
+        }
+        JsonObject hist = call(n, new JsonObject().put("op", "history").put("channel", channel).put("options", new JsonObject().put("limit", 10)));
+        assertEquals(3, hist.getJsonObject("result").getJsonArray("publications").size(), hist.encode());
+        JsonObject rpc = call(n, new JsonObject().put("op", "rpc").put("method", "echo").put("data", new JsonObject().put("via", transport)));
+        assertEquals(transport, rpc.getJsonObject("result").getJsonObject("data").getJsonObject("got").getString("via"));
+        Await.until("present", () -> call(n, new JsonObject().put("op", "presenceStats").put("channel", channel))
+            .getJsonObject("result").getInteger("numClients") == 1);
+      }
+    }
+  }
 }

@@ -222,4 +222,62 @@ class CentrifugeWireTest {
       assertEquals(0, b.count(l -> l.getJsonObject("push") != null && l.getJsonObject("push").containsKey("join")));
     }
   }
+
+  // --- emulation on the wire ---------------------------------------------------------------------
+
+  private static TestServer.Reply post(String path, String body) {
+    return s.on.await(() -> s.http.request(new io.vertx.core.http.RequestOptions().setMethod(io.vertx.core.http.HttpMethod.POST)
+            .setHost("127.0.0.1").setPort(s.wsPort).setURI(path))
+        .compose(r -> r.send(body))
+        .compose(r -> r.body().map(b -> new TestServer.Reply(r.statusCode(), null, b.toString()))));
+  }
+
+  /**
+   * HTTP streaming: the connect answer names the session; commands POSTed to /emulation are answered on the stream;
+   * a malformed one ends the stream with a disconnect push (no close frame on HTTP).
+   */
+  @Test
+  void httpStreamingSessionAndEmulationRequests() {
+    assertEquals(400, post("/emulation", "{}").status());
+    assertEquals(404, post("/emulation", "{\"session\":\"nope\",\"node\":\"x\",\"data\":\"{}\"}").status());
+    List<JsonObject> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+    StringBuilder partial = new StringBuilder();
+    java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+    String connect = new JsonObject().put("id", 1).put("connect", new JsonObject().put("token", s.token("wire-em", TestServer.allGrants()))).encode();
+    s.on.await(() -> s.http.request(new io.vertx.core.http.RequestOptions().setMethod(io.vertx.core.http.HttpMethod.POST)
+            .setHost("127.0.0.1").setPort(s.wsPort).setURI("/connection/http_stream"))
+        .compose(r -> r.send(connect))
+        .map(resp -> {
+          assertEquals(200, resp.statusCode());
+          assertEquals("application/json", resp.getHeader("content-type"));
+          resp.handler(b -> {
+            synchronized (partial) {
+              partial.append(b.toString());
+              int nl;
+              while ((nl = partial.indexOf("\n")) >= 0) {
+                lines.add(new JsonObject(partial.substring(0, nl)));
+                partial.delete(0, nl + 1);
+              }
+            }
+          });
+          resp.endHandler(v -> ended.set(true));
+          return resp;
+        }));
+    Await.until("connect answer", () -> !lines.isEmpty());
+    JsonObject c = lines.get(0).getJsonObject("connect");
+    String session = c.getString("session");
+    assertEquals(c.getString("client"), session);
+    assertTrue(c.containsKey("node"));
+    JsonObject cmd = new JsonObject().put("session", session).put("node", c.getString("node"))
+        .put("data", "{\"id\":2,\"subscribe\":{\"channel\":\"task:em1\"}}\n{\"id\":3,\"presence_stats\":{\"channel\":\"task:em1\"}}");
+    assertEquals(204, post("/emulation", cmd.encode()).status());
+    Await.until("subscribe and presence_stats answers", () -> lines.stream().anyMatch(l -> l.getLong("id", 0L) == 2)
+        && lines.stream().anyMatch(l -> l.getLong("id", 0L) == 3));
+    assertEquals(204, post("/emulation", cmd.put("data", "{\"id\":4,\"frobnicate\":{}}").encode()).status());
+    Await.until("stream ended", ended::get);
+    JsonObject bye = lines.get(lines.size() - 1).getJsonObject("push").getJsonObject("disconnect");
+    assertEquals(3501, bye.getInteger("code"), bye.encode());
+    assertFalse(bye.getBoolean("reconnect"));
+    Await.until("session gone", () -> post("/emulation", cmd.encode()).status() == 404);
+  }
 }

@@ -35,13 +35,21 @@ public final class CentrifugeDialect implements SessionProtocol {
   static final String VERSION = "switchboard";
 
   final GatewayLoop loop;
-  final DeltaChannels deltas = new DeltaChannels();
+  final DeltaChannels deltas;
+  /** Sessions on emulation transports (HTTP streaming, SSE): disconnects are pushes, connect names the session. */
+  final boolean emulation;
   private final CentrifugeCommands commands;
   /** A close code chosen by the dialect for the disconnect being made (the core's reasons have no 3508…); 0 = none. */
   private int closeCodeOverride;
 
-  public CentrifugeDialect(GatewayLoop loop) {
+  /**
+   * @param deltas the loop's fossil-delta state, shared by the WebSocket and the emulation instance (the frame cache
+   *     keeps their frames apart by framing)
+   */
+  CentrifugeDialect(GatewayLoop loop, DeltaChannels deltas, boolean emulation) {
     this.loop = loop;
+    this.deltas = deltas;
+    this.emulation = emulation;
     this.commands = new CentrifugeCommands(this);
   }
 
@@ -199,6 +207,8 @@ public final class CentrifugeDialect implements SessionProtocol {
         JsonObject result = new JsonObject().put("client", s.id).put("version", VERSION);
         expiry(result, s.claims());
         result.put("ping", pingSeconds()).put("pong", true);
+        // an emulation client names its session in every /emulation request
+        if (emulation) result.put("session", s.id).put("node", loop.node);
         if (!subs.isEmpty()) result.put("subs", subs);
         send(s, CentrifugeFrames.reply(id, "connect", result));
         if (est.succeeded()) loop.subscriptions.goLive(s, est.result(), false);
@@ -333,10 +343,16 @@ public final class CentrifugeDialect implements SessionProtocol {
     return closeCodeOverride != 0 ? closeCodeOverride : CentrifugeCodes.disconnect(d);
   }
 
-  /** On WebSocket a Centrifuge disconnect is the close frame's code and reason, never a message. */
+  /**
+   * On WebSocket a Centrifuge disconnect is the close frame's code and reason, never a message; on emulation
+   * transports (no close frame) it is a disconnect push.
+   */
   @Override
   public ByteBuf goodbye(Disconnect d, int code, String text) {
-    return null;
+    if (!emulation) return null;
+    boolean reconnect = code >= 3000 && code < 3500 || code >= 4000 && code < 4500 || code >= 5000;
+    return CentrifugeFrames.payload(new JsonObject().put("push", new JsonObject().put("disconnect",
+        new JsonObject().put("code", code).put("reason", text == null ? "" : text).put("reconnect", reconnect))));
   }
 
   @Override
@@ -363,6 +379,7 @@ public final class CentrifugeDialect implements SessionProtocol {
   @Override
   public void closed(Session s) {
     if (s.dialectState instanceof CentrifugeSession cs) {
+      if (cs.emulationInbox != null) cs.emulationInbox.unregister();
       for (var e : cs.subs.entrySet()) {
         if (e.getValue().delta) deltas.removed(e.getKey());
       }

@@ -1,5 +1,6 @@
 package io.switchboard.gateway.protocol.centrifuge;
 
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -14,6 +15,8 @@ final class CentrifugeSession {
   boolean pingOutstanding;
   /** Commands that arrived while connect was being verified, replayed in order once it is done. */
   List<JsonObject> waiting;
+  /** On an emulation transport: where this session's {@code /emulation} requests arrive. */
+  MessageConsumer<String> emulationInbox;
 
   static final class Sub {
     final boolean delta;
