@@ -177,6 +177,28 @@ class CentrifugeTest {
     }
   }
 
+  /** A refreshed token without the grant: the server unsubscribes (push code 2000) and the client stays unsubscribed. */
+  @Test
+  void refreshWithoutTheGrantUnsubscribes() {
+    String first = s.token(new JsonObject().put("subject", "cf-regrant").put("ttl", 2)
+        .put("grants", TestServer.grants("task:*", "subscribe", "chat:*", "subscribe")));
+    try (NodeScript n = driver()) {
+      n.send(new JsonObject().put("op", "connect").put("url", url(s)).put("token", first).put("getToken", true));
+      n.event("connected");
+      subscribe(n, "task:kept", null);
+      subscribed(n, "task:kept");
+      subscribe(n, "chat:dropped", null);
+      subscribed(n, "chat:dropped");
+      n.event("getToken");
+      n.send(new JsonObject().put("op", "token").put("token", s.token("cf-regrant", TestServer.grants("task:*", "subscribe"))));
+      JsonObject un = n.take("unsubscribed", j -> "unsubscribed".equals(j.getString("event")));
+      assertEquals("chat:dropped", un.getString("channel"));
+      assertEquals(2000, un.getInteger("code"), un.encode());
+      append(s, "task:kept", "n", new JsonObject().put("still", true));
+      assertTrue(publication(n, "task:kept").getJsonObject("data").getBoolean("still"));
+    }
+  }
+
   // --- subscribe, publish ------------------------------------------------------------------------
 
   @Test
