@@ -11,10 +11,11 @@ const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 const digest = (data) => crypto.createHash('sha256').update(JSON.stringify(data)).digest('hex');
 
 let current = null; // the live WebSocket
+let held = false; // while set, reconnects go nowhere (a network that is down)
 const wire = { bytes: 0, messages: 0 };
 class TrackedWebSocket extends WebSocket {
   constructor(url, protocols) {
-    super(url, protocols);
+    super(held ? url.replace(/\/\/[^/]+\//, '//127.0.0.1:1/') : url, protocols);
     current = this;
     this.on('message', (data) => {
       wire.bytes += data.length;
@@ -101,7 +102,12 @@ const commands = {
   history: (cmd) => answer(cmd.ref, client.history(cmd.channel, cmd.options || {})),
   rpc: (cmd) => answer(cmd.ref, client.rpc(cmd.method, cmd.data)),
   // the transport dies without a close handshake (a network cut): the client reconnects and recovers
-  cut: () => current.terminate(),
+  cut: (cmd) => {
+    held = !!cmd.hold;
+    current.terminate();
+  },
+  // the network is back: the next reconnect attempt reaches the server
+  release: () => { held = false; },
   // the client stops reading its socket (a stalled browser tab)
   pause: () => current._socket.pause(),
   resume: () => current._socket.resume(),

@@ -96,9 +96,11 @@ class CentrifugeDeltaTest {
       subscribed(delta, "quest:q2");
       for (int i = 0; i < 20; i++) append(s, "quest:q2", "quest.content_delta", versions.get(i));
       expect(delta, "quest:q2", versions, 20);
-      delta.send(new JsonObject().put("op", "cut"));
+      // the connection is cut and stays down while 20 more are published
+      delta.send(new JsonObject().put("op", "cut").put("hold", true));
       delta.event("connecting");
       for (int i = 20; i < 40; i++) append(s, "quest:q2", "quest.content_delta", versions.get(i));
+      delta.send(new JsonObject().put("op", "release"));
       delta.event("connected");
       JsonObject again = subscribed(delta, "quest:q2");
       assertTrue(again.getBoolean("recovered"), again.encode());

@@ -340,9 +340,11 @@ class CentrifugeTest {
       subscribed(n, "task:rec");
       append(s, "task:rec", "n", new JsonObject().put("i", 1));
       assertEquals(1, publication(n, "task:rec").getJsonObject("data").getInteger("i"));
-      n.send(new JsonObject().put("op", "cut"));
+      // the connection is cut and stays down while the backend publishes 10 more
+      n.send(new JsonObject().put("op", "cut").put("hold", true));
       n.event("connecting");
       for (int i = 2; i <= 11; i++) append(s, "task:rec", "n", new JsonObject().put("i", i));
+      n.send(new JsonObject().put("op", "release"));
       n.event("connected");
       JsonObject again = subscribed(n, "task:rec");
       assertTrue(again.getBoolean("wasRecovering"), again.encode());
@@ -378,9 +380,10 @@ class CentrifugeTest {
       n.event("serverSubscribed");
       append(s, "user:cf-prec", "n", new JsonObject().put("i", 1));
       assertEquals(1, publication(n, "user:cf-prec").getJsonObject("data").getInteger("i"));
-      n.send(new JsonObject().put("op", "cut"));
+      n.send(new JsonObject().put("op", "cut").put("hold", true));
       n.event("connecting");
       for (int i = 2; i <= 4; i++) append(s, "user:cf-prec", "n", new JsonObject().put("i", i));
+      n.send(new JsonObject().put("op", "release"));
       n.event("connected");
       JsonObject again = n.event("serverSubscribed");
       assertTrue(again.getBoolean("recovered"), again.encode());

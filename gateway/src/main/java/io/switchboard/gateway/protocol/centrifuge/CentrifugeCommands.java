@@ -101,7 +101,7 @@ final class CentrifugeCommands {
       boolean deltaOn = "fossil".equals(delta) && o.stored();
       CentrifugeSession.Sub sub = new CentrifugeSession.Sub(deltaOn, joinLeave);
       String scoped = s.app.scope(channel);
-      CentrifugeDialect.state(s).subs.put(scoped, sub);
+      CentrifugeDialect.state(s).add(scoped, sub);
       if (deltaOn) dialect.deltas.added(scoped);
       JsonObject result = subscribeResult(s, o, est, recover, sub);
       if (deltaOn) result.put("delta", true);
@@ -153,7 +153,7 @@ final class CentrifugeCommands {
 
   /** Drops the dialect's state of a subscription that ended. */
   void forget(Session s, String scoped) {
-    CentrifugeSession.Sub sub = CentrifugeDialect.state(s).subs.remove(scoped);
+    CentrifugeSession.Sub sub = CentrifugeDialect.state(s).remove(scoped);
     if (sub != null && sub.delta) dialect.deltas.removed(scoped);
   }
 

@@ -305,11 +305,14 @@ public final class CentrifugeDialect implements SessionProtocol {
   @Override
   public int variant(Session s, Publication p) {
     if (!(s.dialectState instanceof CentrifugeSession cs)) return CentrifugeFrames.PLAIN;
-    CentrifugeSession.Sub sub = cs.subs.get(p.channel());
     if (p.id() == null) {
       // presence events: only to subscriptions that asked for join/leave
+      if (cs.joinLeaveSubs == 0) return -1;
+      CentrifugeSession.Sub sub = cs.sub(p.channel());
       return sub != null && sub.joinLeave ? CentrifugeFrames.PLAIN : -1;
     }
+    if (cs.deltaSubs == 0) return CentrifugeFrames.PLAIN;
+    CentrifugeSession.Sub sub = cs.sub(p.channel());
     if (sub == null || !sub.delta) return CentrifugeFrames.PLAIN;
     if (!p.stored()) return CentrifugeFrames.FULL_STRING;
     DeltaChannels.Channel ch = deltas.see(p);
@@ -380,10 +383,7 @@ public final class CentrifugeDialect implements SessionProtocol {
   public void closed(Session s) {
     if (s.dialectState instanceof CentrifugeSession cs) {
       if (cs.emulationInbox != null) cs.emulationInbox.unregister();
-      for (var e : cs.subs.entrySet()) {
-        if (e.getValue().delta) deltas.removed(e.getKey());
-      }
-      cs.subs.clear();
+      for (String channel : cs.clear()) deltas.removed(channel);
     }
   }
 }

@@ -10,7 +10,10 @@ import java.util.Map;
 /** What the Centrifuge dialect keeps per session (in {@code Session.dialectState}); confined to the session's loop. */
 final class CentrifugeSession {
   /** The options a client subscription negotiated, by scoped channel name (client-side subscriptions only). */
-  final Map<String, Sub> subs = new HashMap<>(4);
+  private final Map<String, Sub> subs = new HashMap<>(4);
+  /** How many of them use deltas or join/leave: with none, a delivery needs no lookup (the common case). */
+  int deltaSubs;
+  int joinLeaveSubs;
   /** A server ping ({@code {}}) was sent and its pong has not come. */
   boolean pingOutstanding;
   /** Commands that arrived while connect was being verified, replayed in order once it is done. */
@@ -29,6 +32,39 @@ final class CentrifugeSession {
       this.delta = delta;
       this.joinLeave = joinLeave;
     }
+  }
+
+  Sub sub(String scoped) {
+    return subs.get(scoped);
+  }
+
+  void add(String scoped, Sub sub) {
+    Sub old = subs.put(scoped, sub);
+    if (old != null) count(old, -1);
+    count(sub, 1);
+  }
+
+  Sub remove(String scoped) {
+    Sub sub = subs.remove(scoped);
+    if (sub != null) count(sub, -1);
+    return sub;
+  }
+
+  /** Removes every subscription; returns the scoped channels that had deltas. */
+  List<String> clear() {
+    List<String> delta = new ArrayList<>();
+    for (var e : subs.entrySet()) {
+      if (e.getValue().delta) delta.add(e.getKey());
+    }
+    subs.clear();
+    deltaSubs = 0;
+    joinLeaveSubs = 0;
+    return delta;
+  }
+
+  private void count(Sub sub, int d) {
+    if (sub.delta) deltaSubs += d;
+    if (sub.joinLeave) joinLeaveSubs += d;
   }
 
   void hold(JsonObject command) {
