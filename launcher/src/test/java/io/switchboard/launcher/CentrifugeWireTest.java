@@ -148,7 +148,8 @@ class CentrifugeWireTest {
           + "{\"id\":4,\"presence_stats\":{\"channel\":\"task:b1\"}}\n{\"id\":5,\"history\":{\"channel\":\"task:b1\"}}\n"
           + "{\"id\":6,\"subscribe\":{\"channel\":\"nope:1\"}}\n{\"id\":7,\"subscribe\":{\"channel\":\"bad channel\"}}\n"
           + "{\"id\":8,\"subscribe\":{\"channel\":\"task:b2\",\"delta\":\"zstd\"}}\n"
-          + "{\"id\":9,\"publish\":{\"channel\":\"task:b1\"}}\n{\"id\":10,\"rpc\":{\"method\":\"nobody\"}}\n");
+          + "{\"id\":9,\"publish\":{\"channel\":\"task:b1\"}}\n{\"id\":10,\"rpc\":{\"method\":\"nobody\"}}\n"
+          + "{\"id\":11,\"presence\":{\"channel\":\"typing:b1\"}}\n");
       JsonObject sub = w.reply(2).getJsonObject("subscribe");
       assertTrue(sub.getBoolean("recoverable") && sub.getBoolean("positioned"), sub.encode());
       assertEquals(105, w.reply(3).getJsonObject("error").getInteger("code"), "already subscribed");
@@ -165,6 +166,7 @@ class CentrifugeWireTest {
       assertEquals(107, noData.getInteger("code"));
       assertEquals("data is required", noData.getString("message"));
       assertEquals(104, w.reply(10).getJsonObject("error").getInteger("code"), "no rpc handler");
+      assertEquals(108, w.reply(11).getJsonObject("error").getInteger("code"), "presence is off in typing:*");
       assertEquals(null, w.closeCode, "errors in replies keep the connection");
     }
   }

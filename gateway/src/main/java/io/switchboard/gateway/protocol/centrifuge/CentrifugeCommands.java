@@ -49,8 +49,8 @@ final class CentrifugeCommands {
       case "subscribe" -> subscribe(s, id, req);
       case "unsubscribe" -> unsubscribe(s, id, req);
       case "publish" -> answer(s, id, "publish", publish(s, req), r -> new JsonObject());
-      case "presence" -> answer(s, id, "presence", ops(s).presence(s, s.app, Params.channel(req)), CentrifugeCommands::presence);
-      case "presence_stats" -> answer(s, id, "presence_stats", ops(s).presence(s, s.app, Params.channel(req)), CentrifugeCommands::presenceStats);
+      case "presence" -> answer(s, id, "presence", presenceOf(s, Params.channel(req)), CentrifugeCommands::presence);
+      case "presence_stats" -> answer(s, id, "presence_stats", presenceOf(s, Params.channel(req)), CentrifugeCommands::presenceStats);
       case "history" -> history(s, id, req);
       case "rpc" -> rpc(s, id, req);
       case "send" -> send(s, req);
@@ -66,8 +66,13 @@ final class CentrifugeCommands {
 
   private static <T> void answer(Session s, long id, String method, Future<T> f, Function<T, JsonObject> shape) {
     f.onComplete(ar -> {
-      if (ar.succeeded()) CentrifugeDialect.send(s, CentrifugeFrames.reply(id, method, shape.apply(ar.result())));
-      else CentrifugeDialect.replyError(s, id, ServiceError.from(ar.cause(), method));
+      if (ar.succeeded()) {
+        CentrifugeDialect.send(s, CentrifugeFrames.reply(id, method, shape.apply(ar.result())));
+      } else if (ar.cause() instanceof NotAvailable na) {
+        CentrifugeDialect.send(s, CentrifugeFrames.error(id, CentrifugeCodes.NOT_AVAILABLE, na.getMessage(), false));
+      } else {
+        CentrifugeDialect.replyError(s, id, ServiceError.from(ar.cause(), method));
+      }
     });
   }
 
@@ -171,6 +176,27 @@ final class CentrifugeCommands {
     if (!req.containsKey("data")) throw ServiceError.badRequest("data is required");
     return s.loop.ops.publish(s, s.app, new ChannelOps.PublishCommand(channel, PUBLISH_EVENT, req.getValue("data"),
         Priority.NORMAL, null, 0, false, null, null));
+  }
+
+  /**
+   * The presence query; in a namespace without presence the core's refusal (after the access decision) becomes
+   * Centrifuge's 108 not available.
+   */
+  private static Future<JsonObject> presenceOf(Session s, String channel) {
+    return s.loop.ops.presence(s, s.app, channel).recover(t -> {
+      NamespaceOptions ns = s.loop.cfg.namespaces().of(channel);
+      if (t instanceof ServiceError e && e.code() == ErrorCode.BAD_REQUEST && ns != null && !ns.presence()) {
+        return Future.failedFuture(new NotAvailable(e.getMessage()));
+      }
+      return Future.failedFuture(t);
+    });
+  }
+
+  /** A refusal Centrifuge answers with 108 (not available): the feature is off for the channel. */
+  static final class NotAvailable extends RuntimeException {
+    NotAvailable(String message) {
+      super(message, null, false, false);
+    }
   }
 
   /** {@code {presence: {clientId: {user, client, conn_info}}}} from the presence service's members. */
