@@ -23,7 +23,7 @@ final class FrameCache {
     this.publication = publication;
   }
 
-  /** The frame for this session's dialect, variant and framing, or null when its dialect does not show it this one. */
+  /** The frame for this session's dialect, variant and framing; null when its dialect shows this subscriber nothing. */
   Encoded frameFor(Session s) {
     SessionProtocol protocol = s.protocol();
     int v = protocol.variant(s, publication);
