@@ -12,6 +12,11 @@ public final class Defaults {
   public static final int GATEWAY_PORT = 8080;
   public static final int AUTH_PORT = 8081;
   public static final int OPERATIONS_PORT = 9090;
+  /**
+   * Centrifuge clients refresh their token when its ttl ends; this long after expiry the connection is closed (3005),
+   * as Centrifugo's {@code client.expired_close_delay}.
+   */
+  public static final long CENTRIFUGE_EXPIRED_CLOSE_DELAY_MS = 25_000;
 
   /**
    * The deepest nesting of objects/arrays accepted in untrusted JSON: a whole frame or HTTP body, and any client

@@ -8,6 +8,7 @@ import io.switchboard.gateway.core.GatewayConfig;
 import io.switchboard.gateway.core.GatewayLoop;
 import io.switchboard.gateway.core.GatewayMetrics;
 import io.switchboard.gateway.core.SubjectLimits;
+import io.switchboard.gateway.protocol.centrifuge.CentrifugeEndpoint;
 import io.switchboard.gateway.protocol.nativev1.NativeEndpoint;
 import io.switchboard.gateway.protocol.pusher.PusherEndpoint;
 import io.switchboard.gateway.transport.Endpoint;
@@ -58,7 +59,7 @@ final class GatewayVerticle extends VerticleBase {
     Flusher flusher = new Flusher(((ContextInternal) context).nettyEventLoop());
     loop = new GatewayLoop(vertx, cfg, apps, verifier, subjectLimits, metrics, node, service, flusher);
     // every dialect's way in, in the order asked
-    endpoints = List.of(new NativeEndpoint(loop), new PusherEndpoint(loop));
+    endpoints = List.of(new NativeEndpoint(loop), new PusherEndpoint(loop), new CentrifugeEndpoint(loop));
     Router router = Router.router(vertx);
     for (Endpoint e : endpoints) e.routes(router);
     router.route().handler(this::notFound);

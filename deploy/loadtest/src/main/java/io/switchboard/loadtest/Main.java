@@ -28,6 +28,7 @@ public final class Main {
         --repeat 1  --workers 2  --client-threads 1  --quiet C (wait for other jobs to use < C cores; re-run if they did)
         --concurrency 200 (handshakes in flight per worker)  --tokens N  --presence  --out DIR  --max-minutes 60
         --server-jvm-opts "…"  --server-env KEY=VALUE  --switchboard-jar PATH  --keep-going (sweeps)
+        --protocol native|centrifuge (Switchboard: how subscribers connect; centrifuge publishers stay native)
       Everything targets loopback only and stops by itself (--max-minutes); one server process holds at most
       ~19k connections here (open-file limit), the generator spreads clients over processes and 127.0.0.x.""";
 

@@ -29,7 +29,8 @@ interface Protocol {
       case "native" -> new NativeProtocol();
       case "raw" -> new RawProtocol();
       case "socketio" -> new SocketIoProtocol();
-      default -> throw new IllegalArgumentException("unknown protocol '" + name + "' (native, raw, socketio)");
+      case "centrifuge" -> new CentrifugeProtocol();
+      default -> throw new IllegalArgumentException("unknown protocol '" + name + "' (native, raw, socketio, centrifuge)");
     };
   }
 

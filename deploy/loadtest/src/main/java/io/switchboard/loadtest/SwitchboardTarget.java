@@ -43,6 +43,8 @@ final class SwitchboardTarget extends Target {
   private final JsonObject description = new JsonObject();
   /** A name for an external target in tables and plots (--label), e.g. switchboard-cluster. */
   private String label;
+  /** How subscribers speak to it (--protocol): native, or centrifuge (Centrifuge clients, native publishers). */
+  private String protocolName = "native";
 
   private SwitchboardTarget(String engine, boolean presence, int gatewayPort, String authUrl, String metricsUrl, String adminKey,
       Process process, RedisProcess redis) {
@@ -99,7 +101,7 @@ final class SwitchboardTarget extends Target {
     });
     t.description.put("jar", jar.toString()).put("engine", engine).put("env", settings)
         .put("jvmOptions", new JsonArray(o.words("server-jvm-opts")));
-    return t;
+    return t.speaking(o);
   }
 
   static Path jar(Options o) {
@@ -144,7 +146,7 @@ final class SwitchboardTarget extends Target {
     settings.forEach(env::put);
     t.description.put("cluster", "deploy/local/cluster start --gateways " + c.gatewayPorts.size()).put("runDir", c.run.toString())
         .put("engine", "redis").put("env", env).put("jvmPids", new JsonArray(c.jvmPids)).put("jar", jar(o).toString());
-    return t;
+    return t.speaking(o);
   }
 
   /**
@@ -171,12 +173,13 @@ final class SwitchboardTarget extends Target {
       t.label = label;
     }
     t.description.put("external", o.string("target-ws", "")).put("pids", new JsonArray(t.pids));
-    return t;
+    return t.speaking(o);
   }
 
   @Override
   String label() {
-    return label != null ? label : "switchboard-" + engine;
+    if (label != null) return label;
+    return "switchboard-" + engine + (protocolName.equals("native") ? "" : "-" + protocolName);
   }
 
   String authUrl() {
@@ -189,7 +192,14 @@ final class SwitchboardTarget extends Target {
 
   @Override
   Protocol protocol() {
-    return new NativeProtocol();
+    return Protocol.of(protocolName);
+  }
+
+  private SwitchboardTarget speaking(Options o) {
+    protocolName = o.string("protocol", "native");
+    Protocol.of(protocolName); // refuses unknown names now
+    description.put("protocol", protocolName);
+    return this;
   }
 
   @Override

@@ -175,7 +175,7 @@ public final class GatewayLoop {
         }
         continue;
       }
-      if (s.claims().expiredAt(now)) {
+      if (s.claims().expiredAt(now - s.protocol().expiryGraceMs())) {
         s.disconnect(Disconnect.TOKEN_EXPIRED, "token expired");
         continue;
       }

@@ -24,6 +24,33 @@ public interface SessionProtocol {
   /** The payload that shows a publication (or a presence/ack event) to this dialect's clients; null to skip it. */
   ByteBuf encodePublication(Publication p);
 
+  /**
+   * Which of this dialect's encodings of {@code p} a subscriber gets: 0 the plain one ({@link #encodePublication}),
+   * 1..{@link FrameCache#VARIANTS}-1 a per-subscription alternative (Centrifuge: fossil delta, or data as a string on
+   * a delta subscription), -1 none (an event the subscription did not ask for). Called once per delivery to the
+   * session, in delivery order, just before the frame is written, so a dialect may note what each of its
+   * subscriptions was sent. Default: every subscriber gets the plain encoding.
+   */
+  default int variant(Session s, Publication p) {
+    return 0;
+  }
+
+  /**
+   * Encoding {@code variant} (&gt; 0) of a publication. Encode once still holds: it may depend on the publication and on
+   * the dialect's per-channel state of this event loop (the channel's previous publication), never on the session.
+   */
+  default ByteBuf encodePublication(Publication p, int variant) {
+    return encodePublication(p);
+  }
+
+  /**
+   * How long after its token's expiry a session may still refresh before the sweep closes it (Centrifuge clients
+   * refresh when the ttl ends and the server gives them a grace period); default none.
+   */
+  default long expiryGraceMs() {
+    return 0;
+  }
+
   /** The server removed a subscription (grant gone after a refresh): tell the client. */
   void unsubscribed(Session s, String channel, String reason);
 

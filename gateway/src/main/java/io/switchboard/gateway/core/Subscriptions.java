@@ -227,13 +227,30 @@ public final class Subscriptions {
 
   /** After the dialect wrote its answer: recovered publications, then held ones, then live delivery. */
   public void goLive(Session c, Established est) {
+    goLive(c, est, true);
+  }
+
+  /**
+   * The publications recovered for one channel (app-local name) of a batch, in order; empty when none. For dialects
+   * whose answer carries them (Centrifuge): they then call {@link #goLive(Session, Established, boolean)} with false.
+   */
+  public List<Publication> recovered(Session c, Established est, String channel) {
+    String scoped = c.app.scope(channel);
+    for (Ready r : est.ready()) {
+      if (r.sub().channel.equals(scoped)) return r.recovered();
+    }
+    return List.of();
+  }
+
+  /** As {@link #goLive(Session, Established)}; {@code sendRecovered} false when the answer already carried them. */
+  public void goLive(Session c, Established est, boolean sendRecovered) {
     for (Ready r : est.ready()) {
       Subscription s = r.sub();
       if (c.subscriptions.get(s.channel) != s || c.closing()) continue;
       s.epoch = r.epoch();
       s.lastOffset = r.recoverFrom();
       for (Publication p : r.recovered()) {
-        if (s.accept(p) && !ChannelHub.skips(c, p)) FrameCache.sendOne(c, p);
+        if (s.accept(p) && sendRecovered && !ChannelHub.skips(c, p)) FrameCache.sendOne(c, p);
       }
       // the client was told the position; anything up to it that it has not recovered it does not expect
       if (s.lastOffset < r.offset()) s.lastOffset = r.offset();
