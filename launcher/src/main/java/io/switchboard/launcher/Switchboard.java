@@ -76,7 +76,8 @@ public final class Switchboard {
     });
   }
 
-  private static void checkClusterable(JsonObject config, Set<Service> services) {
+  /** Refuses a cluster start that cannot work (also run by check-config and before start-up). */
+  static void checkClusterable(JsonObject config, Set<Service> services) {
     if (!"redis".equals(config.getString("engine"))) {
       throw new IllegalArgumentException("cluster mode needs the redis engine (engine: redis and redis.url, or "
           + "SWITCHBOARD_ENGINE=redis and SWITCHBOARD_REDIS_URL): the memory engine keeps history, presence and "
