@@ -50,6 +50,7 @@ public final class Switchboard {
    */
   public static Future<Switchboard> start(JsonObject config, Set<Service> services, boolean clustered) {
     if (clustered) checkClusterable(config, services);
+    Logging.configure(config.getJsonObject("logging").getString("format"));
     boolean generated = false;
     if (config.getString("adminKey").isEmpty()) {
       config.put("adminKey", "sba_" + Ids.secret(24));
@@ -70,6 +71,7 @@ public final class Switchboard {
       started = Future.succeededFuture(Vertx.builder().with(vertxOptions(registry)).build());
     }
     return started.compose(vertx -> {
+      if (clustered) Logging.node(((io.vertx.core.internal.VertxInternal) vertx).clusterManager().getNodeId());
       PublicationCodec.register(vertx.eventBus());
       Switchboard sb = new Switchboard(vertx, config, services, generatedKey, clustered);
       return sb.deployAll().map(sb).recover(t -> vertx.close().transform(v -> Future.failedFuture(t)));
