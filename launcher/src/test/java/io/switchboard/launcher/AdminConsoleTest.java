@@ -1,0 +1,114 @@
+package io.switchboard.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The admin dashboard on the operations port: login with the admin key into an HttpOnly, SameSite=Strict session
+ * cookie, the cluster page, refusals — over plain HTTP, then in a real headless chromium.
+ */
+class AdminConsoleTest {
+  private final TestServer s = SharedServer.get();
+  private final HttpClient http = HttpClient.newHttpClient(); // no cookie handler: every cookie is explicit
+  private String base() {
+    return "http://127.0.0.1:" + s.opsPort;
+  }
+
+  private HttpResponse<String> get(String path, String cookie) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + path));
+    if (cookie != null) b.header("Cookie", cookie);
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private HttpResponse<String> post(String path, String form, String cookie, String... headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + path))
+        .header("content-type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(form));
+    if (cookie != null) b.header("Cookie", cookie);
+    for (int i = 0; i < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static String form(String key) {
+    return "key=" + URLEncoder.encode(key, StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void loginSetsAStrictHttpOnlySessionAndTheApiNeedsIt() throws Exception {
+    HttpResponse<String> page = get("/admin/", null);
+    assertEquals(200, page.statusCode());
+    assertTrue(page.body().contains("<form method=\"post\" action=\"/admin/login\""), page.body());
+    assertTrue(page.headers().firstValue("Content-Security-Policy").orElse("").contains("frame-ancestors 'none'"));
+    assertEquals(401, get("/admin/api/cluster", null).statusCode());
+
+    HttpResponse<String> wrong = post("/admin/login", form("not-the-key"), null);
+    assertEquals(401, wrong.statusCode());
+    assertTrue(wrong.body().contains("That is not the admin key."));
+    assertTrue(wrong.headers().firstValue("Set-Cookie").isEmpty());
+
+    HttpResponse<String> foreign = post("/admin/login", form(TestServer.ADMIN_KEY), null, "Origin", "https://evil.example");
+    assertEquals(403, foreign.statusCode());
+
+    HttpResponse<String> ok = post("/admin/login", form(TestServer.ADMIN_KEY), null, "Origin", base());
+    assertEquals(303, ok.statusCode());
+    assertEquals("/admin/", ok.headers().firstValue("Location").orElse(""));
+    String setCookie = ok.headers().firstValue("Set-Cookie").orElseThrow();
+    assertTrue(setCookie.startsWith(AdminConsole.COOKIE + "="), setCookie);
+    for (String attribute : List.of("httponly", "samesite=strict", "path=/admin")) assertTrue(setCookie.toLowerCase().contains(attribute), setCookie);
+    String cookie = setCookie.substring(0, setCookie.indexOf(';'));
+
+    HttpResponse<String> cluster = get("/admin/api/cluster", cookie);
+    assertEquals(200, cluster.statusCode(), cluster.body());
+    JsonObject body = new JsonObject(cluster.body());
+    JsonObject node = body.getJsonArray("nodes").getJsonObject(0);
+    assertEquals(body.getString("self"), node.getString("node"));
+    assertEquals(List.of("store", "presence", "auth", "gateway"), node.getJsonArray("services").getList());
+    assertTrue(node.getLong("uptimeSeconds") >= 0 && node.getJsonObject("heap").getLong("maxBytes") > 0);
+    assertNotNull(node.getLong("connections"));
+    assertEquals("ok", node.getString("eventBus"));
+    assertTrue(get("/admin/", cookie).body().contains("<table id=\"nodes\">"));
+
+    // logout is a state change: it needs the header no cross-site form can send
+    assertEquals(403, post("/admin/logout", "", cookie).statusCode());
+    assertEquals(200, post("/admin/logout", "", cookie, AdminConsole.CSRF_HEADER, "1").statusCode());
+    assertEquals(401, get("/admin/api/cluster", cookie).statusCode());
+  }
+
+  /** Debian's chromium, headless: bad login refused, good login shows this node, the cookie is out of scripts' reach. */
+  @Test
+  void inARealBrowser() throws Exception {
+    try (WsClient client = s.connect(s.token("admin-page-viewer", TestServer.allGrants()));
+        Chromium browser = Chromium.launch()) {
+      browser.navigate(base() + "/admin/");
+      browser.waitFor("login form", "!!document.querySelector('form input[name=key]')");
+      browser.eval("document.querySelector('#key').value = 'wrong key'; document.querySelector('form').submit(); true");
+      browser.waitFor("refusal shown", "document.body.innerText.includes('That is not the admin key.')");
+      browser.screenshot(Path.of("target", "admin-screenshots", "login-refused.png"));
+
+      browser.eval("document.querySelector('#key').value = '" + TestServer.ADMIN_KEY + "'; document.querySelector('form').submit(); true");
+      browser.waitFor("cluster page with this node", "!!document.querySelector('#nodes tbody tr td') "
+          + "&& document.querySelector('#nodes tbody tr td').textContent.includes('(this node)')");
+      String text = browser.text();
+      assertTrue(text.contains("Single JVM: 1 node"), text);
+      assertTrue(text.contains("store, presence, auth, gateway"), text);
+      assertFalse(String.valueOf(browser.eval("document.cookie")).contains(AdminConsole.COOKIE), "the session cookie is HttpOnly");
+      browser.screenshot(Path.of("target", "admin-screenshots", "cluster.png"));
+      assertTrue(client.isOpen());
+
+      browser.eval("document.querySelector('#logout').click(); true");
+      browser.waitFor("back at the login form", "!!document.querySelector('form input[name=key]')");
+    }
+  }
+}
