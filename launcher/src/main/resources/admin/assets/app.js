@@ -1,8 +1,10 @@
-// Switchboard admin dashboard: the cluster page. Data comes from /admin/api/* with the session cookie (HttpOnly:
-// this script never sees it); every value is written with textContent, never as HTML.
+// Switchboard admin dashboard. Data comes from /admin/api/* with the session cookie (HttpOnly: this script never
+// sees it) and from the gateway over Switchboard's own protocol (native.js). Every value is written with
+// textContent, never as HTML.
 'use strict';
 
 const REFRESH_MS = 2000;
+const $ = id => document.getElementById(id);
 
 function cell(row, text, cls) {
   const td = document.createElement('td');
@@ -19,15 +21,38 @@ function duration(seconds) {
   return m + 'm ' + (seconds % 60) + 's';
 }
 
-function mib(bytes) {
-  return (bytes / 1048576).toFixed(0) + ' MiB';
+const mib = bytes => (bytes / 1048576).toFixed(0) + ' MiB';
+const number = v => (v === undefined || v === null ? '–' : String(v));
+
+/** A POST to the admin API: the header proves the request comes from this page (CSRF). */
+async function post(path, body) {
+  const r = await fetch(path, {
+    method: 'POST', credentials: 'same-origin',
+    headers: { 'x-switchboard-admin': '1', 'content-type': 'application/json' },
+    body: JSON.stringify(body || {}),
+  });
+  if (r.status === 401) { location.reload(); throw new Error('logged out'); }
+  const answer = await r.json();
+  if (!r.ok) throw new Error(answer.error ? answer.error.code + ': ' + answer.error.message : 'HTTP ' + r.status);
+  return answer;
 }
 
-function number(v) {
-  return v === undefined || v === null ? '–' : String(v);
-}
+// --- pages ---------------------------------------------------------------------------------------------------
 
-function render(cluster) {
+function show() {
+  const [page, query] = (location.hash.replace(/^#\//, '') || 'cluster').split('?');
+  for (const s of document.querySelectorAll('section.page')) s.hidden = s.id !== 'page-' + page;
+  for (const a of document.querySelectorAll('header nav a')) a.classList.toggle('active', a.dataset.page === page);
+  if (page === 'channel' && query) {
+    const name = new URLSearchParams(query).get('name');
+    if (name && name !== current) openChannel(name);
+  }
+}
+window.addEventListener('hashchange', show);
+
+// --- cluster -------------------------------------------------------------------------------------------------
+
+function renderCluster(cluster) {
   const body = document.querySelector('#nodes tbody');
   body.replaceChildren();
   let clients = 0;
@@ -53,28 +78,197 @@ function render(cluster) {
     body.appendChild(row);
   }
   const count = cluster.nodes.length;
-  document.getElementById('summary').textContent = (cluster.clustered ? 'Cluster ' + cluster.clusterName : 'Single JVM')
+  $('summary').textContent = (cluster.clustered ? 'Cluster ' + cluster.clusterName : 'Single JVM')
     + ': ' + count + ' node' + (count === 1 ? '' : 's') + ', ' + clients + ' client connection' + (clients === 1 ? '' : 's') + '.';
-  document.getElementById('updated').textContent = 'Updated ' + new Date().toLocaleTimeString() + '.';
+  $('updated').textContent = 'Updated ' + new Date().toLocaleTimeString() + '.';
 }
 
-async function refresh() {
+async function refreshCluster() {
   try {
     const r = await fetch('/admin/api/cluster', { credentials: 'same-origin' });
     if (r.status === 401) { location.reload(); return; }
     const body = await r.json();
     if (!r.ok) throw new Error(body.error ? body.error.message : 'HTTP ' + r.status);
-    render(body);
+    renderCluster(body);
   } catch (e) {
-    document.getElementById('summary').textContent = 'Could not load the cluster: ' + e.message;
+    $('summary').textContent = 'Could not load the cluster: ' + e.message;
   } finally {
-    setTimeout(refresh, REFRESH_MS);
+    setTimeout(refreshCluster, REFRESH_MS);
   }
 }
 
-document.getElementById('logout').addEventListener('click', async () => {
+// --- channels: the dashboard's own Switchboard connection ------------------------------------------------------
+
+let client = null;
+let current = null;
+
+async function sbClient() {
+  if (client) return client;
+  const session = await (await fetch('/admin/api/session', { credentials: 'same-origin' })).json();
+  const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
+  client = new SwitchboardClient(scheme + location.hostname + ':' + session.gatewayPort + session.wsPath,
+    async () => (await post('/admin/api/dashboard-token')).token, onEvent, state => { $('connection').textContent = state; });
+  await client.connect();
+  return client;
+}
+
+function describe(f) {
+  const src = f.source ? ' ' + f.source.type + ':' + f.source.id : '';
+  return (f.offset !== undefined ? '#' + f.offset + ' ' : '') + f.timestamp + ' ' + f.event + src + ' ' + JSON.stringify(f.data);
+}
+
+function onEvent(f) {
+  if (f.channel !== current) return;
+  if (f.event && f.event.startsWith('presence.') && f.data && f.data.client === client.client) return;
+  const li = document.createElement('li');
+  li.textContent = describe(f);
+  $('tail').prepend(li);
+  if (f.event && f.event.startsWith('presence.')) loadPresence();
+  if (f.offset !== undefined) $('channel-position').textContent = 'offset ' + f.offset + ', epoch ' + f.epoch;
+}
+
+async function openChannel(name) {
+  const sb = await sbClient();
+  if (current && current !== name) await sb.unsubscribe(current);
+  current = name;
+  $('channel-name').value = name;
+  $('channel-view').hidden = false;
+  $('channel-title').textContent = name;
+  $('tail').replaceChildren();
+  $('tail-state').textContent = 'subscribing…';
+  try {
+    const a = await sb.subscribe(name);
+    $('tail-state').textContent = 'live: new publications appear here as they happen';
+    $('channel-position').textContent = a.epoch ? 'offset ' + a.offset + ', epoch ' + a.epoch : 'ephemeral channel (no history)';
+  } catch (e) {
+    $('tail-state').textContent = 'cannot subscribe: ' + e.message;
+  }
+  loadHistory();
+  loadPresence();
+}
+
+async function loadHistory() {
+  const params = { channel: current, limit: Number($('history-limit').value) || 50, reverse: true };
+  const filter = {};
+  if ($('history-tag').value.trim()) filter.tags = $('history-tag').value.trim().split(/\s+/);
+  if ($('history-priority').value) filter.priority = [$('history-priority').value];
+  if (Object.keys(filter).length) params.filter = filter;
+  const body = document.querySelector('#history tbody');
+  body.replaceChildren();
+  try {
+    const r = await (await sbClient()).request('history', params);
+    for (const p of r.publications) {
+      const row = document.createElement('tr');
+      cell(row, number(p.offset), 'num');
+      cell(row, p.timestamp);
+      cell(row, p.event);
+      cell(row, p.source ? p.source.type + ':' + p.source.id : '');
+      cell(row, p.priority || '');
+      cell(row, (p.tags || []).join(' '));
+      cell(row, JSON.stringify(p.data));
+      body.appendChild(row);
+    }
+    if (r.publications.length === 0) cell(body.insertRow(), 'no publications', 'hint').colSpan = 7;
+  } catch (e) {
+    cell(body.insertRow(), e.message, 'bad').colSpan = 7;
+  }
+}
+
+async function loadPresence() {
+  const body = document.querySelector('#presence tbody');
+  try {
+    const r = await (await sbClient()).request('presence', { channel: current });
+    body.replaceChildren();
+    $('presence-state').textContent = r.members.length + ' present';
+    for (const m of r.members) {
+      const row = document.createElement('tr');
+      cell(row, m.subject);
+      cell(row, m.client);
+      cell(row, m.joinedAt);
+      cell(row, JSON.stringify(m.state));
+      body.appendChild(row);
+    }
+  } catch (e) {
+    body.replaceChildren();
+    $('presence-state').textContent = e.message;
+  }
+}
+
+$('channel-form').addEventListener('submit', e => {
+  e.preventDefault();
+  location.hash = '#/channel?name=' + encodeURIComponent($('channel-name').value.trim());
+});
+
+$('history-form').addEventListener('submit', e => { e.preventDefault(); loadHistory(); });
+
+$('publish-form').addEventListener('submit', async e => {
+  e.preventDefault();
+  let data = $('publish-data').value;
+  try { data = JSON.parse(data); } catch (ignored) { /* plain text is sent as a JSON string */ }
+  const params = { channel: current, event: $('publish-event').value, data, priority: $('publish-priority').value };
+  const tags = $('publish-tags').value.trim();
+  if (tags) params.tags = tags.split(/\s+/);
+  if ($('publish-ack').checked) params.requiresAck = true;
+  try {
+    const r = await (await sbClient()).request('publish', params);
+    $('publish-result').textContent = 'published' + (r.offset !== undefined ? ' at offset ' + r.offset : '') + ', id ' + r.id;
+  } catch (err) {
+    $('publish-result').textContent = 'refused: ' + err.message;
+  }
+});
+
+// --- actions (through the auth service; audited in the log) ---------------------------------------------------
+
+function grants(text) {
+  return text.trim().split(/\s+/).filter(Boolean).map(spec => {
+    const eq = spec.lastIndexOf('=');
+    const caps = eq > 0 ? spec.slice(eq + 1).split(',') : [];
+    const known = caps.length > 0 && caps.every(c => ['subscribe', 'publish', 'presence', 'history'].includes(c));
+    return known ? { channel: spec.slice(0, eq), capabilities: caps }
+      : { channel: spec, capabilities: ['subscribe', 'publish', 'presence', 'history'] };
+  });
+}
+
+function action(formId, outId, build) {
+  $(formId).addEventListener('submit', async e => {
+    e.preventDefault();
+    const [path, body, show] = build();
+    try {
+      $(outId).textContent = show(await post(path, body));
+    } catch (err) {
+      $(outId).textContent = 'refused: ' + err.message;
+    }
+  });
+}
+
+action('token-form', 'token-out', () => ['/admin/api/auth/token',
+  { subject: $('token-subject').value.trim(), grants: grants($('token-grants').value), ttl: Number($('token-ttl').value) },
+  r => 'token for ' + r.subject + ', expires ' + r.expiresAt + ':\n' + r.token]);
+
+action('key-form', 'key-out', () => {
+  const channels = {};
+  for (const spec of $('key-channels').value.trim().split(/\s+/).filter(Boolean)) {
+    const eq = spec.indexOf('=');
+    if (eq > 0) channels[spec.slice(0, eq)] = spec.slice(eq + 1);
+  }
+  return ['/admin/api/auth/key.create', { subject: $('key-subject').value.trim(), grants: grants($('key-grants').value), channels },
+    r => 'id  ' + r.id + '\nkey ' + r.key + '\n(shown once: store it now)'];
+});
+
+action('key-delete-form', 'key-delete-out', () => ['/admin/api/auth/key.delete', { id: $('key-delete-id').value.trim() },
+  () => 'deleted']);
+
+action('revoke-form', 'revoke-out', () => {
+  const body = {};
+  body[$('revoke-kind').value] = $('revoke-target').value.trim();
+  return ['/admin/api/auth/revoke', body, () => 'revoked: matching connections close with 4003'];
+});
+
+$('logout').addEventListener('click', async () => {
+  if (client) client.stopped = true;
   await fetch('/admin/logout', { method: 'POST', credentials: 'same-origin', headers: { 'x-switchboard-admin': '1' } });
   location.reload();
 });
 
-refresh();
+show();
+refreshCluster();

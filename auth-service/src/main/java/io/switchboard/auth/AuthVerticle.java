@@ -80,11 +80,13 @@ public class AuthVerticle extends VerticleBase {
     Future<Void> keysConsumer = bus.<JsonObject>consumer(Addresses.AUTH_KEYS, msg -> msg.reply(jwks.copy())).completion();
     Future<Void> revocationsConsumer = bus.<JsonObject>consumer(Addresses.AUTH_REVOCATIONS, msg -> answerRevocations(revoker, msg))
         .completion();
+    Future<Void> adminConsumer = bus.<JsonObject>consumer(Addresses.AUTH_ADMIN, msg -> answerAdmin(apiKeys, tokens, revoker, msg))
+        .completion();
     Future<HttpServer> listening = vertx.createHttpServer()
         .requestHandler(routes.router(vertx))
         .listen(settings.port(), settings.host())
         .onSuccess(s -> server = s);
-    return Future.all(keysConsumer, revocationsConsumer, listening).onFailure(e -> store.close()).onSuccess(v -> {
+    return Future.all(keysConsumer, revocationsConsumer, adminConsumer, listening).onFailure(e -> store.close()).onSuccess(v -> {
       LOG.log(System.Logger.Level.INFO, "auth: listening on " + settings.host() + ":" + server.actualPort()
           + " (engine " + settings.engine() + ")");
       bus.publish(Addresses.AUTH_KEYS_CHANGED, jwks.copy());
@@ -103,6 +105,34 @@ public class AuthVerticle extends VerticleBase {
     revoker.inForce().onComplete(ar -> {
       if (ar.succeeded()) msg.reply(ar.result());
       else ServiceError.from(ar.cause(), "auth revocations").failReply(msg);
+    });
+  }
+
+  /** {@link Addresses#AUTH_ADMIN}: one admin action, audited in the log with who asked. */
+  private static void answerAdmin(ApiKeys apiKeys, Tokens tokens, Revoker revoker, Message<JsonObject> msg) {
+    JsonObject req = msg.body() == null ? new JsonObject() : msg.body();
+    String action = req.getString("action", "");
+    String by = req.getString("by", "unknown");
+    JsonObject body = req.getJsonObject("body", new JsonObject());
+    Future<JsonObject> result;
+    try {
+      result = switch (action) {
+        case "token" -> tokens.forAdmin(body);
+        case "key.create" -> apiKeys.create(body);
+        case "key.delete" -> apiKeys.delete(body.getString("id", "")).map(v -> new JsonObject());
+        case "revoke" -> revoker.revoke(body);
+        default -> Future.failedFuture(ServiceError.badRequest("unknown admin action '" + action + "' (token, key.create, key.delete, revoke)"));
+      };
+    } catch (RuntimeException e) {
+      result = Future.failedFuture(e);
+    }
+    result.onComplete(ar -> {
+      String target = body.getString("subject", body.getString("id", body.getString("tokenId", "")));
+      LOG.log(ar.succeeded() ? System.Logger.Level.INFO : System.Logger.Level.WARNING, "auth: admin " + action
+          + (ar.succeeded() ? "" : " failed: " + ar.cause().getMessage()),
+          io.switchboard.common.LogFields.of("by", by, io.switchboard.common.LogFields.SUBJECT, target.isEmpty() ? null : target));
+      if (ar.succeeded()) msg.reply(ar.result());
+      else ServiceError.from(ar.cause(), "auth admin").failReply(msg);
     });
   }
 

@@ -1,6 +1,11 @@
 package io.switchboard.launcher;
 
+import io.switchboard.common.Addresses;
 import io.switchboard.common.Ids;
+import io.switchboard.common.ServiceError;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonArray;
 import io.switchboard.common.LogFields;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -44,13 +49,23 @@ final class AdminConsole {
 
   private final byte[] adminKey;
   private final Supplier<Future<JsonObject>> cluster;
-  /** session id → expiry (epoch ms). */
-  private final Map<String, Long> sessions = new ConcurrentHashMap<>();
+  private final EventBus bus;
+  private final int gatewayPort;
+  /** A login: when it ends, and a short public label naming it in the audit log (the id itself is the secret). */
+  record Session(long expires, String label) {}
+
+  /** session id → session. */
+  private final Map<String, Session> sessions = new ConcurrentHashMap<>();
   /** remote address → [window start, failures]. */
   private final Map<String, long[]> failures = new ConcurrentHashMap<>();
 
-  AdminConsole(String adminKey, Supplier<Future<JsonObject>> cluster) {
+  /**
+   * @param gatewayPort the gateways' WebSocket port (the dashboard's own client connects there, on this host name)
+   */
+  AdminConsole(String adminKey, EventBus bus, int gatewayPort, Supplier<Future<JsonObject>> cluster) {
     this.adminKey = adminKey.getBytes(StandardCharsets.UTF_8);
+    this.bus = bus;
+    this.gatewayPort = gatewayPort;
     this.cluster = cluster;
   }
 
@@ -67,6 +82,38 @@ final class AdminConsole {
       if (requireSession(ctx)) cluster.get().onComplete(ar -> json(ctx, ar.succeeded() ? 200 : 503,
           ar.succeeded() ? ar.result() : error("unavailable", ar.cause().getMessage())));
     });
+    router.get("/admin/api/session").handler(ctx -> {
+      if (requireSession(ctx)) json(ctx, 200, new JsonObject().put("gatewayPort", gatewayPort).put("wsPath", "/ws"));
+    });
+    router.post("/admin/api/*").handler(BodyHandler.create(false).setBodyLimit(64 * 1024));
+    // the dashboard's own connection: a short token for subject admin-dashboard, every capability on every channel
+    router.post("/admin/api/dashboard-token").handler(ctx -> {
+      if (requireAction(ctx) == null) return;
+      JsonObject body = new JsonObject().put("subject", DASHBOARD_SUBJECT).put("sourceType", "admin").put("ttl", 3600)
+          .put("grants", new JsonArray().add(new JsonObject().put("channel", "*")
+              .put("capabilities", new JsonArray().add("subscribe").add("publish").add("presence").add("history"))));
+      authAdmin(ctx, "token", body, "dashboard of session " + sessions.get(session(ctx.request())).label());
+    });
+    router.post("/admin/api/auth/:action").handler(ctx -> {
+      Session who = requireAction(ctx);
+      if (who == null) return;
+      String action = ctx.pathParam("action");
+      if (!ADMIN_ACTIONS.contains(action)) {
+        json(ctx, 404, error("not_found", "no admin action " + action + " (" + ADMIN_ACTIONS + ")"));
+        return;
+      }
+      JsonObject body;
+      try {
+        body = ctx.body().asJsonObject();
+      } catch (RuntimeException e) {
+        body = null;
+      }
+      if (body == null) {
+        json(ctx, 400, error("bad_request", "the body must be a JSON object"));
+        return;
+      }
+      authAdmin(ctx, action, body, "admin session " + who.label());
+    });
     router.route("/admin/api/*").handler(ctx -> {
       if (requireSession(ctx)) json(ctx, 404, error("not_found", "no admin API at " + ctx.request().path()));
     });
@@ -76,12 +123,21 @@ final class AdminConsole {
 
   private void securityHeaders(RoutingContext ctx) {
     ctx.response()
-        .putHeader("Content-Security-Policy", "default-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+        .putHeader("Content-Security-Policy", "default-src 'self'; connect-src 'self' " + gatewayOrigins(ctx.request())
+            + "; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
         .putHeader("X-Frame-Options", "DENY")
         .putHeader("X-Content-Type-Options", "nosniff")
         .putHeader("Referrer-Policy", "same-origin") // not no-referrer: with it browsers send Origin: null on our own form
         .putHeader("Cache-Control", "no-store");
     ctx.next();
+  }
+
+  /** The gateway's WebSocket origins on the host name the browser used (the dashboard's own client connects there). */
+  private String gatewayOrigins(HttpServerRequest req) {
+    io.vertx.core.net.HostAndPort a = req.authority();
+    String host = a == null ? "localhost" : a.host();
+    if (host.contains(":") && !host.startsWith("[")) host = "[" + host + "]";
+    return "ws://" + host + ":" + gatewayPort + " wss://" + host + ":" + gatewayPort;
   }
 
   // --- sessions --------------------------------------------------------------------------------------------------
@@ -90,13 +146,45 @@ final class AdminConsole {
   String session(HttpServerRequest req) {
     Cookie c = req.getCookie(COOKIE);
     if (c == null) return null;
-    Long expires = sessions.get(c.getValue());
-    if (expires == null) return null;
-    if (expires < System.currentTimeMillis()) {
+    Session session = sessions.get(c.getValue());
+    if (session == null) return null;
+    if (session.expires() < System.currentTimeMillis()) {
       sessions.remove(c.getValue());
       return null;
     }
     return c.getValue();
+  }
+
+  static final String DASHBOARD_SUBJECT = "admin-dashboard";
+  static final java.util.List<String> ADMIN_ACTIONS = java.util.List.of("token", "key.create", "key.delete", "revoke");
+
+  /** A state-changing API call: the session, and the header that proves it comes from our own page. */
+  private Session requireAction(RoutingContext ctx) {
+    String id = session(ctx.request());
+    if (id == null) {
+      json(ctx, 401, error("unauthorized", "log in at /admin/ with the admin key"));
+      return null;
+    }
+    if (ctx.request().getHeader(CSRF_HEADER) == null) {
+      json(ctx, 403, error("permission_denied", "send " + CSRF_HEADER + " with state-changing requests"));
+      return null;
+    }
+    return sessions.get(id);
+  }
+
+  /** One action of the auth service over the bus; its answer, or its typed error with the matching HTTP status. */
+  private void authAdmin(RoutingContext ctx, String action, JsonObject body, String by) {
+    String remote = ctx.request().remoteAddress() == null ? "?" : ctx.request().remoteAddress().hostAddress();
+    bus.<JsonObject>request(Addresses.AUTH_ADMIN, new JsonObject().put("action", action).put("body", body).put("by", by + " from " + remote),
+            new DeliveryOptions().setSendTimeout(5000))
+        .onComplete(ar -> {
+          if (ar.succeeded()) {
+            json(ctx, 200, ar.result().body() == null ? new JsonObject() : ar.result().body());
+          } else {
+            ServiceError e = ServiceError.from(ar.cause(), "auth service");
+            json(ctx, e.code().httpStatus(), new JsonObject().put("error", e.toJson()));
+          }
+        });
   }
 
   private boolean requireSession(RoutingContext ctx) {
@@ -126,8 +214,9 @@ final class AdminConsole {
     }
     sweep();
     String id = Ids.secret(32);
-    sessions.put(id, System.currentTimeMillis() + SESSION_MS);
-    LOG.log(System.Logger.Level.INFO, "admin: logged in", LogFields.of(LogFields.SUBJECT, "admin", "remote", remote));
+    String label = Ids.hex(4);
+    sessions.put(id, new Session(System.currentTimeMillis() + SESSION_MS, label));
+    LOG.log(System.Logger.Level.INFO, "admin: logged in (session " + label + ")", LogFields.of(LogFields.SUBJECT, "admin", "remote", remote));
     ctx.response().addCookie(Cookie.cookie(COOKIE, id).setPath("/admin").setHttpOnly(true)
         .setSameSite(CookieSameSite.STRICT).setMaxAge(SESSION_MS / 1000).setSecure(req.isSSL()));
     redirect(ctx, "/admin/");
@@ -168,7 +257,7 @@ final class AdminConsole {
 
   private void sweep() {
     long now = System.currentTimeMillis();
-    for (Iterator<Long> it = sessions.values().iterator(); it.hasNext(); ) if (it.next() < now) it.remove();
+    for (Iterator<Session> it = sessions.values().iterator(); it.hasNext(); ) if (it.next().expires() < now) it.remove();
     failures.values().removeIf(f -> now - f[0] >= 60_000);
   }
 

@@ -66,7 +66,9 @@ final class OperationsServer extends VerticleBase {
     router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(ready));
     router.get("/metrics").handler(PrometheusScrapingHandler.create(config.getJsonObject("operations").getString("registryName")));
     String adminKey = config.getString("adminKey");
-    if (!adminKey.isEmpty()) new AdminConsole(adminKey, this::cluster).mount(router);
+    if (!adminKey.isEmpty()) {
+      new AdminConsole(adminKey, vertx.eventBus(), config.getJsonObject("gateway").getInteger("port"), this::cluster).mount(router);
+    }
     JsonObject ops = config.getJsonObject("operations");
     return vertx.eventBus().<JsonObject>consumer(NODE_ADDRESS + nodeId, m -> nodeInfo().onSuccess(m::reply)).completion()
         .compose(v -> vertx.createHttpServer().requestHandler(router).listen(ops.getInteger("port"), ops.getString("host")))

@@ -80,6 +80,15 @@ class AdminConsoleTest {
     assertEquals("ok", node.getString("eventBus"));
     assertTrue(get("/admin/", cookie).body().contains("<table id=\"nodes\">"));
 
+    HttpResponse<String> noHeader = post("/admin/api/auth/revoke", "{\"subject\":\"x\"}", cookie);
+    assertEquals(403, noHeader.statusCode());
+    HttpResponse<String> badAction = post("/admin/api/auth/drop-tables", "{}", cookie, AdminConsole.CSRF_HEADER, "1");
+    assertEquals(404, badAction.statusCode());
+    HttpResponse<String> badGrant = post("/admin/api/auth/token", "{\"subject\":\"x\",\"grants\":[{\"channel\":\"a\",\"capabilities\":[\"fly\"]}]}",
+        cookie, AdminConsole.CSRF_HEADER, "1");
+    assertEquals(400, badGrant.statusCode());
+    assertTrue(badGrant.body().contains("bad_request"), badGrant.body());
+
     // logout is a state change: it needs the header no cross-site form can send
     assertEquals(403, post("/admin/logout", "", cookie).statusCode());
     assertEquals(200, post("/admin/logout", "", cookie, AdminConsole.CSRF_HEADER, "1").statusCode());
@@ -106,6 +115,43 @@ class AdminConsoleTest {
       assertFalse(String.valueOf(browser.eval("document.cookie")).contains(AdminConsole.COOKIE), "the session cookie is HttpOnly");
       browser.screenshot(Path.of("target", "admin-screenshots", "cluster.png"));
       assertTrue(client.isOpen());
+
+      // channel page: the dashboard's own Switchboard connection tails the channel; its publish form publishes
+      String channel = "task:admin-ui-" + io.switchboard.common.Ids.hex(4);
+      browser.eval("location.hash = '#/channel?name=" + channel + "'; true");
+      browser.waitFor("live tail", "document.getElementById('tail-state').textContent.startsWith('live')");
+      browser.eval("document.getElementById('publish-data').value = '{\"text\":\"hello from the form\"}';"
+          + "document.getElementById('publish-tags').value = 'ui test';"
+          + "document.querySelector('#publish-form button').click(); true");
+      browser.waitFor("the form's publication in the live tail",
+          "[...document.querySelectorAll('#tail li')].some(li => li.textContent.includes('hello from the form'))");
+      client.result("publish", new JsonObject().put("channel", channel).put("event", "from.outside").put("data", 42));
+      browser.waitFor("a client's publication in the live tail",
+          "[...document.querySelectorAll('#tail li')].some(li => li.textContent.includes('#2 ') && li.textContent.includes('from.outside'))");
+      JsonObject first = client.result("history", new JsonObject().put("channel", channel)).getJsonArray("publications").getJsonObject(0);
+      assertEquals(new JsonObject().put("text", "hello from the form"), first.getJsonObject("data"));
+      assertEquals(new JsonObject().put("type", "admin").put("id", AdminConsole.DASHBOARD_SUBJECT), first.getJsonObject("source"));
+      assertEquals(List.of("ui", "test"), first.getJsonArray("tags").getList());
+      browser.eval("document.querySelector('#history-form button').click(); true");
+      browser.waitFor("history table", "document.querySelectorAll('#history tbody tr').length === 2");
+      browser.screenshot(Path.of("target", "admin-screenshots", "channel.png"));
+
+      // actions: mint a token, revoke a connected subject and see its connection go
+      browser.eval("location.hash = '#/actions'; document.getElementById('token-subject').value = 'minted-in-ui';"
+          + "document.querySelector('#token-form button').click(); true");
+      browser.waitFor("minted token", "document.getElementById('token-out').textContent.startsWith('token for minted-in-ui')");
+      String minted = String.valueOf(browser.eval("document.getElementById('token-out').textContent.split('\\n')[1]"));
+      try (WsClient withMinted = s.connect(minted)) {
+        assertEquals("minted-in-ui", withMinted.connectResult.getString("subject"));
+      }
+      String victim = "revoked-in-ui-" + io.switchboard.common.Ids.hex(4);
+      try (WsClient doomed = s.connect(s.token(victim, TestServer.allGrants()))) {
+        browser.eval("document.getElementById('revoke-target').value = '" + victim + "';"
+            + "document.querySelector('#revoke-form button').click(); true");
+        browser.waitFor("revoked", "document.getElementById('revoke-out').textContent.startsWith('revoked')");
+        assertEquals(io.switchboard.common.CloseCode.FORBIDDEN, doomed.awaitClose());
+      }
+      browser.screenshot(Path.of("target", "admin-screenshots", "actions.png"));
 
       browser.eval("document.querySelector('#logout').click(); true");
       browser.waitFor("back at the login form", "!!document.querySelector('form input[name=key]')");

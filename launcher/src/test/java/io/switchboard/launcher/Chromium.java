@@ -160,7 +160,7 @@ final class Chromium implements AutoCloseable {
   }
 
   void screenshot(Path file) throws IOException {
-    String png = call("Page.captureScreenshot", new JsonObject().put("format", "png")).getString("data");
+    String png = call("Page.captureScreenshot", new JsonObject().put("format", "png").put("captureBeyondViewport", true)).getString("data");
     Files.createDirectories(file.getParent());
     Files.write(file, Base64.getDecoder().decode(png));
   }
