@@ -97,6 +97,75 @@ async function refreshCluster() {
   }
 }
 
+// --- charts: the nodes' samples summed per time slot; rates are differences of the cumulative counters --------
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** Sums the nodes' samples per slot: gauges as they are, counters as rates per `per` ms. */
+function seriesOf(nodes, sampleMs, pick, per) {
+  const slots = new Map();
+  for (const n of nodes) {
+    let prev = null;
+    for (const s of n.samples) {
+      const slot = Math.round(s.t / sampleMs);
+      let v;
+      if (per === 0) v = pick(s);
+      else if (prev) v = Math.max(0, pick(s) - pick(prev)) * per / Math.max(1, s.t - prev.t);
+      prev = s;
+      if (v === undefined) continue;
+      slots.set(slot, (slots.get(slot) || 0) + v);
+    }
+  }
+  return [...slots.entries()].sort((a, b) => a[0] - b[0]).map(([slot, v]) => ({ t: slot * sampleMs, v }));
+}
+
+function drawChart(id, points, unit) {
+  const svg = $(id);
+  svg.replaceChildren();
+  const now = Date.now(), span = 15 * 60 * 1000;
+  const max = Math.max(1, ...points.map(p => p.v));
+  const line = document.createElementNS(SVG, 'polyline');
+  line.setAttribute('points', points.map(p => ((p.t - (now - span)) / span * 300).toFixed(1) + ',' + (98 - p.v / max * 94).toFixed(1)).join(' '));
+  svg.appendChild(line);
+  const last = points.length ? points[points.length - 1].v : 0;
+  const peak = Math.max(0, ...points.map(p => p.v));
+  $(id + '-value').textContent = 'now ' + (Math.round(last * 10) / 10) + unit + ', peak ' + (Math.round(peak * 10) / 10) + unit;
+}
+
+function renderSeries(body) {
+  const nodes = body.nodes, ms = body.sampleMs;
+  drawChart('chart-connections', seriesOf(nodes, ms, s => s.connections, 0), '');
+  drawChart('chart-publishes', seriesOf(nodes, ms, s => s.publishes, 1000), '/s');
+  drawChart('chart-deliveries', seriesOf(nodes, ms, s => s.deliveries, 1000), '/s');
+  drawChart('chart-slow', seriesOf(nodes, ms, s => (s.disconnects && s.disconnects['4500']) || 0, 60000), '/min');
+  const totals = {};
+  for (const n of nodes) {
+    if (n.samples.length === 0) continue;
+    const first = n.samples[0].disconnects || {}, last = n.samples[n.samples.length - 1].disconnects || {};
+    for (const code of Object.keys(last)) totals[code] = (totals[code] || 0) + last[code] - (first[code] || 0);
+  }
+  const table = document.querySelector('#disconnects tbody');
+  table.replaceChildren();
+  const codes = Object.keys(totals).filter(c => totals[c] > 0).sort();
+  for (const code of codes) {
+    const row = table.insertRow();
+    cell(row, code);
+    cell(row, String(totals[code]), 'num');
+  }
+  if (codes.length === 0) cell(table.insertRow(), 'none', 'hint').colSpan = 2;
+}
+
+async function refreshSeries() {
+  try {
+    const r = await fetch('/admin/api/series', { credentials: 'same-origin' });
+    if (r.ok) renderSeries(await r.json());
+  } catch (e) {
+    // the cluster summary reports connection problems
+  } finally {
+    setTimeout(refreshSeries, REFRESH_MS);
+  }
+}
+
 // --- channels: the dashboard's own Switchboard connection ------------------------------------------------------
 
 let client = null;
@@ -272,3 +341,4 @@ $('logout').addEventListener('click', async () => {
 
 show();
 refreshCluster();
+refreshSeries();

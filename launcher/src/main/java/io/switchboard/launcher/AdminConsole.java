@@ -49,6 +49,7 @@ final class AdminConsole {
 
   private final byte[] adminKey;
   private final Supplier<Future<JsonObject>> cluster;
+  private final Supplier<Future<JsonObject>> series;
   private final EventBus bus;
   private final int gatewayPort;
   /** A login: when it ends, and a short public label naming it in the audit log (the id itself is the secret). */
@@ -62,7 +63,9 @@ final class AdminConsole {
   /**
    * @param gatewayPort the gateways' WebSocket port (the dashboard's own client connects there, on this host name)
    */
-  AdminConsole(String adminKey, EventBus bus, int gatewayPort, Supplier<Future<JsonObject>> cluster) {
+  AdminConsole(String adminKey, EventBus bus, int gatewayPort, Supplier<Future<JsonObject>> cluster,
+      Supplier<Future<JsonObject>> series) {
+    this.series = series;
     this.adminKey = adminKey.getBytes(StandardCharsets.UTF_8);
     this.bus = bus;
     this.gatewayPort = gatewayPort;
@@ -80,6 +83,10 @@ final class AdminConsole {
     router.post("/admin/logout").handler(this::logout);
     router.get("/admin/api/cluster").handler(ctx -> {
       if (requireSession(ctx)) cluster.get().onComplete(ar -> json(ctx, ar.succeeded() ? 200 : 503,
+          ar.succeeded() ? ar.result() : error("unavailable", ar.cause().getMessage())));
+    });
+    router.get("/admin/api/series").handler(ctx -> {
+      if (requireSession(ctx)) series.get().onComplete(ar -> json(ctx, ar.succeeded() ? 200 : 503,
           ar.succeeded() ? ar.result() : error("unavailable", ar.cause().getMessage())));
     });
     router.get("/admin/api/session").handler(ctx -> {

@@ -34,6 +34,11 @@ import java.util.Set;
  */
 final class OperationsServer extends VerticleBase {
   static final String NODE_ADDRESS = "switchboard.admin.node.";
+  static final String SERIES_ADDRESS = "switchboard.admin.series.";
+  /** The dashboard's charts: one sample of this JVM's counters every SAMPLE_MS, kept for SERIES_MS. */
+  static final long SAMPLE_MS = 2000;
+  static final long SERIES_MS = 15 * 60 * 1000;
+  private final java.util.ArrayDeque<JsonObject> samples = new java.util.ArrayDeque<>();
   private final JsonObject config;
   private final Set<Service> services;
   private RedisConnector redis;
@@ -67,10 +72,15 @@ final class OperationsServer extends VerticleBase {
     router.get("/metrics").handler(PrometheusScrapingHandler.create(config.getJsonObject("operations").getString("registryName")));
     String adminKey = config.getString("adminKey");
     if (!adminKey.isEmpty()) {
-      new AdminConsole(adminKey, vertx.eventBus(), config.getJsonObject("gateway").getInteger("port"), this::cluster).mount(router);
+      new AdminConsole(adminKey, vertx.eventBus(), config.getJsonObject("gateway").getInteger("port"), this::cluster,
+          this::clusterSeries).mount(router);
     }
     JsonObject ops = config.getJsonObject("operations");
-    return vertx.eventBus().<JsonObject>consumer(NODE_ADDRESS + nodeId, m -> nodeInfo().onSuccess(m::reply)).completion()
+    sample();
+    vertx.setPeriodic(SAMPLE_MS, t -> sample());
+    return Future.all(
+            vertx.eventBus().<JsonObject>consumer(NODE_ADDRESS + nodeId, m -> nodeInfo().onSuccess(m::reply)).completion(),
+            vertx.eventBus().<JsonObject>consumer(SERIES_ADDRESS + nodeId, m -> m.reply(series())).completion())
         .compose(v -> vertx.createHttpServer().requestHandler(router).listen(ops.getInteger("port"), ops.getString("host")))
         .onSuccess(s -> port = s.actualPort());
   }
@@ -92,6 +102,53 @@ final class OperationsServer extends VerticleBase {
       return new JsonObject().put("clustered", cm != null).put("clusterName", cm == null ? null : config.getJsonObject("cluster").getString("name"))
           .put("self", nodeId).put("nodes", list);
     });
+  }
+
+  /** Every node's samples of the last {@link #SERIES_MS} (the dashboard sums them and derives rates). */
+  Future<JsonObject> clusterSeries() {
+    ClusterManager cm = ((VertxInternal) vertx).clusterManager();
+    List<String> nodes = cm == null ? List.of(nodeId) : new ArrayList<>(cm.getNodes());
+    List<Future<JsonObject>> answers = new ArrayList<>();
+    for (String id : nodes) {
+      answers.add(id.equals(nodeId) ? Future.succeededFuture(series())
+          : vertx.eventBus().<JsonObject>request(SERIES_ADDRESS + id, new JsonObject(), new DeliveryOptions().setSendTimeout(2000))
+              .map(m -> m.body())
+              .otherwise(t -> new JsonObject().put("node", id).put("samples", new JsonArray())));
+    }
+    return Future.join(answers).map(all -> {
+      JsonArray list = new JsonArray();
+      for (Future<JsonObject> f : answers) list.add(f.result());
+      return new JsonObject().put("sampleMs", SAMPLE_MS).put("nodes", list);
+    });
+  }
+
+  private JsonObject series() {
+    return new JsonObject().put("node", nodeId).put("samples", new JsonArray(new ArrayList<>(samples)));
+  }
+
+  /**
+   * One sample: cumulative counters as they are (rates are differences, so a missed sample loses nothing) and the
+   * connections gauge. On this verticle's event loop, like {@link #series()}: the deque needs no lock.
+   */
+  private void sample() {
+    long now = System.currentTimeMillis();
+    JsonObject s = new JsonObject().put("t", now);
+    MeterRegistry registry = BackendRegistries.getNow(config.getJsonObject("operations").getString("registryName"));
+    if (registry != null) {
+      Gauge connections = registry.find("switchboard_connections").gauge();
+      Counter publishes = registry.find("switchboard_publishes").counter();
+      Counter deliveries = registry.find("switchboard_deliveries").counter();
+      s.put("connections", connections == null ? 0 : (long) connections.value());
+      s.put("publishes", publishes == null ? 0 : (long) publishes.count());
+      s.put("deliveries", deliveries == null ? 0 : (long) deliveries.count());
+      JsonObject disconnects = new JsonObject();
+      for (Counter c : registry.find("switchboard_disconnects").counters()) disconnects.put(c.getId().getTag("code"), (long) c.count());
+      s.put("disconnects", disconnects);
+    }
+    Runtime rt = Runtime.getRuntime();
+    s.put("heapUsed", rt.totalMemory() - rt.freeMemory());
+    samples.addLast(s);
+    while (!samples.isEmpty() && samples.peekFirst().getLong("t") < now - SERIES_MS) samples.removeFirst();
   }
 
   /** This JVM: roles, uptime, heap, clients, bus and Redis status. */

@@ -41,6 +41,14 @@ class AdminConsoleTest {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  private JsonObject lastSample(String cookie) throws Exception {
+    HttpResponse<String> r = get("/admin/api/series", cookie);
+    assertEquals(200, r.statusCode(), r.body());
+    io.vertx.core.json.JsonArray samples = new JsonObject(r.body()).getJsonArray("nodes").getJsonObject(0).getJsonArray("samples");
+    assertFalse(samples.isEmpty());
+    return samples.getJsonObject(samples.size() - 1);
+  }
+
   private static String form(String key) {
     return "key=" + URLEncoder.encode(key, StandardCharsets.UTF_8);
   }
@@ -80,6 +88,20 @@ class AdminConsoleTest {
     assertEquals("ok", node.getString("eventBus"));
     assertTrue(get("/admin/", cookie).body().contains("<table id=\"nodes\">"));
 
+    // the charts' samples: cumulative counters every two seconds, per node
+    assertEquals(401, get("/admin/api/series", null).statusCode());
+    long before = lastSample(cookie).getLong("publishes");
+    try (WsClient c = s.connect(s.token("series-probe", TestServer.allGrants()))) {
+      c.result("publish", new JsonObject().put("channel", "task:series-probe").put("event", "e"));
+    }
+    io.switchboard.common.test.Await.until("a sample counting the publish", () -> {
+      try {
+        return lastSample(cookie).getLong("publishes") > before;
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    });
+
     HttpResponse<String> noHeader = post("/admin/api/auth/revoke", "{\"subject\":\"x\"}", cookie);
     assertEquals(403, noHeader.statusCode());
     HttpResponse<String> badAction = post("/admin/api/auth/drop-tables", "{}", cookie, AdminConsole.CSRF_HEADER, "1");
@@ -113,8 +135,10 @@ class AdminConsoleTest {
       assertTrue(text.contains("Single JVM: 1 node"), text);
       assertTrue(text.contains("store, presence, auth, gateway"), text);
       assertFalse(String.valueOf(browser.eval("document.cookie")).contains(AdminConsole.COOKIE), "the session cookie is HttpOnly");
-      browser.screenshot(Path.of("target", "admin-screenshots", "cluster.png"));
       assertTrue(client.isOpen());
+      browser.waitFor("connections chart", "document.querySelector('#chart-connections polyline') !== null"
+          + " && document.querySelector('#chart-connections polyline').getAttribute('points').split(' ').length >= 2");
+      browser.screenshot(Path.of("target", "admin-screenshots", "cluster.png"));
 
       // channel page: the dashboard's own Switchboard connection tails the channel; its publish form publishes
       String channel = "task:admin-ui-" + io.switchboard.common.Ids.hex(4);
