@@ -25,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Log lines as text and as JSON, from the real jar's main; and no warning at start-up. */
 class LoggingTest {
+  private static final String BLOCKED_THREAD_CHECKER = "io.vertx.core.impl.BlockedThreadChecker";
   @TempDir
   Path dir;
 
@@ -126,8 +127,9 @@ class LoggingTest {
     }
     assertTrue(lines.stream().anyMatch(o -> o.getString("msg").startsWith("auth: listening on 127.0.0.1:")), err);
     assertFalse(err.contains("already registered"), err);
-    assertFalse(lines.stream().anyMatch(o -> o.getString("level").equals("WARN") || o.getString("level").equals("ERROR")),
-        "a clean start logs no warning:\n" + err);
+    // (the blocked-thread checker may speak on a loaded machine: that is the machine, not the start-up)
+    assertFalse(lines.stream().anyMatch(o -> (o.getString("level").equals("WARN") || o.getString("level").equals("ERROR"))
+        && !o.getString("logger").equals(BLOCKED_THREAD_CHECKER)), "a clean start logs no warning:\n" + err);
   }
 
   @Test
@@ -135,6 +137,7 @@ class LoggingTest {
     String err = startAndStop("text");
     assertTrue(err.contains("] INFO io.switchboard.auth.AuthVerticle - auth: listening on 127.0.0.1:"), err);
     assertFalse(err.contains("already registered"), err);
-    assertFalse(err.contains(" WARN "), "a clean start logs no warning:\n" + err);
+    assertFalse(err.lines().anyMatch(l -> (l.contains("] WARN ") || l.contains("] ERROR ")) && !l.contains(BLOCKED_THREAD_CHECKER)),
+        "a clean start logs no warning:\n" + err);
   }
 }
