@@ -43,6 +43,7 @@ function show() {
   const [page, query] = (location.hash.replace(/^#\//, '') || 'cluster').split('?');
   for (const s of document.querySelectorAll('section.page')) s.hidden = s.id !== 'page-' + page;
   for (const a of document.querySelectorAll('header nav a')) a.classList.toggle('active', a.dataset.page === page);
+  if (page === 'channel') loadActive();
   if (page === 'channel' && query) {
     const name = new URLSearchParams(query).get('name');
     if (name && name !== current) openChannel(name);
@@ -262,6 +263,33 @@ async function loadPresence() {
     $('presence-state').textContent = e.message;
   }
 }
+
+async function loadActive() {
+  const prefix = $('active-prefix').value.trim();
+  try {
+    const r = await fetch('/admin/api/channels?prefix=' + encodeURIComponent(prefix), { credentials: 'same-origin' });
+    if (!r.ok) return;
+    const body = await r.json();
+    const list = $('active-list');
+    list.replaceChildren();
+    for (const c of body.channels) {
+      const li = document.createElement('li');
+      const a = document.createElement('a');
+      a.href = '#/channel?name=' + encodeURIComponent(c.channel);
+      a.textContent = c.channel;
+      a.title = 'subscribers on ' + c.nodes + ' gateway node' + (c.nodes === 1 ? '' : 's');
+      li.appendChild(a);
+      list.appendChild(li);
+    }
+    $('active-state').textContent = body.channels.length === 0 ? 'none' + (prefix ? ' starting with ' + prefix : '')
+      : body.channels.length + ' channel' + (body.channels.length === 1 ? '' : 's') + (body.more ? ' (more: narrow the prefix)' : '');
+  } catch (e) {
+    $('active-state').textContent = 'could not list channels: ' + e.message;
+  }
+}
+$('active-prefix').addEventListener('input', loadActive);
+$('active-form').addEventListener('submit', e => { e.preventDefault(); loadActive(); });
+setInterval(() => { if (!$('page-channel').hidden) loadActive(); }, 5000);
 
 $('channel-form').addEventListener('submit', e => {
   e.preventDefault();

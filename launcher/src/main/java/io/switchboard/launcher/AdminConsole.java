@@ -1,6 +1,7 @@
 package io.switchboard.launcher;
 
 import io.switchboard.common.Addresses;
+import io.switchboard.common.Fanout;
 import io.switchboard.common.Ids;
 import io.switchboard.common.ServiceError;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -51,7 +52,9 @@ final class AdminConsole {
   private final Supplier<Future<JsonObject>> cluster;
   private final Supplier<Future<JsonObject>> series;
   private final EventBus bus;
+  private final Fanout fanout;
   private final int gatewayPort;
+  static final int CHANNEL_LIST_LIMIT = 200;
   /** A login: when it ends, and a short public label naming it in the audit log (the id itself is the secret). */
   record Session(long expires, String label) {}
 
@@ -63,9 +66,10 @@ final class AdminConsole {
   /**
    * @param gatewayPort the gateways' WebSocket port (the dashboard's own client connects there, on this host name)
    */
-  AdminConsole(String adminKey, EventBus bus, int gatewayPort, Supplier<Future<JsonObject>> cluster,
+  AdminConsole(String adminKey, EventBus bus, Fanout fanout, int gatewayPort, Supplier<Future<JsonObject>> cluster,
       Supplier<Future<JsonObject>> series) {
     this.series = series;
+    this.fanout = fanout;
     this.adminKey = adminKey.getBytes(StandardCharsets.UTF_8);
     this.bus = bus;
     this.gatewayPort = gatewayPort;
@@ -88,6 +92,15 @@ final class AdminConsole {
     router.get("/admin/api/series").handler(ctx -> {
       if (requireSession(ctx)) series.get().onComplete(ar -> json(ctx, ar.succeeded() ? 200 : 503,
           ar.succeeded() ? ar.result() : error("unavailable", ar.cause().getMessage())));
+    });
+    router.get("/admin/api/channels").handler(ctx -> {
+      if (!requireSession(ctx)) return;
+      String prefix = ctx.request().getParam("prefix", "");
+      java.util.SortedMap<String, Integer> active = fanout.channels(prefix, CHANNEL_LIST_LIMIT + 1);
+      JsonArray list = new JsonArray();
+      active.entrySet().stream().limit(CHANNEL_LIST_LIMIT)
+          .forEach(e -> list.add(new JsonObject().put("channel", e.getKey()).put("nodes", e.getValue())));
+      json(ctx, 200, new JsonObject().put("channels", list).put("more", active.size() > CHANNEL_LIST_LIMIT));
     });
     router.get("/admin/api/session").handler(ctx -> {
       if (requireSession(ctx)) json(ctx, 200, new JsonObject().put("gatewayPort", gatewayPort).put("wsPath", "/ws"));

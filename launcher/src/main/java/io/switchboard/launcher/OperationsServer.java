@@ -72,7 +72,7 @@ final class OperationsServer extends VerticleBase {
     router.get("/metrics").handler(PrometheusScrapingHandler.create(config.getJsonObject("operations").getString("registryName")));
     String adminKey = config.getString("adminKey");
     if (!adminKey.isEmpty()) {
-      new AdminConsole(adminKey, vertx.eventBus(), config.getJsonObject("gateway").getInteger("port"), this::cluster,
+      new AdminConsole(adminKey, vertx.eventBus(), io.switchboard.common.Fanout.of(vertx), config.getJsonObject("gateway").getInteger("port"), this::cluster,
           this::clusterSeries).mount(router);
     }
     JsonObject ops = config.getJsonObject("operations");

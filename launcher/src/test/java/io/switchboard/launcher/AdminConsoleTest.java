@@ -156,6 +156,10 @@ class AdminConsoleTest {
       assertEquals(new JsonObject().put("text", "hello from the form"), first.getJsonObject("data"));
       assertEquals(new JsonObject().put("type", "admin").put("id", AdminConsole.DASHBOARD_SUBJECT), first.getJsonObject("source"));
       assertEquals(List.of("ui", "test"), first.getJsonArray("tags").getList());
+      browser.eval("document.getElementById('active-prefix').value = 'task:admin-ui-';"
+          + "document.getElementById('active-prefix').dispatchEvent(new Event('input')); true");
+      browser.waitFor("the channel among the active ones",
+          "[...document.querySelectorAll('#active-list a')].map(a => a.textContent).join(' ') === '" + channel + "'");
       browser.eval("document.querySelector('#history-form button').click(); true");
       browser.waitFor("history table", "document.querySelectorAll('#history tbody tr').length === 2");
       browser.screenshot(Path.of("target", "admin-screenshots", "channel.png"));
