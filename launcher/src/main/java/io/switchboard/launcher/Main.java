@@ -159,6 +159,8 @@ public final class Main {
     }
     b.append("  Operations  http://").append(c.getJsonObject("operations").getString("host")).append(':')
         .append(c.getJsonObject("operations").getInteger("port")).append("/metrics /health/live /health/ready\n");
+    b.append("  Dashboard   http://").append(c.getJsonObject("operations").getString("host")).append(':')
+        .append(c.getJsonObject("operations").getInteger("port")).append("/admin/ (log in with the admin key)\n");
     if (sb.generatedAdminKey()) {
       b.append("  Admin key   ").append(sb.adminKey())
           .append("   (generated; shown once — set SWITCHBOARD_ADMIN_KEY to choose your own)\n");
