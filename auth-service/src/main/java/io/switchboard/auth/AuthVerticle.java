@@ -38,7 +38,8 @@ public class AuthVerticle extends VerticleBase {
     }
     return sharedGeneratedPair(settings)
         .compose(pair -> vertx.executeBlocking(() -> SigningKeys.load(vertx, settings, pair)))
-        .compose(keys -> serve(settings, keys));
+        // the signer on a worker too: its first use loads Conscrypt's native library (seconds on a busy machine)
+        .compose(keys -> vertx.executeBlocking(keys::es256Signer).compose(signer -> serve(settings, keys, signer)));
   }
 
   /**
@@ -63,7 +64,7 @@ public class AuthVerticle extends VerticleBase {
         });
   }
 
-  private Future<?> serve(AuthSettings settings, SigningKeys keys) {
+  private Future<?> serve(AuthSettings settings, SigningKeys keys, Es256Signer signer) {
     if (keys.generated()) {
       LOG.log(System.Logger.Level.INFO, "auth: generated an ES256 signing key (kid " + keys.kid() + "); configure "
           + "auth.privateKeyPem/publicKeyPem to keep tokens valid across restarts and JVMs");
@@ -71,7 +72,7 @@ public class AuthVerticle extends VerticleBase {
     store = createStore(settings);
     EventBus bus = vertx.eventBus();
     ApiKeys apiKeys = new ApiKeys(store, settings.maxTokenTtlSeconds());
-    TokenMinter minter = new TokenMinter(keys.es256Signer(), settings.issuer());
+    TokenMinter minter = new TokenMinter(signer, settings.issuer());
     Tokens tokens = new Tokens(vertx, store, minter, apiKeys, settings.tokenTtlSeconds(), settings.maxTokenTtlSeconds());
     Revoker revoker = new Revoker(store, bus, settings.maxTokenTtlSeconds());
     AuthRoutes routes = new AuthRoutes(settings.adminKey(), keys, apiKeys, tokens, revoker);
