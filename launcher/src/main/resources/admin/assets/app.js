@@ -298,6 +298,30 @@ $('channel-form').addEventListener('submit', e => {
 
 $('history-form').addEventListener('submit', e => { e.preventDefault(); loadHistory(); });
 
+$('pending-form').addEventListener('submit', async e => {
+  e.preventDefault();
+  const subject = $('pending-subject').value.trim();
+  const body = document.querySelector('#pending tbody');
+  body.replaceChildren();
+  try {
+    const r = await fetch('/admin/api/pending?channel=' + encodeURIComponent(current) + '&subject=' + encodeURIComponent(subject),
+      { credentials: 'same-origin' });
+    const answer = await r.json();
+    if (!r.ok) throw new Error(answer.error ? answer.error.code + ': ' + answer.error.message : 'HTTP ' + r.status);
+    for (const p of answer.publications) {
+      const row = body.insertRow();
+      cell(row, number(p.offset), 'num');
+      cell(row, p.timestamp);
+      cell(row, p.event);
+      cell(row, p.source ? p.source.type + ':' + p.source.id : '');
+      cell(row, JSON.stringify(p.data));
+    }
+    $('pending-state').textContent = answer.publications.length + ' not acked by ' + subject;
+  } catch (err) {
+    $('pending-state').textContent = err.message;
+  }
+});
+
 $('publish-form').addEventListener('submit', async e => {
   e.preventDefault();
   let data = $('publish-data').value;

@@ -102,6 +102,26 @@ final class AdminConsole {
           .forEach(e -> list.add(new JsonObject().put("channel", e.getKey()).put("nodes", e.getValue())));
       json(ctx, 200, new JsonObject().put("channels", list).put("more", active.size() > CHANNEL_LIST_LIMIT));
     });
+    // what a subject still has to ack on a channel, asked of the store directly (any subject: this is the operator)
+    router.get("/admin/api/pending").handler(ctx -> {
+      if (!requireSession(ctx)) return;
+      String channel = ctx.request().getParam("channel");
+      String subject = ctx.request().getParam("subject");
+      if (channel == null || channel.isEmpty() || subject == null || subject.isEmpty()) {
+        json(ctx, 400, error("bad_request", "channel and subject are required"));
+        return;
+      }
+      bus.<JsonObject>request(Addresses.STORE_PENDING, new JsonObject().put("channel", channel).put("subject", subject),
+              new DeliveryOptions().setSendTimeout(5000))
+          .onComplete(ar -> {
+            if (ar.succeeded()) {
+              json(ctx, 200, ar.result().body());
+            } else {
+              ServiceError e = ServiceError.from(ar.cause(), "message store");
+              json(ctx, e.code().httpStatus(), new JsonObject().put("error", e.toJson()));
+            }
+          });
+    });
     router.get("/admin/api/session").handler(ctx -> {
       if (requireSession(ctx)) json(ctx, 200, new JsonObject().put("gatewayPort", gatewayPort).put("wsPath", "/ws"));
     });

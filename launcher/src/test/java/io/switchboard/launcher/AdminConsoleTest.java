@@ -162,6 +162,17 @@ class AdminConsoleTest {
           "[...document.querySelectorAll('#active-list a')].map(a => a.textContent).join(' ') === '" + channel + "'");
       browser.eval("document.querySelector('#history-form button').click(); true");
       browser.waitFor("history table", "document.querySelectorAll('#history tbody tr').length === 2");
+
+      // pending acks of any subject: publish one that needs an ack, then ask for a subject that has not acked it
+      browser.eval("document.getElementById('publish-event').value = 'needs.ack';"
+          + "document.getElementById('publish-ack').checked = true;"
+          + "document.querySelector('#publish-form button').click(); true");
+      browser.waitFor("the ack-requiring publication in the tail",
+          "[...document.querySelectorAll('#tail li')].some(li => li.textContent.includes('needs.ack'))");
+      browser.eval("document.getElementById('pending-subject').value = 'agent-x';"
+          + "document.querySelector('#pending-form button').click(); true");
+      browser.waitFor("pending for agent-x", "document.getElementById('pending-state').textContent === '1 not acked by agent-x'"
+          + " && document.querySelector('#pending tbody tr td:nth-child(3)').textContent === 'needs.ack'");
       browser.screenshot(Path.of("target", "admin-screenshots", "channel.png"));
 
       // actions: mint a token, revoke a connected subject and see its connection go
