@@ -70,7 +70,9 @@ final class NativeClient implements AutoCloseable {
     }
     if (!l.connected.isDone()) {
       Ended end = l.ended.join();
-      throw new CliArgs.CliError(end.reconnect() ? Main.EXIT_UNREACHABLE : Main.EXIT_FAILED,
+      // refused at connect: only a server that is going away is worth retrying; an expired token stays expired
+      boolean retry = end.reconnect() && end.code() != CloseCode.TOKEN_EXPIRED;
+      throw new CliArgs.CliError(retry ? Main.EXIT_UNREACHABLE : Main.EXIT_FAILED,
           "the server closed the connection: " + end.code() + " " + end.reason());
     }
     return c;

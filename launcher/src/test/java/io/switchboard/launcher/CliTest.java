@@ -178,6 +178,13 @@ class CliTest {
     Run badToken = cli("publish", "task:x", "e", "--token", "not-a-jwt");
     assertEquals(1, badToken.code());
     assertTrue(badToken.err().contains("4001"), badToken.err());
+    // an expired token is refused for good (4501 at connect is not worth a retry: the same token stays expired)
+    JsonObject shortLived = new JsonObject(cli("token", "cli-expiring", "--grant", "task:*", "--ttl", "1", "--json").out().trim());
+    long expiresAt = java.time.Instant.parse(shortLived.getString("expiresAt")).toEpochMilli();
+    Await.until("token expired", () -> System.currentTimeMillis() > expiresAt + 1000);
+    Run expired = cli("tail", "task:x", "--token", shortLived.getString("token"));
+    assertEquals(1, expired.code(), expired.err());
+    assertTrue(expired.err().contains("4501"), expired.err());
   }
 
   @Test
