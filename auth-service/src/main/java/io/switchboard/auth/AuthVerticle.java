@@ -84,7 +84,7 @@ public class AuthVerticle extends VerticleBase {
     Future<Void> adminConsumer = bus.<JsonObject>consumer(Addresses.AUTH_ADMIN, msg -> answerAdmin(apiKeys, tokens, revoker, msg))
         .completion();
     Future<HttpServer> listening = vertx.createHttpServer()
-        .requestHandler(routes.router(vertx))
+        .requestHandler(io.switchboard.common.AccessLog.wrap(config(), "auth", routes.router(vertx)))
         .listen(settings.port(), settings.host())
         .onSuccess(s -> server = s);
     return Future.all(keysConsumer, revocationsConsumer, adminConsumer, listening).onFailure(e -> store.close()).onSuccess(v -> {

@@ -47,6 +47,7 @@ final class ConfigCommands {
     d("redis.poolSize", "connections per service");
     d("adminKey", "the operator's key for the auth API; empty = generated at start and printed once. Prefer SWITCHBOARD_ADMIN_KEY to keeping it in a file");
     d("logging", "logs on standard error");
+    d("logging.accessLog", "true: one line per HTTP request of the auth API and the operations endpoints (method, path, status, ms, remote)");
     d("logging.format", "text (one readable line per event) or json (one JSON object per line with ts, level, logger, msg and node, connection, subject, channel when known)");
     d("operations", "per-JVM operations endpoints: /metrics (Prometheus), /health/live, /health/ready");
     d("operations.host", "address to bind");

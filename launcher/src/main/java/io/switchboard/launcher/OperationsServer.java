@@ -81,7 +81,7 @@ final class OperationsServer extends VerticleBase {
     return Future.all(
             vertx.eventBus().<JsonObject>consumer(NODE_ADDRESS + nodeId, m -> nodeInfo().onSuccess(m::reply)).completion(),
             vertx.eventBus().<JsonObject>consumer(SERIES_ADDRESS + nodeId, m -> m.reply(series())).completion())
-        .compose(v -> vertx.createHttpServer().requestHandler(router).listen(ops.getInteger("port"), ops.getString("host")))
+        .compose(v -> vertx.createHttpServer().requestHandler(io.switchboard.common.AccessLog.wrap(config, "operations", router)).listen(ops.getInteger("port"), ops.getString("host")))
         .onSuccess(s -> port = s.actualPort());
   }
 
