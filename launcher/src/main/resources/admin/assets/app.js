@@ -198,7 +198,15 @@ function onEvent(f) {
 }
 
 async function openChannel(name) {
-  const sb = await sbClient();
+  let sb;
+  try {
+    sb = await sbClient();
+  } catch (e) {
+    $('channel-view').hidden = false;
+    $('channel-title').textContent = name;
+    $('tail-state').textContent = 'cannot reach a gateway at ' + location.hostname + ' (gateway.port): ' + e.message;
+    return;
+  }
   if (current && current !== name) await sb.unsubscribe(current);
   current = name;
   $('channel-name').value = name;
