@@ -1,6 +1,8 @@
 package io.switchboard.auth;
 
 import io.switchboard.common.Addresses;
+import io.switchboard.common.ServiceError;
+import io.vertx.core.eventbus.Message;
 import io.switchboard.common.BusReplies;
 import io.switchboard.common.RedisConnector;
 import io.vertx.core.Future;
@@ -37,7 +39,8 @@ public class AuthVerticle extends VerticleBase {
     }
     return sharedGeneratedPair(settings)
         .compose(pair -> vertx.executeBlocking(() -> SigningKeys.load(vertx, settings, pair)))
-        .compose(keys -> serve(settings, keys));
+        // the signer on a worker too: its first use loads Conscrypt's native library (seconds on a busy machine)
+        .compose(keys -> vertx.executeBlocking(keys::es256Signer).compose(signer -> serve(settings, keys, signer)));
   }
 
   /**
@@ -62,7 +65,7 @@ public class AuthVerticle extends VerticleBase {
         });
   }
 
-  private Future<?> serve(AuthSettings settings, SigningKeys keys) {
+  private Future<?> serve(AuthSettings settings, SigningKeys keys, Es256Signer signer) {
     if (keys.generated()) {
       LOG.log(System.Logger.Level.INFO, "auth: generated an ES256 signing key (kid " + keys.kid() + "); configure "
           + "auth.privateKeyPem/publicKeyPem to keep tokens valid across restarts and JVMs");
@@ -70,7 +73,7 @@ public class AuthVerticle extends VerticleBase {
     store = createStore(settings);
     EventBus bus = vertx.eventBus();
     ApiKeys apiKeys = new ApiKeys(store, settings.maxTokenTtlSeconds());
-    TokenMinter minter = new TokenMinter(keys.es256Signer(), settings.issuer());
+    TokenMinter minter = new TokenMinter(signer, settings.issuer());
     Tokens tokens = new Tokens(vertx, store, minter, apiKeys, settings.tokenTtlSeconds(), settings.maxTokenTtlSeconds());
     Revoker revoker = new Revoker(store, bus, settings.maxTokenTtlSeconds());
     AuthRoutes routes = new AuthRoutes(settings.adminKey(), keys, apiKeys, tokens, revoker);
@@ -81,11 +84,13 @@ public class AuthVerticle extends VerticleBase {
         .completion();
     Future<Void> revocationsConsumer = BusReplies.<Object>serve(bus, Addresses.AUTH_REVOCATIONS, msg -> revoker.inForce())
         .completion();
+    Future<Void> adminConsumer = bus.<JsonObject>consumer(Addresses.AUTH_ADMIN, msg -> answerAdmin(apiKeys, tokens, revoker, msg))
+        .completion();
     Future<HttpServer> listening = vertx.createHttpServer()
-        .requestHandler(routes.router(vertx))
+        .requestHandler(io.switchboard.common.AccessLog.wrap(config(), "auth", routes.router(vertx)))
         .listen(settings.port(), settings.host())
         .onSuccess(s -> server = s);
-    return Future.all(keysConsumer, revocationsConsumer, listening).onFailure(e -> store.close()).onSuccess(v -> {
+    return Future.all(keysConsumer, revocationsConsumer, adminConsumer, listening).onFailure(e -> store.close()).onSuccess(v -> {
       LOG.log(System.Logger.Level.INFO, "auth: listening on " + settings.host() + ":" + server.actualPort()
           + " (engine " + settings.engine() + ")");
       bus.publish(Addresses.AUTH_KEYS_CHANGED, jwks.copy());
@@ -98,6 +103,34 @@ public class AuthVerticle extends VerticleBase {
           settings.maxTokenTtlSeconds());
     }
     return new MemoryAuthStore(vertx, settings.maxTokenTtlSeconds());
+  }
+
+  /** {@link Addresses#AUTH_ADMIN}: one admin action, audited in the log with who asked. */
+  private static void answerAdmin(ApiKeys apiKeys, Tokens tokens, Revoker revoker, Message<JsonObject> msg) {
+    JsonObject req = msg.body() == null ? new JsonObject() : msg.body();
+    String action = req.getString("action", "");
+    String by = req.getString("by", "unknown");
+    JsonObject body = req.getJsonObject("body", new JsonObject());
+    Future<JsonObject> result;
+    try {
+      result = switch (action) {
+        case "token" -> tokens.forAdmin(body);
+        case "key.create" -> apiKeys.create(body);
+        case "key.delete" -> apiKeys.delete(body.getString("id", "")).map(v -> new JsonObject());
+        case "revoke" -> revoker.revoke(body);
+        default -> Future.failedFuture(ServiceError.badRequest("unknown admin action '" + action + "' (token, key.create, key.delete, revoke)"));
+      };
+    } catch (RuntimeException e) {
+      result = Future.failedFuture(e);
+    }
+    result.onComplete(ar -> {
+      String target = body.getString("subject", body.getString("id", body.getString("tokenId", "")));
+      LOG.log(ar.succeeded() ? System.Logger.Level.INFO : System.Logger.Level.WARNING, "auth: admin " + action
+          + (ar.succeeded() ? "" : " failed: " + ar.cause().getMessage()),
+          io.switchboard.common.LogFields.of("by", by, io.switchboard.common.LogFields.SUBJECT, target.isEmpty() ? null : target));
+      if (ar.succeeded()) msg.reply(ar.result());
+      else ServiceError.from(ar.cause(), "auth admin").failReply(msg);
+    });
   }
 
   /** The port the HTTP server is bound to (useful when configured with port 0). */

@@ -19,6 +19,13 @@ public final class Addresses {
   public static final String AUTH_REVOCATIONS = "auth.revocations";
   /** Publish {@code {subject, revokedAt}} or {@code {tokenId, exp}}: gateways close matching connections (4003). */
   public static final String AUTH_REVOKED = "auth.revoked";
+  /**
+   * Request {@code {action, body, by}}: the admin API of the HTTP {@code /v1} routes for trusted callers inside the
+   * cluster (the admin dashboard). {@code action} is {@code token} (body as POST /v1/tokens with the admin key),
+   * {@code key.create}, {@code key.delete} ({@code {id}}) or {@code revoke}; {@code by} names who asked, for the
+   * audit log. Reply: the HTTP answer's JSON ({@code {}} for key.delete).
+   */
+  public static final String AUTH_ADMIN = "auth.admin";
 
   // --- message-store ------------------------------------------------------------------------------
   // Answers that carry publications are bounded by store.maxHistoryBytes (the UTF-8 bytes of the publications'

@@ -140,6 +140,7 @@ public final class Config {
   public static void validate(JsonObject config) {
     checkTypes(config, Defaults.tree(), "");
     requireOneOf(config, "engine", "memory", "redis");
+    requireOneOf(config, "logging.format", "text", "json");
     for (String port : new String[] {"gateway.port", "auth.port", "operations.port"}) range(config, port, 0, 65535);
     range(config, "gateway.maxFrameBytes", 256, 16 * 1024 * 1024);
     range(config, "gateway.maxQueueBytes", 1024, Integer.MAX_VALUE);

@@ -44,6 +44,9 @@ public final class Defaults {
         .put("redis", new JsonObject().put("url", "redis://127.0.0.1:6379").put("poolSize", 16))
         // empty: generated at start and printed once
         .put("adminKey", "")
+        // text: one readable line per event; json: one JSON object per line (node, connection, subject, channel);
+        // accessLog: one line per HTTP request of the auth API and the operations endpoints
+        .put("logging", new JsonObject().put("format", "text").put("accessLog", false))
         // registryName: the Micrometer registry of this JVM's Switchboard (set at start; tests run several)
         .put("operations", new JsonObject().put("host", "0.0.0.0").put("port", OPERATIONS_PORT).put("registryName", "default"))
         .put("gateway", new JsonObject()

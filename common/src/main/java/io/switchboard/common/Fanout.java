@@ -162,6 +162,19 @@ public final class Fanout {
     return nodesByChannel.getOrDefault(channel, Set.of());
   }
 
+  /**
+   * Channels that some gateway node has subscribers for, whose name starts with {@code prefix}, in name order, at
+   * most {@code limit}: channel → number of nodes (the admin dashboard's channel list).
+   */
+  public java.util.SortedMap<String, Integer> channels(String prefix, int limit) {
+    java.util.TreeMap<String, Integer> out = new java.util.TreeMap<>();
+    for (Map.Entry<String, Set<String>> e : nodesByChannel.entrySet()) {
+      if (e.getKey().startsWith(prefix) && !e.getValue().isEmpty()) out.put(e.getKey(), e.getValue().size());
+    }
+    while (out.size() > limit) out.pollLastEntry();
+    return out;
+  }
+
   // --- the replica -------------------------------------------------------------------------------
 
   private void apply(JsonObject m) {

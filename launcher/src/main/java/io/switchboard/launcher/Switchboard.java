@@ -50,6 +50,7 @@ public final class Switchboard {
    */
   public static Future<Switchboard> start(JsonObject config, Set<Service> services, boolean clustered) {
     if (clustered) checkClusterable(config, services);
+    Logging.configure(config.getJsonObject("logging").getString("format"));
     boolean generated = false;
     if (config.getString("adminKey").isEmpty()) {
       config.put("adminKey", "sba_" + Ids.secret(24));
@@ -70,13 +71,15 @@ public final class Switchboard {
       started = Future.succeededFuture(Vertx.builder().with(vertxOptions(registry)).build());
     }
     return started.compose(vertx -> {
+      if (clustered) Logging.node(((io.vertx.core.internal.VertxInternal) vertx).clusterManager().getNodeId());
       PublicationCodec.register(vertx.eventBus());
       Switchboard sb = new Switchboard(vertx, config, services, generatedKey, clustered);
       return sb.deployAll().map(sb).recover(t -> vertx.close().transform(v -> Future.failedFuture(t)));
     });
   }
 
-  private static void checkClusterable(JsonObject config, Set<Service> services) {
+  /** Refuses a cluster start that cannot work (also run by check-config and before start-up). */
+  static void checkClusterable(JsonObject config, Set<Service> services) {
     if (!"redis".equals(config.getString("engine"))) {
       throw new IllegalArgumentException("cluster mode needs the redis engine (engine: redis and redis.url, or "
           + "SWITCHBOARD_ENGINE=redis and SWITCHBOARD_REDIS_URL): the memory engine keeps history, presence and "

@@ -208,6 +208,38 @@ class ClusterTest {
     return c;
   }
 
+  /** The admin dashboard of any JVM sees every node, and its actions reach the auth service on another JVM. */
+  @Test
+  @Order(0)
+  void adminDashboardOfAGatewayShowsTheWholeCluster() throws Exception {
+    String ops = "http://127.0.0.1:" + gatewayA.opsPort;
+    HttpResponse<String> login = http.send(HttpRequest.newBuilder(URI.create(ops + "/admin/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .POST(HttpRequest.BodyPublishers.ofString("key=" + ClusterProcesses.ADMIN_KEY)).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(303, login.statusCode(), login.body());
+    String cookie = login.headers().firstValue("Set-Cookie").orElseThrow().split(";")[0];
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(ops + "/admin/api/cluster")).header("Cookie", cookie).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), r.body());
+    JsonObject body = new JsonObject(r.body());
+    assertTrue(body.getBoolean("clustered"));
+    List<String> roles = new ArrayList<>();
+    for (Object o : body.getJsonArray("nodes")) {
+      JsonObject n = (JsonObject) o;
+      assertTrue(n.getBoolean("reachable"), n.encode());
+      assertEquals("ok", n.getString("redis"), n.encode());
+      roles.add(String.join(",", n.getJsonArray("services").getList()));
+    }
+    roles.sort(null);
+    assertEquals(List.of("gateway", "gateway", "store,presence,auth"), roles, r.body());
+    HttpResponse<String> minted = http.send(HttpRequest.newBuilder(URI.create(ops + "/admin/api/auth/token")).header("Cookie", cookie)
+        .header(AdminConsole.CSRF_HEADER, "1").header("content-type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("subject", "from-gateway-dashboard")
+            .put("grants", TestServer.allGrants()).encode())).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, minted.statusCode(), minted.body());
+    assertEquals("from-gateway-dashboard", new JsonObject(minted.body()).getString("subject"));
+  }
+
   @Test
   @Order(1)
   void clientOnOneGatewayReceivesInOrderWhatClientsOnAnotherPublish() throws Exception {

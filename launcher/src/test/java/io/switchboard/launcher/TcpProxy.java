@@ -9,46 +9,68 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A TCP proxy on loopback in front of a server, so a test can cut every connection at the TCP level, as a server
- * crash or a network drop does, and let clients reconnect through it.
+ * A loopback TCP proxy a test can cut: {@code cut(true)} drops every connection through it (as a network failure
+ * would: no WebSocket close handshake) and refuses new ones until {@code cut(false)}.
  */
 final class TcpProxy implements AutoCloseable {
-  private final Vertx vertx = Vertx.vertx();
   private final NetServer server;
   private final NetClient client;
   private final List<NetSocket> sockets = new CopyOnWriteArrayList<>();
-  final int port;
+  private volatile boolean refusing;
 
-  TcpProxy(int targetPort) {
-    client = vertx.createNetClient();
-    server = vertx.createNetServer().connectHandler(in -> {
-      in.pause();
-      client.connect(targetPort, "127.0.0.1").onComplete(ar -> {
-        if (ar.failed()) {
-          in.close();
-          return;
-        }
-        NetSocket out = ar.result();
-        sockets.add(in);
-        sockets.add(out);
-        in.handler(out::write);
-        out.handler(in::write);
-        in.closeHandler(v -> out.close());
-        out.closeHandler(v -> in.close());
-        in.resume();
-      });
-    });
-    port = Await.result(server.listen(0, "127.0.0.1")).actualPort();
+  private TcpProxy(NetServer server, NetClient client) {
+    this.server = server;
+    this.client = client;
   }
 
-  /** Cuts every proxied connection at once (both sides see the TCP connection end; no close frame). */
-  void cutAll() {
-    for (NetSocket s : sockets) s.close();
-    sockets.clear();
+  static TcpProxy start(Vertx vertx, int targetPort) {
+    NetClient client = vertx.createNetClient();
+    TcpProxy[] self = new TcpProxy[1];
+    NetServer server = vertx.createNetServer().connectHandler(in -> self[0].accept(in, targetPort));
+    self[0] = new TcpProxy(server, client);
+    Await.result(server.listen(0, "127.0.0.1"));
+    return self[0];
+  }
+
+  private void accept(NetSocket in, int targetPort) {
+    if (refusing) {
+      in.close();
+      return;
+    }
+    in.pause();
+    client.connect(targetPort, "127.0.0.1").onComplete(ar -> {
+      if (ar.failed() || refusing) {
+        in.close();
+        if (ar.succeeded()) ar.result().close();
+        return;
+      }
+      NetSocket out = ar.result();
+      sockets.add(in);
+      sockets.add(out);
+      in.handler(out::write);
+      out.handler(in::write);
+      in.closeHandler(v -> out.close());
+      out.closeHandler(v -> in.close());
+      in.resume();
+    });
+  }
+
+  int port() {
+    return server.actualPort();
+  }
+
+  /** Drops (and refuses) connections, or lets them through again. */
+  void cut(boolean cut) {
+    refusing = cut;
+    if (cut) {
+      for (NetSocket s : sockets) s.close();
+      sockets.clear();
+    }
   }
 
   @Override
   public void close() {
-    Await.result(vertx.close());
+    cut(true);
+    Await.result(server.close());
   }
 }
