@@ -289,25 +289,25 @@ class CentrifugeTest {
   @Test
   void historyWithLimitSinceReverseAndTopPosition() {
     try (NodeScript n = connected(s, s.token("cf-hist", TestServer.allGrants()))) {
-      for (int i = 1; i <= 5; i++) append(s, "hist:h1", "n", new JsonObject().put("i", i));
-      JsonObject top = call(n, new JsonObject().put("op", "history").put("channel", "hist:h1")).getJsonObject("result");
+      for (int i = 1; i <= 5; i++) append(s, "hist:cf-h1", "n", new JsonObject().put("i", i));
+      JsonObject top = call(n, new JsonObject().put("op", "history").put("channel", "hist:cf-h1")).getJsonObject("result");
       assertEquals(0, top.getJsonArray("publications").size(), top.encode());
       assertEquals(5L, top.getLong("offset"));
       String epoch = top.getString("epoch");
       assertFalse(epoch.isEmpty());
-      JsonObject last2 = call(n, new JsonObject().put("op", "history").put("channel", "hist:h1")
+      JsonObject last2 = call(n, new JsonObject().put("op", "history").put("channel", "hist:cf-h1")
           .put("options", new JsonObject().put("limit", 2).put("reverse", true))).getJsonObject("result");
       assertEquals(List.of(5, 4), values(last2.getJsonArray("publications")));
-      JsonObject since = call(n, new JsonObject().put("op", "history").put("channel", "hist:h1")
+      JsonObject since = call(n, new JsonObject().put("op", "history").put("channel", "hist:cf-h1")
           .put("options", new JsonObject().put("limit", 10).put("since", new JsonObject().put("offset", 3).put("epoch", epoch))))
           .getJsonObject("result");
       assertEquals(List.of(4, 5), values(since.getJsonArray("publications")));
-      JsonObject lost = call(n, new JsonObject().put("op", "history").put("channel", "hist:h1")
+      JsonObject lost = call(n, new JsonObject().put("op", "history").put("channel", "hist:cf-h1")
           .put("options", new JsonObject().put("limit", 10).put("since", new JsonObject().put("offset", 3).put("epoch", "gone"))));
       assertEquals(112, lost.getJsonObject("error").getInteger("code"), lost.encode());
       JsonObject denied;
       try (NodeScript m = connected(s, s.token("cf-hist2", TestServer.grants("hist:*", "subscribe")))) {
-        denied = call(m, new JsonObject().put("op", "history").put("channel", "hist:h1").put("options", new JsonObject().put("limit", 1)));
+        denied = call(m, new JsonObject().put("op", "history").put("channel", "hist:cf-h1").put("options", new JsonObject().put("limit", 1)));
       }
       assertEquals(103, denied.getJsonObject("error").getInteger("code"), denied.encode());
     }
@@ -336,26 +336,26 @@ class CentrifugeTest {
   @Test
   void recoversEverythingMissedAfterTheTransportIsCut() {
     try (NodeScript n = connected(s, s.token("cf-rec", TestServer.allGrants()))) {
-      subscribe(n, "task:rec", null);
-      subscribed(n, "task:rec");
-      append(s, "task:rec", "n", new JsonObject().put("i", 1));
-      assertEquals(1, publication(n, "task:rec").getJsonObject("data").getInteger("i"));
+      subscribe(n, "task:cf-rec", null);
+      subscribed(n, "task:cf-rec");
+      append(s, "task:cf-rec", "n", new JsonObject().put("i", 1));
+      assertEquals(1, publication(n, "task:cf-rec").getJsonObject("data").getInteger("i"));
       // the connection is cut and stays down while the backend publishes 10 more
       n.send(new JsonObject().put("op", "cut").put("hold", true));
       n.event("connecting");
-      for (int i = 2; i <= 11; i++) append(s, "task:rec", "n", new JsonObject().put("i", i));
+      for (int i = 2; i <= 11; i++) append(s, "task:cf-rec", "n", new JsonObject().put("i", i));
       n.send(new JsonObject().put("op", "release"));
       n.event("connected");
-      JsonObject again = subscribed(n, "task:rec");
+      JsonObject again = subscribed(n, "task:cf-rec");
       assertTrue(again.getBoolean("wasRecovering"), again.encode());
       assertTrue(again.getBoolean("recovered"), again.encode());
       for (int i = 2; i <= 11; i++) {
-        JsonObject p = publication(n, "task:rec");
+        JsonObject p = publication(n, "task:cf-rec");
         assertEquals(i, p.getJsonObject("data").getInteger("i"), "in order, none missing");
         assertEquals(i, p.getLong("offset").intValue());
       }
-      append(s, "task:rec", "n", new JsonObject().put("i", 12));
-      assertEquals(12, publication(n, "task:rec").getJsonObject("data").getInteger("i"));
+      append(s, "task:cf-rec", "n", new JsonObject().put("i", 12));
+      assertEquals(12, publication(n, "task:cf-rec").getJsonObject("data").getInteger("i"));
     }
   }
 
