@@ -80,11 +80,13 @@ public class AuthVerticle extends VerticleBase {
     Future<Void> keysConsumer = bus.<JsonObject>consumer(Addresses.AUTH_KEYS, msg -> msg.reply(jwks.copy())).completion();
     Future<Void> revocationsConsumer = bus.<JsonObject>consumer(Addresses.AUTH_REVOCATIONS, msg -> answerRevocations(revoker, msg))
         .completion();
+    Future<Void> keyVerifyConsumer = bus.<JsonObject>consumer(Addresses.AUTH_KEY_VERIFY,
+        msg -> answerKeyVerify(settings.adminKey(), apiKeys, msg)).completion();
     Future<HttpServer> listening = vertx.createHttpServer()
         .requestHandler(routes.router(vertx))
         .listen(settings.port(), settings.host())
         .onSuccess(s -> server = s);
-    return Future.all(keysConsumer, revocationsConsumer, listening).onFailure(e -> store.close()).onSuccess(v -> {
+    return Future.all(keysConsumer, revocationsConsumer, keyVerifyConsumer, listening).onFailure(e -> store.close()).onSuccess(v -> {
       LOG.log(System.Logger.Level.INFO, "auth: listening on " + settings.host() + ":" + server.actualPort()
           + " (engine " + settings.engine() + ")");
       bus.publish(Addresses.AUTH_KEYS_CHANGED, jwks.copy());
@@ -103,6 +105,29 @@ public class AuthVerticle extends VerticleBase {
     revoker.inForce().onComplete(ar -> {
       if (ar.succeeded()) msg.reply(ar.result());
       else ServiceError.from(ar.cause(), "auth revocations").failReply(msg);
+    });
+  }
+
+  /** {@code {key}} → {@code {admin:true}} or the API key's identity and filled-in grants (see Addresses). */
+  private static void answerKeyVerify(String adminKey, ApiKeys apiKeys, Message<JsonObject> msg) {
+    String presented = msg.body() == null ? null : msg.body().getString("key");
+    if (presented == null || presented.isEmpty()) {
+      new ServiceError(io.switchboard.common.ErrorCode.UNAUTHORIZED, "no key given").failReply(msg);
+      return;
+    }
+    if (!adminKey.isEmpty() && Secrets.same(presented, adminKey)) {
+      msg.reply(new JsonObject().put("admin", true));
+      return;
+    }
+    apiKeys.verify(presented).onComplete(ar -> {
+      if (ar.failed()) {
+        ServiceError.failReply(msg, ar.cause());
+        return;
+      }
+      ApiKey k = ar.result();
+      msg.reply(new JsonObject().put("admin", false).put("id", k.id()).put("subject", k.subject())
+          .put("sourceType", k.sourceType())
+          .put("grants", io.switchboard.common.Grants.parse(k.grants(), "grants").withSubject(k.subject()).toJson()));
     });
   }
 

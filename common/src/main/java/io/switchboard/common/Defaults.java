@@ -41,7 +41,11 @@ public final class Defaults {
             .put("violationLimit", 10)
             .put("violationWindowMs", 10_000)
             .put("requestTimeoutMs", 5_000)
-            .put("presenceRefreshMs", 0))
+            .put("presenceRefreshMs", 0)
+            // single-use SSE/stream tickets (POST /v1/tickets) are valid this long
+            .put("ticketTtlMs", 30_000)
+            // longest hold of a long-poll (GET /v1/poll?wait=…)
+            .put("maxPollWaitSeconds", 60))
         .put("auth", new JsonObject()
             .put("host", "0.0.0.0")
             .put("port", AUTH_PORT)

@@ -101,6 +101,51 @@ public final class Subscriptions {
     });
   }
 
+  /**
+   * A subscription the server API makes for a live session: the backend decided, so the token's grant is not asked
+   * (the caller is the session as a server), but the channel rules are the same one decision. The dialect tells
+   * the client ({@link SessionProtocol#subscribed}) and then calls {@link #goLive}.
+   */
+  public Future<Established> subscribeByServer(Session s, Request r) {
+    Caller asServer = new Caller() {
+      @Override
+      public io.switchboard.gateway.Claims claims() {
+        return s.claims();
+      }
+
+      @Override
+      public String clientId() {
+        return s.id;
+      }
+
+      @Override
+      public boolean subscribed(String channel) {
+        return s.subscribed(channel);
+      }
+
+      @Override
+      public boolean server() {
+        return true;
+      }
+
+      @Override
+      public long takePublishToken(long now) {
+        return 0;
+      }
+    };
+    try {
+      NamespaceOptions options = loop.access.check(asServer, r.channel(), ChannelAccess.Op.SUBSCRIBE);
+      String scoped = s.app.scope(r.channel());
+      if (s.subscriptions.containsKey(scoped)) throw new ServiceError(ErrorCode.ALREADY_SUBSCRIBED, "already subscribed to " + r.channel());
+      if (s.subscriptions.size() >= loop.cfg.maxSubscriptions()) {
+        throw new ServiceError(ErrorCode.LIMIT_EXCEEDED, "at most " + loop.cfg.maxSubscriptions() + " subscriptions per connection");
+      }
+      return establish(s, List.of(new Wanted(r, scoped, options)));
+    } catch (ServiceError e) {
+      return Future.succeededFuture(new Established(List.of(Outcome.failed(r.channel(), e)), List.of()));
+    }
+  }
+
   /** The server-side subscription to {@code user:<subject>} made at connect (none when the name is not valid). */
   public Future<Established> subscribePersonal(Session s, Request recover) {
     String channel = Channels.personal(s.subject());
@@ -119,7 +164,7 @@ public final class Subscriptions {
     List<Subscription> subs = new ArrayList<>();
     JsonArray storeReq = new JsonArray();
     for (Wanted w : wanted) {
-      Subscription s = new Subscription(w.scoped, c, w.options.presence());
+      Subscription s = new Subscription(w.scoped, c, w.options.presence() && c.joinsPresence);
       c.subscriptions.put(w.scoped, s);
       loop.hub.add(s);
       subs.add(s);

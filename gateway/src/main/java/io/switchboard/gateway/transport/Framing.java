@@ -46,6 +46,20 @@ public enum Framing {
       b.writeBytes(DATA).writeBytes(payload, payload.readerIndex(), len).writeByte('\n').writeByte('\n');
       return b;
     }
+  },
+  /**
+   * One Server-Sent Events message whose fields the dialect wrote itself ({@code id: …\ndata: …\n}): the frame adds
+   * the blank line that ends it. So the {@code id:} line that lets a client resume is part of the shared bytes and a
+   * publication is still encoded once per (dialect, framing), not once per stream.
+   */
+  SSE_EVENT {
+    @Override
+    public ByteBuf frame(ByteBuf payload) {
+      int len = payload.readableBytes();
+      ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(len + 1);
+      b.writeBytes(payload, payload.readerIndex(), len).writeByte('\n');
+      return b;
+    }
   };
 
   private static final byte[] DATA = "data: ".getBytes(java.nio.charset.StandardCharsets.US_ASCII);

@@ -234,6 +234,12 @@ public final class NativeDialect implements SessionProtocol {
     send(s, NativeFrames.unsubscribed(channel, reason));
   }
 
+  /** A server-side subscription (server API): {@code {"type":"subscribed", channel, ok, offset?, epoch?}}. */
+  @Override
+  public void subscribed(Session s, Subscriptions.Outcome outcome) {
+    send(s, NativeRequests.outcome(outcome).put("type", "subscribed"));
+  }
+
   @Override
   public int closeCode(Disconnect d) {
     return switch (d) {
