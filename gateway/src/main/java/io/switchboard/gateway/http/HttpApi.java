@@ -26,7 +26,7 @@ public final class HttpApi implements Endpoint {
     loop.vertx.setPeriodic(60_000, t -> buckets.sweep(System.currentTimeMillis()));
     this.rest = new ClientRest(loop, buckets, presenceTimeout);
     this.server = new ServerApi(loop, new GatewayApiCommands(loop));
-    this.streams = new Streams(loop, new Tickets(loop, g.getLong("ticketTtlMs", 30_000L)), rest, g.getLong("maxPollWaitSeconds", 60L));
+    this.streams = new Streams(loop, new Tickets(loop, g.getLong("ticketTtlMs", 30_000L)), g.getLong("maxPollWaitSeconds", 60L));
   }
 
   @Override

@@ -40,13 +40,11 @@ final class Streams {
 
   private final GatewayLoop loop;
   private final Tickets tickets;
-  private final ClientRest rest;
   private final long maxPollWaitSeconds;
 
-  Streams(GatewayLoop loop, Tickets tickets, ClientRest rest, long maxPollWaitSeconds) {
+  Streams(GatewayLoop loop, Tickets tickets, long maxPollWaitSeconds) {
     this.loop = loop;
     this.tickets = tickets;
-    this.rest = rest;
     this.maxPollWaitSeconds = maxPollWaitSeconds;
   }
 
