@@ -8,10 +8,18 @@ import java.util.Map;
 
 /** Plain Vert.x HTTP calls to the gateway port (REST, server API, tickets, polls). */
 final class GatewayHttp {
-  private final TestServer s;
+  private final io.switchboard.common.test.OnContext on;
+  private final io.vertx.core.http.HttpClient http;
+  private final int port;
 
   GatewayHttp(TestServer s) {
-    this.s = s;
+    this(s.on, s.http, s.wsPort);
+  }
+
+  GatewayHttp(io.switchboard.common.test.OnContext on, io.vertx.core.http.HttpClient http, int port) {
+    this.on = on;
+    this.http = http;
+    this.port = port;
   }
 
   record Reply(int status, JsonObject body, String raw, Map<String, String> headers) {
@@ -21,7 +29,7 @@ final class GatewayHttp {
   }
 
   Reply call(HttpMethod method, String path, Map<String, String> headers, String body) {
-    return s.on.await(() -> s.http.request(new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(s.wsPort).setURI(path))
+    return on.await(() -> http.request(new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(port).setURI(path))
         .compose(req -> {
           headers.forEach(req::putHeader);
           if (body != null) req.putHeader("content-type", "application/json");
@@ -59,7 +67,7 @@ final class GatewayHttp {
 
   /** Opens an endless stream, returns its status once the head arrived, and closes the connection. */
   int streamStatus(String path) {
-    return s.on.await(() -> s.http.request(new RequestOptions().setHost("127.0.0.1").setPort(s.wsPort).setURI(path))
+    return on.await(() -> http.request(new RequestOptions().setHost("127.0.0.1").setPort(port).setURI(path))
         .compose(req -> req.send())
         .map(resp -> {
           resp.request().connection().close();
