@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.switchboard.common.test.Await;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
@@ -28,7 +29,7 @@ class HttpStreamsTest {
   @BeforeAll
   static void start() {
     s = TestServer.start(new JsonObject()
-        .put("gateway", new JsonObject().put("maxPollWaitSeconds", 30))
+        .put("gateway", new JsonObject().put("maxPollWaitSeconds", 30).put("maxConnectionsPerSubject", 2))
         .put("presence", new JsonObject().put("timeoutSeconds", 2).put("sweepIntervalMs", 100)));
     h = new GatewayHttp(s);
   }
@@ -98,6 +99,12 @@ class HttpStreamsTest {
   /** An SSE line carrying a stored publication (presence events have no offset). */
   private static boolean stored(JsonObject j) {
     return "event".equals(j.getString("type")) && j.getJsonObject("data").getValue("offset") != null;
+  }
+
+  private static JsonArray storedOnly(JsonArray events) {
+    JsonArray out = new JsonArray();
+    for (Object o : events) if (((JsonObject) o).getValue("offset") != null) out.add(o);
+    return out;
   }
 
   private static double heldPolls() {
@@ -181,7 +188,11 @@ class HttpStreamsTest {
       CompletableFuture<GatewayHttp.Reply> held = pollAsync("/v1/poll?channels=" + cmd + "&wait=20&since=" + enc(since), token);
       ok(h.api("publish", TestServer.ADMIN_KEY, new JsonObject().put("channel", cmd).put("event", "c3").put("requiresAck", true)));
       JsonObject answer = ok(held.join());
-      JsonObject c3 = answer.getJsonArray("events").getJsonObject(0);
+      // a poll may be answered by a presence event first: poll on from its position, as a client does
+      while (storedOnly(answer.getJsonArray("events")).isEmpty()) {
+        answer = ok(h.get("/v1/poll?channels=" + cmd + "&wait=20&since=" + enc(answer.getString("since")), token));
+      }
+      JsonObject c3 = storedOnly(answer.getJsonArray("events")).getJsonObject(0);
       processed.add(c3.getString("event"));
       ok(h.post("/v1/channels/" + cmd + "/acks", token, new JsonObject().put("ids", new JsonArray().add(c3.getString("id")))));
       ok(h.post("/v1/channels/" + evt + "/publications", token, new JsonObject().put("event", "done").put("data", "c3")
@@ -258,9 +269,67 @@ class HttpStreamsTest {
     assertEquals("p3", lastSeen.getString("event"));
     String since = lastSeen.getLong("offset") + ":" + lastSeen.getString("epoch") + ":task:nd";
     JsonObject again = ok(h.get("/v1/poll?channels=task:nd&wait=5&since=" + enc(since), token));
-    JsonArray events = again.getJsonArray("events");
+    JsonArray events = storedOnly(again.getJsonArray("events")); // the dead stream's presence.leave may come too
     assertEquals(1, events.size());
     assertEquals("p4", events.getJsonObject(0).getString("event"));
     assertFalse(again.encode().contains("\"p3\""));
+  }
+
+  /** An SSE reader that stops reading is cut at the per-connection byte bound (4500), like a WebSocket one. */
+  @Test
+  void slowSseReaderIsCut() throws Exception {
+    String token = s.token("sse-slow", TestServer.grants("task:*", "subscribe"));
+    double cutBefore = s.metric("switchboard_disconnects_total{code=\"4500\"");
+    try (java.net.Socket sock = new java.net.Socket()) {
+      sock.setReceiveBufferSize(4096);
+      sock.connect(new java.net.InetSocketAddress("127.0.0.1", s.wsPort));
+      sock.setSoTimeout(20_000);
+      sock.getOutputStream().write(("GET /v1/sse?channels=task:flood HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + token
+          + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      var in = sock.getInputStream();
+      StringBuilder head = new StringBuilder();
+      while (!head.toString().contains("\"subscribed\"")) head.append((char) in.read());
+      assertTrue(head.toString().startsWith("HTTP/1.1 200"), head.toString());
+      assertTrue(head.toString().contains("text/event-stream"));
+      assertTrue(head.toString().contains("retry: 2000"));
+      // stop reading; flood from inside the server (no client rate limit in the way)
+      var fanout = io.switchboard.common.Fanout.of(s.sb.vertx());
+      String payload = "x".repeat(16 * 1024);
+      int sent = 0;
+      while (sent < 5000 && s.metric("switchboard_disconnects_total{code=\"4500\"") <= cutBefore) {
+        for (int i = 0; i < 50; i++, sent++) fanout.publish(io.switchboard.common.Publication.event("task:flood", "blob", payload));
+        int now = sent;
+        Await.until("the flood is delivered or cut", Duration.ofSeconds(10), () -> now > 0);
+      }
+      assertEquals(cutBefore + 1, s.metric("switchboard_disconnects_total{code=\"4500\""), "cut as a slow consumer after " + sent);
+      assertTrue(sent < 5000);
+      // what is left to read ends: the stream was ended (or the connection cut)
+      byte[] buf = new byte[64 * 1024];
+      long read = 0;
+      try {
+        int n;
+        while ((n = in.read(buf)) >= 0) read += n;
+      } catch (java.net.SocketException reset) {
+        // cut outright: fine
+      }
+      assertTrue(read < (long) sent * payload.length(), "the server did not buffer the whole flood for it");
+    }
+  }
+
+  /** Held polls are connections: the per-subject limit counts them. */
+  @Test
+  void heldPollsCountAsConnections() {
+    String token = s.token("poll-limit", TestServer.grants("task:*", "subscribe,publish"));
+    double before = s.metric("switchboard_connections");
+    CompletableFuture<GatewayHttp.Reply> p1 = pollAsync("/v1/poll?channels=task:pl&wait=20", token);
+    CompletableFuture<GatewayHttp.Reply> p2 = pollAsync("/v1/poll?channels=task:pl&wait=20", token);
+    Await.until("two polls held", () -> s.metric("switchboard_connections") >= before + 2);
+    GatewayHttp.Reply third = h.get("/v1/poll?channels=task:pl&wait=20", token);
+    assertEquals(429, third.status(), third.raw());
+    assertEquals("limit_exceeded", third.errorCode());
+    publish(token, "task:pl", "release");
+    assertEquals("release", ok(p1.join()).getJsonArray("events").getJsonObject(0).getString("event"));
+    assertEquals("release", ok(p2.join()).getJsonArray("events").getJsonObject(0).getString("event"));
+    Await.until("polls released", () -> s.metric("switchboard_connections") <= before);
   }
 }

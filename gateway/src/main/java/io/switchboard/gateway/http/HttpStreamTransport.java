@@ -96,6 +96,12 @@ final class HttpStreamTransport implements Transport {
   @Override
   public void close(int code, String reason) {
     if (!open) return;
+    if (overflowed) {
+      // a client past the byte bound would not read the goodbye or the end of the response either; and an ended
+      // response is forgotten by the session core, so nothing would cut it later: cut the connection now
+      forceClose();
+      return;
+    }
     open = false;
     // the goodbye was written just before: end the response behind it
     response.end();
@@ -105,6 +111,7 @@ final class HttpStreamTransport implements Transport {
   public void forceClose() {
     open = false;
     request.connection().close();
+    closed();
   }
 
   @Override
