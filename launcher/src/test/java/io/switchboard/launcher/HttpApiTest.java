@@ -82,6 +82,12 @@ class HttpApiTest {
     assertTrue(none.body().getJsonObject("error").getString("message").contains("Bearer"));
 
     assertEquals(401, h.post("/v1/channels/task:e/publications", "not.a.token", pub("x", 1)).status());
+    String shortLived = s.token(new JsonObject().put("subject", "rest2s").put("grants", TestServer.grants("task:*", "history")).put("ttl", 1));
+    long expiry = System.currentTimeMillis() + 2100; // exp is whole seconds: past it for sure
+    Await.until("token expiry", java.time.Duration.ofSeconds(5), () -> System.currentTimeMillis() > expiry);
+    GatewayHttp.Reply expired = h.get("/v1/channels/task:e/history", shortLived);
+    assertEquals(401, expired.status());
+    assertEquals("token_expired", expired.errorCode());
 
     GatewayHttp.Reply denied = h.post("/v1/channels/chat:e/publications", token, pub("x", 1));
     assertEquals(403, denied.status());

@@ -152,8 +152,9 @@ final class Streams {
             .putHeader("content-type", framing == Framing.SSE_EVENT ? "text/event-stream; charset=utf-8" : "application/x-ndjson")
             .putHeader("cache-control", "no-cache, no-transform")
             .putHeader("x-accel-buffering", "no");
+        // the head goes out now: a client learns the stream is open before the first message
         if (framing == Framing.SSE_EVENT) transport.writeRaw(HttpStreamTransport.retry(RETRY_MS));
-        else transport.writeRaw(Buffer.buffer(new byte[0]));
+        else r.response().writeHead();
         loop.subscriptions.subscribe(s, wanted).onComplete(ar -> {
           Subscriptions.Established est = ar.result();
           NativeStreams.send(s, NativeStreams.outcomes(est).put("client", s.id).put("subject", s.subject()));
