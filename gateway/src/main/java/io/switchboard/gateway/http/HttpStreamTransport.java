@@ -1,11 +1,11 @@
 package io.switchboard.gateway.http;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.switchboard.gateway.transport.Encoded;
 import io.switchboard.gateway.transport.Framing;
 import io.switchboard.gateway.transport.Transport;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.nio.charset.StandardCharsets;
@@ -59,28 +59,37 @@ final class HttpStreamTransport implements Transport {
   @Override
   public void write(Encoded frame) {
     if (!open) return;
+    // the shared frame bytes go to the socket as they are (no copy): Vert.x wraps a direct buffer as unreleasable,
+    // so this write's reference is given back once Netty has written it
     ByteBuf wire = frame.wire();
-    Buffer b;
-    try {
-      b = Buffer.buffer(ByteBufUtil.getBytes(wire));
-    } finally {
+    int n = wire.readableBytes();
+    if (!reserve(n)) {
       wire.release();
+      return;
     }
-    writeRaw(b);
+    response.write(BufferInternal.buffer(wire)).onComplete(ar -> {
+      queued -= n;
+      wire.release();
+    });
+  }
+
+  /** Counts bytes against the bound; false (and the client reported slow, once) past it. */
+  private boolean reserve(int n) {
+    queued += n;
+    if (queued <= maxQueueBytes) return true;
+    queued -= n;
+    if (!overflowed) {
+      overflowed = true;
+      if (listener != null) listener.onOverflow();
+    }
+    return false;
   }
 
   /** Writes bytes of this stream only (the prelude, pings); counted against the bound like every write. */
   void writeRaw(Buffer b) {
     if (!open) return;
     int n = b.length();
-    queued += n;
-    if (queued > maxQueueBytes) {
-      if (!overflowed) {
-        overflowed = true;
-        if (listener != null) listener.onOverflow();
-      }
-      return;
-    }
+    if (!reserve(n)) return;
     response.write(b).onComplete(ar -> queued -= n);
   }
 
