@@ -121,7 +121,7 @@ final class HttpBench {
           carry.append(b.toString());
           int start = 0;
           for (int nl = carry.indexOf("\n"); nl >= 0; nl = carry.indexOf("\n", start)) {
-            if (carry.startsWith("id: ", start)) delivered.incrementAndGet();
+            if (carry.indexOf("id: ", start) == start) delivered.incrementAndGet();
             start = nl + 1;
           }
           carry.delete(0, start);

@@ -1,44 +1,62 @@
 package io.switchboard.gateway.http;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.WriteBufferWaterMark;
 import io.switchboard.gateway.transport.Encoded;
 import io.switchboard.gateway.transport.Framing;
 import io.switchboard.gateway.transport.Transport;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.net.impl.ConnectionBase;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A receive-only transport over one chunked HTTP response: Server-Sent Events or NDJSON streaming. Writes go out as
- * they come (one chunk per message); the bytes handed to the socket and not yet written are counted, and past the
- * connection's byte bound the session is told it has a slow client ({@link Listener#onOverflow}), exactly like a
- * WebSocket. Pings are an SSE comment or an NDJSON ping line: a write that reaches a live socket is the client's
- * liveness (a dead one fails the write and closes), so a ping counts as answered at once.
+ * A receive-only transport over one chunked HTTP response: Server-Sent Events or NDJSON streaming.
+ *
+ * <p>Like the WebSocket transport, the shared frame bytes are written straight into the connection's Netty pipeline
+ * from Vert.x's handler (so Netty's HTTP encoder makes them chunks), without a copy, a per-write promise or a flush;
+ * the loop's {@link HttpFlusher} flushes each written stream once. Vert.x writes only the response head (before any
+ * frame) and its end (after the last). The connection's write buffer is bounded by {@code maxQueueBytes}: a client
+ * that lets more pile up is reported slow ({@link Listener#onOverflow}) and cut.
+ *
+ * <p>Pings are an SSE comment or an NDJSON ping line: a write that reaches a live socket is all the liveness a
+ * receive-only stream can show (a dead one fails and closes), so a ping counts as answered at once.
  */
 final class HttpStreamTransport implements Transport {
-  private static final Buffer SSE_PING = Buffer.buffer(": ping\n\n");
-  private static final Buffer NDJSON_PING = Buffer.buffer("{\"type\":\"ping\"}\n");
+  private static final byte[] SSE_PING = ": ping\n\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] NDJSON_PING = "{\"type\":\"ping\"}\n".getBytes(StandardCharsets.US_ASCII);
 
   private final HttpServerRequest request;
   private final HttpServerResponse response;
   private final Framing framing;
-  private final long maxQueueBytes;
+  private final HttpFlusher flusher;
+  /** Vert.x's handler context of the connection: writes from here pass the HTTP encoder (chunking) to the socket. */
+  private final ChannelHandlerContext ctx;
   private Listener listener;
-  private long queued;
+  /** Written since the last flush (owned by the flusher). */
+  boolean dirty;
   private boolean open = true;
   private boolean overflowed;
   private boolean closedReported;
 
-  HttpStreamTransport(HttpServerRequest request, Framing framing, long maxQueueBytes) {
+  HttpStreamTransport(HttpServerRequest request, Framing framing, int maxQueueBytes, HttpFlusher flusher) {
     this.request = request;
     this.response = request.response();
     this.framing = framing;
-    this.maxQueueBytes = maxQueueBytes;
+    this.flusher = flusher;
+    this.ctx = ((ConnectionBase) request.connection()).channelHandlerContext();
+    ctx.channel().config().setWriteBufferWaterMark(new WriteBufferWaterMark(Math.max(1, maxQueueBytes / 2), maxQueueBytes));
     response.closeHandler(v -> closed());
-    response.endHandler(v -> closed());
     response.exceptionHandler(t -> closed());
+  }
+
+  /** Starts the response: status and headers as set, then an SSE prelude (e.g. {@code retry:}) if any. */
+  void start(String prelude) {
+    response.writeHead();
+    if (prelude != null) writeBytes(Unpooled.wrappedBuffer(prelude.getBytes(StandardCharsets.UTF_8)));
   }
 
   @Override
@@ -58,46 +76,39 @@ final class HttpStreamTransport implements Transport {
 
   @Override
   public void write(Encoded frame) {
-    if (!open) return;
-    // the shared frame bytes go to the socket as they are (no copy): Vert.x wraps a direct buffer as unreleasable,
-    // so this write's reference is given back once Netty has written it
-    ByteBuf wire = frame.wire();
-    int n = wire.readableBytes();
-    if (!reserve(n)) {
-      wire.release();
-      return;
-    }
-    response.write(BufferInternal.buffer(wire)).onComplete(ar -> {
-      queued -= n;
-      wire.release();
-    });
+    if (!open || overflowed) return;
+    writeBytes(frame.wire());
   }
 
-  /** Counts bytes against the bound; false (and the client reported slow, once) past it. */
-  private boolean reserve(int n) {
-    queued += n;
-    if (queued <= maxQueueBytes) return true;
-    queued -= n;
-    if (!overflowed) {
+  private void writeBytes(ByteBuf b) {
+    Channel ch = ctx.channel();
+    if (!ch.isOpen()) {
+      b.release();
+      return; // closed by the client; the close handler runs next on this loop
+    }
+    ctx.write(b, ctx.voidPromise());
+    if (ch.isWritable()) {
+      flusher.dirty(this);
+      return;
+    }
+    // past the bound: what was held back for coalescing must not count against the client, so try to send it first
+    flush();
+    if (!ch.isWritable()) {
       overflowed = true;
       if (listener != null) listener.onOverflow();
     }
-    return false;
   }
 
-  /** Writes bytes of this stream only (the prelude, pings); counted against the bound like every write. */
-  void writeRaw(Buffer b) {
-    if (!open) return;
-    int n = b.length();
-    if (!reserve(n)) return;
-    response.write(b).onComplete(ar -> queued -= n);
+  /** Called by the flusher. */
+  void flush() {
+    dirty = false;
+    ctx.flush();
   }
 
   @Override
   public boolean ping() {
-    if (!open) return true;
-    if (framing == Framing.SSE_EVENT) writeRaw(SSE_PING);
-    else writeRaw(NDJSON_PING);
+    if (!open || overflowed) return true;
+    writeBytes(Unpooled.wrappedBuffer(framing == Framing.SSE_EVENT ? SSE_PING : NDJSON_PING));
     if (listener != null) listener.onPong();
     return true;
   }
@@ -106,26 +117,26 @@ final class HttpStreamTransport implements Transport {
   public void close(int code, String reason) {
     if (!open) return;
     if (overflowed) {
-      // a client past the byte bound would not read the goodbye or the end of the response either; and an ended
-      // response is forgotten by the session core, so nothing would cut it later: cut the connection now
+      // a client past the byte bound would not read the goodbye or the end of the response either: cut it now
       forceClose();
       return;
     }
     open = false;
-    // the goodbye was written just before: end the response behind it
-    response.end();
+    ctx.flush();
+    // the goodbye was written just before: end the response behind it, then the stream's connection
+    response.end().onComplete(ar -> request.connection().close());
   }
 
   @Override
   public void forceClose() {
     open = false;
-    request.connection().close();
+    ctx.channel().close();
     closed();
   }
 
   @Override
   public boolean isOpen() {
-    return open;
+    return open && ctx.channel().isOpen();
   }
 
   @Override
@@ -143,9 +154,5 @@ final class HttpStreamTransport implements Transport {
     if (closedReported) return;
     closedReported = true;
     if (listener != null) listener.onClosed();
-  }
-
-  static Buffer retry(long ms) {
-    return Buffer.buffer("retry: " + ms + "\n\n", StandardCharsets.UTF_8.name());
   }
 }

@@ -41,9 +41,11 @@ final class Streams {
   private final GatewayLoop loop;
   private final Tickets tickets;
   private final long maxPollWaitSeconds;
+  private final HttpFlusher flusher;
 
   Streams(GatewayLoop loop, Tickets tickets, long maxPollWaitSeconds) {
     this.loop = loop;
+    this.flusher = new HttpFlusher(((io.vertx.core.internal.ContextInternal) loop.vertx.getOrCreateContext()).nettyEventLoop());
     this.tickets = tickets;
     this.maxPollWaitSeconds = maxPollWaitSeconds;
   }
@@ -136,7 +138,7 @@ final class Streams {
         Http.error(ctx, t.cause());
         return;
       }
-      HttpStreamTransport transport = new HttpStreamTransport(r, framing, loop.cfg.maxQueueBytes());
+      HttpStreamTransport transport = new HttpStreamTransport(r, framing, loop.cfg.maxQueueBytes(), flusher);
       SessionProtocol protocol = framing == Framing.SSE_EVENT ? NativeStreams.SSE : NativeDialect.INSTANCE;
       Session s = new Session(Ids.hex(16), loop, loop.apps.defaultApp(), transport, protocol);
       loop.register(s);
@@ -153,8 +155,7 @@ final class Streams {
             .putHeader("cache-control", "no-cache, no-transform")
             .putHeader("x-accel-buffering", "no");
         // the head goes out now: a client learns the stream is open before the first message
-        if (framing == Framing.SSE_EVENT) transport.writeRaw(HttpStreamTransport.retry(RETRY_MS));
-        else r.response().writeHead();
+        transport.start(framing == Framing.SSE_EVENT ? "retry: " + RETRY_MS + "\n\n" : null);
         loop.subscriptions.subscribe(s, wanted).onComplete(ar -> {
           Subscriptions.Established est = ar.result();
           NativeStreams.send(s, NativeStreams.outcomes(est).put("client", s.id).put("subject", s.subject()));
