@@ -332,4 +332,46 @@ class HttpStreamsTest {
     assertEquals("release", ok(p2.join()).getJsonArray("events").getJsonObject(0).getString("event"));
     Await.until("polls released", () -> s.metric("switchboard_connections") <= before);
   }
+
+  /** Many SSE streams on one channel: every stream gets every publication, in order (the shared frame, coalesced flushes). */
+  @Test
+  void fanOutToManySseStreams() {
+    String token = s.token("sse-fan", TestServer.grants("task:*", "subscribe,publish"));
+    int streams = 40;
+    int pubs = 30;
+    List<List<Long>> got = new ArrayList<>();
+    var client = s.clientVertx.createHttpClient(new io.vertx.core.http.HttpClientOptions(),
+        new io.vertx.core.http.PoolOptions().setHttp1MaxSize(streams + 5));
+    for (int i = 0; i < streams; i++) {
+      String streamToken = s.token("sse-fan-" + i, TestServer.grants("task:*", "subscribe")); // 2 connections per subject here
+      List<Long> offsets = java.util.Collections.synchronizedList(new ArrayList<>());
+      got.add(offsets);
+      s.on.await(() -> client.request(new RequestOptions().setHost("127.0.0.1").setPort(s.wsPort).setURI("/v1/sse?channels=task:fan"))
+          .compose(req -> req.putHeader("Authorization", "Bearer " + streamToken).send())
+          .map(resp -> {
+            assertEquals(200, resp.statusCode());
+            StringBuilder carry = new StringBuilder();
+            resp.handler(b -> {
+              carry.append(b.toString());
+              int nl;
+              while ((nl = carry.indexOf("\n")) >= 0) {
+                String line = carry.substring(0, nl);
+                carry.delete(0, nl + 1);
+                if (line.startsWith("id: ")) offsets.add(Long.parseLong(line.substring(4, line.indexOf(':', 4))));
+              }
+            });
+            return null;
+          }));
+    }
+    Await.until("all streams subscribed", () -> s.metric("switchboard_connections") >= streams);
+    // subscriptions are answered asynchronously: wait until a first publication reaches every stream
+    JsonObject first = publish(token, "task:fan", "p0");
+    Await.until("first publication on every stream", () -> got.stream().allMatch(l -> !l.isEmpty()));
+    for (int i = 1; i < pubs; i++) publish(token, "task:fan", "p" + i);
+    Await.until("every publication on every stream", () -> got.stream().allMatch(l -> l.size() == pubs));
+    for (List<Long> l : got) {
+      for (int i = 0; i < pubs; i++) assertEquals(first.getLong("offset") + i, l.get(i), "in order, each once");
+    }
+    s.on.await(() -> client.close());
+  }
 }
