@@ -153,11 +153,15 @@ final class HttpBench {
   }
 
   /** Publishes at {@code rate}/s over the server API for {@code seconds}; server CPU per delivery. */
-  private static JsonObject fanOut(Vertx vertx, HttpClient http, SwitchboardTarget t, int rate, int seconds, AtomicLong delivered) throws Exception {
+  private static JsonObject fanOut(Vertx vertx, HttpClient streams, SwitchboardTarget t, int rate, int seconds, AtomicLong delivered) throws Exception {
+    // the publisher has its own connections: the subscribers' pool is taken by their streams
+    HttpClient http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(t.port()),
+        new PoolOptions().setHttp1MaxSize(64));
     Thread.sleep(1500); // subscriptions settle
     long d0 = delivered.get();
     double w0 = metric(t, "switchboard_deliveries_total");
     double cut0 = metric(t, "switchboard_disconnects_total{code=\"4500\"");
+    long conns0 = t.serverConnections();
     double cpu0 = ProcStats.cpuSeconds(t.pids());
     long start = System.nanoTime();
     long sent = 0;
@@ -178,10 +182,12 @@ final class HttpBench {
     } while (delivered.get() != before && System.currentTimeMillis() < deadline);
     double cpu = ProcStats.cpuSeconds(t.pids()) - cpu0;
     long received = delivered.get() - d0;
+    http.close();
     // deliveries as the server counts them (frames written to client sockets): the figure CPU is divided by
     long written = Math.round(metric(t, "switchboard_deliveries_total") - w0);
     return new JsonObject().put("published", sent).put("deliveriesWritten", written).put("deliveriesReceived", received)
         .put("slowConsumerCuts", metric(t, "switchboard_disconnects_total{code=\"4500\"") - cut0)
+        .put("serverConnectionsBeforeAfter", conns0 + "/" + t.serverConnections())
         .put("serverCpuSeconds", Math.round(cpu * 1000) / 1000.0)
         .put("cpuMicrosPerDelivery", written == 0 ? 0 : Math.round(cpu * 1e6 / written * 100) / 100.0);
   }

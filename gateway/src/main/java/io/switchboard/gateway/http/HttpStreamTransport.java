@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.switchboard.gateway.transport.Encoded;
 import io.switchboard.gateway.transport.Framing;
 import io.switchboard.gateway.transport.Transport;
@@ -26,14 +27,18 @@ import java.nio.charset.StandardCharsets;
  * receive-only stream can show (a dead one fails and closes), so a ping counts as answered at once.
  */
 final class HttpStreamTransport implements Transport {
-  private static final byte[] SSE_PING = ": ping\n\n".getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] NDJSON_PING = "{\"type\":\"ping\"}\n".getBytes(StandardCharsets.US_ASCII);
+  private static final ByteBuf SSE_PING = chunk(": ping\n\n");
+  private static final ByteBuf NDJSON_PING = chunk("{\"type\":\"ping\"}\n");
 
   private final HttpServerRequest request;
   private final HttpServerResponse response;
   private final Framing framing;
   private final HttpFlusher flusher;
-  /** Vert.x's handler context of the connection: writes from here pass the HTTP encoder (chunking) to the socket. */
+  /**
+   * The HTTP encoder's context: frames are whole HTTP/1.1 chunks already ({@link Framing#SSE_EVENT},
+   * {@link Framing#NDJSON_CHUNK}), so they start their way to the socket below the encoder (anything below it still
+   * applies); Vert.x's own writes (the head, the last chunk) pass the encoder and meet ours in call order.
+   */
   private final ChannelHandlerContext ctx;
   private Listener listener;
   /** Written since the last flush (owned by the flusher). */
@@ -43,11 +48,16 @@ final class HttpStreamTransport implements Transport {
   private boolean closedReported;
 
   HttpStreamTransport(HttpServerRequest request, Framing framing, int maxQueueBytes, HttpFlusher flusher) {
+    // the head must be an HTTP/1.1 chunked response: the frames are chunks
+    request.response().setChunked(true);
     this.request = request;
     this.response = request.response();
     this.framing = framing;
     this.flusher = flusher;
-    this.ctx = ((ConnectionBase) request.connection()).channelHandlerContext();
+    ChannelHandlerContext vertxCtx = ((ConnectionBase) request.connection()).channelHandlerContext();
+    ChannelHandlerContext encoderCtx = vertxCtx.pipeline().context(HttpResponseEncoder.class);
+    if (encoderCtx == null) throw new IllegalStateException("no HTTP/1.1 response encoder on this connection");
+    this.ctx = encoderCtx;
     ctx.channel().config().setWriteBufferWaterMark(new WriteBufferWaterMark(Math.max(1, maxQueueBytes / 2), maxQueueBytes));
     response.closeHandler(v -> closed());
     response.exceptionHandler(t -> closed());
@@ -56,7 +66,7 @@ final class HttpStreamTransport implements Transport {
   /** Starts the response: status and headers as set, then an SSE prelude (e.g. {@code retry:}) if any. */
   void start(String prelude) {
     response.writeHead();
-    if (prelude != null) writeBytes(Unpooled.wrappedBuffer(prelude.getBytes(StandardCharsets.UTF_8)));
+    if (prelude != null) writeBytes(chunk(prelude));
   }
 
   @Override
@@ -108,7 +118,7 @@ final class HttpStreamTransport implements Transport {
   @Override
   public boolean ping() {
     if (!open || overflowed) return true;
-    writeBytes(Unpooled.wrappedBuffer(framing == Framing.SSE_EVENT ? SSE_PING : NDJSON_PING));
+    writeBytes((framing == Framing.SSE_EVENT ? SSE_PING : NDJSON_PING).retainedDuplicate());
     if (listener != null) listener.onPong();
     return true;
   }
@@ -147,6 +157,13 @@ final class HttpStreamTransport implements Transport {
   @Override
   public String remoteAddress() {
     return request.remoteAddress() == null ? null : request.remoteAddress().toString();
+  }
+
+  /** Text as one HTTP/1.1 chunk (never released: constants and one-off preludes are small). */
+  private static ByteBuf chunk(String text) {
+    byte[] b = text.getBytes(StandardCharsets.UTF_8);
+    String size = Integer.toHexString(b.length);
+    return Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer((size + "\r\n" + text + "\r\n").getBytes(StandardCharsets.UTF_8)));
   }
 
   void closed() {

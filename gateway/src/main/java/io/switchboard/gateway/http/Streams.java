@@ -57,7 +57,7 @@ final class Streams {
       return loop.verifier.verify(token).map(c -> tickets.mint(token));
     })).failureHandler(Http::failed);
     r.get("/v1/sse").handler(ctx -> stream(ctx, Framing.SSE_EVENT)).failureHandler(Http::failed);
-    r.get("/v1/stream").handler(ctx -> stream(ctx, Framing.NDJSON)).failureHandler(Http::failed);
+    r.get("/v1/stream").handler(ctx -> stream(ctx, Framing.NDJSON_CHUNK)).failureHandler(Http::failed);
     r.get("/v1/poll").handler(this::poll).failureHandler(Http::failed);
   }
 
@@ -126,6 +126,9 @@ final class Streams {
     List<Subscriptions.Request> wanted;
     try {
       if (loop.draining()) throw new ServiceError(ErrorCode.UNAVAILABLE, "node draining: reconnect elsewhere");
+      if (r.version() != io.vertx.core.http.HttpVersion.HTTP_1_1) {
+        throw ServiceError.badRequest("event streams are served over HTTP/1.1 (chunked); this request is " + r.version());
+      }
       wanted = requests(r);
     } catch (ServiceError e) {
       Http.error(ctx, e);

@@ -20,7 +20,7 @@ import java.nio.charset.StandardCharsets;
  * <p>The SSE id is a position the server resumes from: {@code <offset>:<epoch>:<channel>} (offsets are digits,
  * epochs hex, so the channel is everything after the second colon). It depends only on the publication, so the
  * block is still encoded once per publication and shared by every stream ({@link
- * io.switchboard.gateway.transport.Framing#SSE_EVENT} adds only the blank line).
+ * io.switchboard.gateway.transport.Framing#SSE_EVENT} adds the blank line and makes it an HTTP chunk).
  */
 public final class NativeStreams {
   private NativeStreams() {}
