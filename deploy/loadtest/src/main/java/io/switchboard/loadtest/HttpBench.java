@@ -51,41 +51,41 @@ final class HttpBench {
 
       long base = t.memory().getLong("heapBytes");
       List<HttpConnection> sse = streams(http, token, n, "/v1/sse?channels=bench:idle", null);
-      await(() -> t.serverConnections() >= n, 60);
+      await(() -> (lastConnections = t.serverConnections()) >= n, 60);
       long withSse = t.memory().getLong("heapBytes");
       for (HttpConnection c : sse) c.close();
-      await(() -> t.serverConnections() == 0, 60);
+      await(() -> (lastConnections = t.serverConnections()) == 0, 60);
       result.put("heapPerIdleSseBytes", (withSse - base) / (double) n);
 
       base = t.memory().getLong("heapBytes");
       List<Future<?>> polls = new ArrayList<>();
       for (int i = 0; i < n; i++) polls.add(get(http, token, "/v1/poll?channels=bench:idle&wait=60"));
-      await(() -> t.serverConnections() >= n, 60);
+      await(() -> (lastConnections = t.serverConnections()) >= n, 60);
       long withPolls = t.memory().getLong("heapBytes");
       result.put("heapPerHeldPollBytes", (withPolls - base) / (double) n);
       http.close().await();
       http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(t.port()).setIdleTimeout(0),
           new PoolOptions().setHttp1MaxSize(Math.max(n, m) + 16));
-      await(() -> t.serverConnections() == 0, 60);
+      await(() -> (lastConnections = t.serverConnections()) == 0, 60);
 
       base = t.memory().getLong("heapBytes");
       List<WebSocket> sockets = webSockets(ws, t, token, n, "bench:idle", null);
-      await(() -> t.serverConnections() >= n, 60);
+      await(() -> (lastConnections = t.serverConnections()) >= n, 60);
       long withWs = t.memory().getLong("heapBytes");
       result.put("heapPerIdleWebSocketBytes", (withWs - base) / (double) n);
       for (WebSocket s : sockets) s.close();
-      await(() -> t.serverConnections() == 0, 60);
+      await(() -> (lastConnections = t.serverConnections()) == 0, 60);
 
       // CPU per delivery: the same fan-out to SSE streams, then to WebSockets
       AtomicLong sseDeliveries = new AtomicLong();
       List<HttpConnection> fan = streams(http, token, m, "/v1/sse?channels=bench:fan", sseDeliveries);
-      await(() -> t.serverConnections() >= m, 60);
+      await(() -> (lastConnections = t.serverConnections()) >= m, 60);
       result.put("sse", fanOut(vertx, http, t, rate, duration, sseDeliveries));
       for (HttpConnection c : fan) c.close();
-      await(() -> t.serverConnections() == 0, 60);
+      await(() -> (lastConnections = t.serverConnections()) == 0, 60);
       AtomicLong wsDeliveries = new AtomicLong();
       List<WebSocket> wsFan = webSockets(ws, t, token, m, "bench:fan", wsDeliveries);
-      await(() -> t.serverConnections() >= m, 60);
+      await(() -> (lastConnections = t.serverConnections()) >= m, 60);
       result.put("webSocket", fanOut(vertx, http, t, rate, duration, wsDeliveries));
       for (WebSocket s : wsFan) s.close();
       double ratio = result.getJsonObject("sse").getDouble("cpuMicrosPerDelivery") / result.getJsonObject("webSocket").getDouble("cpuMicrosPerDelivery");
@@ -104,7 +104,7 @@ final class HttpBench {
     for (int i = 0; i < 50; i++) get(http, token, "/v1/poll?channels=bench:warm&wait=0").toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     for (HttpConnection c : s) c.close();
     for (WebSocket x : w) x.close();
-    await(() -> t.serverConnections() == 0, 60);
+    await(() -> (lastConnections = t.serverConnections()) == 0, 60);
   }
 
   /** Opens SSE streams; counts delivered events when a counter is given. */
@@ -114,17 +114,24 @@ final class HttpBench {
       HttpClientResponse r = http.request(new RequestOptions().setURI(uri).addHeader("Authorization", "Bearer " + token))
           .compose(req -> req.send()).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       if (r.statusCode() != 200) throw new IllegalStateException("SSE " + r.statusCode());
+      r.exceptionHandler(t -> { }); // closing the streams at the end of a phase is expected
       if (delivered != null) {
-        // SSE lines may be split across reads: count complete "id: " lines (one per stored publication)
-        StringBuilder carry = new StringBuilder();
+        // count "id:" at line starts, byte by byte (lines may be split across reads): as cheap as the WebSocket count
+        int[] state = {1}; // 1 = at a line start, 2 = saw 'i', 3 = saw "id", 0 = inside a line
         r.handler(b -> {
-          carry.append(b.toString());
-          int start = 0;
-          for (int nl = carry.indexOf("\n"); nl >= 0; nl = carry.indexOf("\n", start)) {
-            if (carry.indexOf("id: ", start) == start) delivered.incrementAndGet();
-            start = nl + 1;
+          for (int k = 0, len = b.length(); k < len; k++) {
+            byte c = b.getByte(k);
+            if (c == '\n') {
+              state[0] = 1;
+            } else if (state[0] == 1) {
+              state[0] = c == 'i' ? 2 : 0;
+            } else if (state[0] == 2) {
+              state[0] = c == 'd' ? 3 : 0;
+            } else if (state[0] == 3) {
+              if (c == ':') delivered.incrementAndGet();
+              state[0] = 0;
+            }
           }
-          carry.delete(0, start);
         });
       }
       conns.add(r.request().connection());
@@ -155,8 +162,11 @@ final class HttpBench {
   /** Publishes at {@code rate}/s over the server API for {@code seconds}; server CPU per delivery. */
   private static JsonObject fanOut(Vertx vertx, HttpClient streams, SwitchboardTarget t, int rate, int seconds, AtomicLong delivered) throws Exception {
     // the publisher has its own connections: the subscribers' pool is taken by their streams
-    HttpClient http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(t.port()),
+    // (and its own event loop: the subscribers' loops are busy reading)
+    Vertx pubVertx = Vertx.vertx();
+    HttpClient http = pubVertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(t.port()),
         new PoolOptions().setHttp1MaxSize(64));
+    AtomicLong ok = new AtomicLong();
     Thread.sleep(1500); // subscriptions settle
     long d0 = delivered.get();
     double w0 = metric(t, "switchboard_deliveries_total");
@@ -170,7 +180,8 @@ final class HttpBench {
       while (sent < due) {
         sent++;
         http.request(new RequestOptions().setMethod(HttpMethod.POST).setURI("/api/publish").addHeader("x-api-key", SwitchboardTarget.ADMIN_KEY))
-            .compose(req -> req.send(new JsonObject().put("channel", "bench:fan").put("event", "tick").put("data", "x".repeat(100)).encode()));
+            .compose(req -> req.send(new JsonObject().put("channel", "bench:fan").put("event", "tick").put("data", "x".repeat(100)).encode()))
+            .compose(HttpClientResponse::body).onSuccess(b -> ok.incrementAndGet());
       }
       Thread.sleep(2);
     }
@@ -178,14 +189,14 @@ final class HttpBench {
     long before;
     do {
       before = delivered.get();
-      Thread.sleep(300);
+      Thread.sleep(1000);
     } while (delivered.get() != before && System.currentTimeMillis() < deadline);
     double cpu = ProcStats.cpuSeconds(t.pids()) - cpu0;
     long received = delivered.get() - d0;
-    http.close();
+    pubVertx.close();
     // deliveries as the server counts them (frames written to client sockets): the figure CPU is divided by
     long written = Math.round(metric(t, "switchboard_deliveries_total") - w0);
-    return new JsonObject().put("published", sent).put("deliveriesWritten", written).put("deliveriesReceived", received)
+    return new JsonObject().put("published", sent).put("publishedOk", ok.get()).put("deliveriesWritten", written).put("deliveriesReceived", received)
         .put("slowConsumerCuts", metric(t, "switchboard_disconnects_total{code=\"4500\"") - cut0)
         .put("serverConnectionsBeforeAfter", conns0 + "/" + t.serverConnections())
         .put("serverCpuSeconds", Math.round(cpu * 1000) / 1000.0)
@@ -200,6 +211,8 @@ final class HttpBench {
     return 0;
   }
 
+  static volatile long lastConnections = -1;
+
   private interface Check {
     boolean ok() throws Exception;
   }
@@ -207,7 +220,9 @@ final class HttpBench {
   private static void await(Check c, int seconds) throws Exception {
     long end = System.currentTimeMillis() + seconds * 1000L;
     while (!c.ok()) {
-      if (System.currentTimeMillis() > end) throw new IllegalStateException("http-bench: condition not reached in " + seconds + " s");
+      if (System.currentTimeMillis() > end) {
+        throw new IllegalStateException("http-bench: condition not reached in " + seconds + " s (server connections " + lastConnections + ")");
+      }
       Thread.sleep(100);
     }
   }
