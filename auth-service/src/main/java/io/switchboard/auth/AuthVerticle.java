@@ -86,11 +86,13 @@ public class AuthVerticle extends VerticleBase {
         .completion();
     Future<Void> adminConsumer = bus.<JsonObject>consumer(Addresses.AUTH_ADMIN, msg -> answerAdmin(apiKeys, tokens, revoker, msg))
         .completion();
+    Future<Void> keyVerifyConsumer = bus.<JsonObject>consumer(Addresses.AUTH_KEY_VERIFY,
+        msg -> answerKeyVerify(settings.adminKey(), apiKeys, msg)).completion();
     Future<HttpServer> listening = vertx.createHttpServer()
         .requestHandler(io.switchboard.common.AccessLog.wrap(config(), "auth", routes.router(vertx)))
         .listen(settings.port(), settings.host())
         .onSuccess(s -> server = s);
-    return Future.all(keysConsumer, revocationsConsumer, adminConsumer, listening).onFailure(e -> store.close()).onSuccess(v -> {
+    return Future.all(java.util.List.of(keysConsumer, revocationsConsumer, adminConsumer, keyVerifyConsumer, listening)).onFailure(e -> store.close()).onSuccess(v -> {
       LOG.log(System.Logger.Level.INFO, "auth: listening on " + settings.host() + ":" + server.actualPort()
           + " (engine " + settings.engine() + ")");
       bus.publish(Addresses.AUTH_KEYS_CHANGED, jwks.copy());
@@ -130,6 +132,29 @@ public class AuthVerticle extends VerticleBase {
           io.switchboard.common.LogFields.of("by", by, io.switchboard.common.LogFields.SUBJECT, target.isEmpty() ? null : target));
       if (ar.succeeded()) msg.reply(ar.result());
       else ServiceError.from(ar.cause(), "auth admin").failReply(msg);
+    });
+  }
+
+  /** {@code {key}} → {@code {admin:true}} or the API key's identity and filled-in grants (see Addresses). */
+  private static void answerKeyVerify(String adminKey, ApiKeys apiKeys, Message<JsonObject> msg) {
+    String presented = msg.body() == null ? null : msg.body().getString("key");
+    if (presented == null || presented.isEmpty()) {
+      new ServiceError(io.switchboard.common.ErrorCode.UNAUTHORIZED, "no key given").failReply(msg);
+      return;
+    }
+    if (!adminKey.isEmpty() && Secrets.same(presented, adminKey)) {
+      msg.reply(new JsonObject().put("admin", true));
+      return;
+    }
+    apiKeys.verify(presented).onComplete(ar -> {
+      if (ar.failed()) {
+        ServiceError.failReply(msg, ar.cause());
+        return;
+      }
+      ApiKey k = ar.result();
+      msg.reply(new JsonObject().put("admin", false).put("id", k.id()).put("subject", k.subject())
+          .put("sourceType", k.sourceType())
+          .put("grants", io.switchboard.common.Grants.parse(k.grants(), "grants").withSubject(k.subject()).toJson()));
     });
   }
 

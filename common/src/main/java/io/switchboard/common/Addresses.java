@@ -27,6 +27,13 @@ public final class Addresses {
    */
   public static final String AUTH_ADMIN = "auth.admin";
 
+  /**
+   * Request {@code {key}}: which credential a presented key is. Reply {@code {admin:true}} for the admin key, else
+   * {@code {admin:false, id, subject, sourceType, grants}} (grants with {@code {sub}} filled); {@code unauthorized}
+   * when it is neither. The gateway's server API authenticates backends with it on any node.
+   */
+  public static final String AUTH_KEY_VERIFY = "auth.key.verify";
+
   // --- message-store ------------------------------------------------------------------------------
   // Answers that carry publications are bounded by store.maxHistoryBytes (the UTF-8 bytes of the publications'
   // JSON, summed; at least one publication per answer), so the gateway never queues more for one client than its
@@ -135,6 +142,20 @@ public final class Addresses {
   public static String gatewayCounts(String nodeId) {
     return GATEWAY_COUNTS_PREFIX + nodeId;
   }
+
+  /**
+   * Publish {@code {command, user?, channel?, token?, reason?, replyTo?, prefix?}}: a server-API command for every
+   * gateway event loop of the cluster (server-side subscribe/unsubscribe, disconnect and refresh of a user's live
+   * sessions; {@code channels} and {@code info} answer with one message per event loop to {@code replyTo}).
+   */
+  public static final String GATEWAY_API = "gateway.api";
+
+  /**
+   * Prefix of each gateway JVM's ticket address ({@code gateway.ticket.<nodeId>}): request {@code {ticket}} redeems a
+   * single-use stream ticket minted on that node, reply {@code {token}}; {@code unauthorized} when unknown, used or
+   * expired. Lets an SSE request land on any node.
+   */
+  public static final String GATEWAY_TICKET_PREFIX = "gateway.ticket.";
 
   public static String gatewayNode(String nodeId) {
     return GATEWAY_NODE_PREFIX + nodeId;

@@ -4,7 +4,12 @@ import java.util.Locale;
 
 /** What a grant lets its holder do on the channels it matches. */
 public enum Capability {
-  SUBSCRIBE, PUBLISH, PRESENCE, HISTORY;
+  SUBSCRIBE, PUBLISH, PRESENCE, HISTORY,
+  /**
+   * On an API key: the key may use the gateway's server API ({@code /api/…}) on the channels it matches. Tokens
+   * minted from such a key carry it too; clients gain nothing from it (no client operation asks for it).
+   */
+  SERVER;
 
   public String wire() {
     return name().toLowerCase(Locale.ROOT);

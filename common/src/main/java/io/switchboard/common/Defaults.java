@@ -67,7 +67,26 @@ public final class Defaults {
             .put("violationLimit", 10)
             .put("violationWindowMs", 10_000)
             .put("requestTimeoutMs", 5_000)
-            .put("presenceRefreshMs", 0))
+            .put("presenceRefreshMs", 0)
+            // single-use SSE/stream tickets (POST /v1/tickets) are valid this long
+            .put("ticketTtlMs", 30_000)
+            // longest hold of a long-poll (GET /v1/poll?wait=…)
+            .put("maxPollWaitSeconds", 60))
+        // HTTP proxies to the app backend (docs/http.md): "" = not used
+        .put("proxy", new JsonObject()
+            .put("connectUrl", "")
+            .put("rpcUrl", "")
+            .put("subscribeUrl", "")
+            .put("publishUrl", "")
+            // comma lists of namespaces the subscribe/publish proxies apply to; "" = every namespace
+            .put("subscribeNamespaces", "")
+            .put("publishNamespaces", "")
+            .put("timeoutMs", 3000)
+            // extra attempts of idempotent calls (connect, subscribe) after a failure or timeout
+            .put("retries", 2)
+            // consecutive failures that open the circuit; how long it stays open before a trial call
+            .put("breakerFailures", 5)
+            .put("breakerResetMs", 10_000))
         .put("auth", new JsonObject()
             .put("host", "0.0.0.0")
             .put("port", AUTH_PORT)

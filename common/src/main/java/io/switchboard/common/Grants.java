@@ -73,12 +73,12 @@ public final class Grants {
       }
       Object caps = g.getValue("capabilities");
       if (!(caps instanceof JsonArray ca) || ca.isEmpty()) {
-        throw ServiceError.badRequest(where + ".capabilities must be a non-empty array of subscribe|publish|presence|history");
+        throw ServiceError.badRequest(where + ".capabilities must be a non-empty array of subscribe|publish|presence|history|server");
       }
       EnumSet<Capability> set = EnumSet.noneOf(Capability.class);
       for (Object c : ca) {
         Capability cap = c instanceof String s ? Capability.parse(s) : null;
-        if (cap == null) throw ServiceError.badRequest(where + ".capabilities has unknown capability " + c + " (subscribe|publish|presence|history)");
+        if (cap == null) throw ServiceError.badRequest(where + ".capabilities has unknown capability " + c + " (subscribe|publish|presence|history|server)");
         set.add(cap);
       }
       out.add(new Grant(p, set));

@@ -59,7 +59,8 @@ final class GatewayVerticle extends VerticleBase {
     Flusher flusher = new Flusher(((ContextInternal) context).nettyEventLoop());
     loop = new GatewayLoop(vertx, cfg, apps, verifier, subjectLimits, metrics, node, service, flusher);
     // every dialect's way in, in the order asked
-    endpoints = List.of(new NativeEndpoint(loop), new PusherEndpoint(loop), new CentrifugeEndpoint(loop));
+    endpoints = List.of(new NativeEndpoint(loop), new PusherEndpoint(loop), new CentrifugeEndpoint(loop),
+        new io.switchboard.gateway.http.HttpApi(loop));
     Router router = Router.router(vertx);
     for (Endpoint e : endpoints) e.routes(router);
     router.route().handler(this::notFound);

@@ -18,6 +18,9 @@ public final class Main {
                                                     with --gateways 2) with the same knobs; prints ratios
              loadtest report DIR/result.json [--quiet C]   summary and plots again (C: leave out runs other jobs disturbed)
              loadtest raw-server [--port P]         the raw Vert.x broadcast baseline, standalone
+             loadtest http-bench [--connections 2000 --subscribers 1000 --rate 100 --duration 10]
+                                                    HTTP fallbacks vs WebSocket: heap per idle SSE / held poll /
+                                                    WebSocket, server CPU per delivery SSE vs WebSocket
       scenarios and their knobs (defaults):
         fanout           --subscribers 1000 --rate 100[,200,…] --payload 100   deliveries/s, latency, server CPU
         channels         --channels 1000 --subscribers-per-channel 1 --rate 1000 --publishers 4   stored publishes/s
@@ -67,6 +70,9 @@ public final class Main {
         if (args.length < 2) throw new IllegalArgumentException(args[0] + " needs a scenario");
         Scenario scenario = Scenario.of(args[1]);
         return new Campaign(args[0], scenario, new Options(args, 2)).execute();
+      }
+      case "http-bench" -> {
+        return HttpBench.run(new Options(args, 1));
       }
       case "report" -> {
         if (args.length < 2) throw new IllegalArgumentException("report needs a result.json");

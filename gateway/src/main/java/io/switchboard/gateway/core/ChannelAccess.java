@@ -89,6 +89,11 @@ public final class ChannelAccess {
     return ns;
   }
 
+  /** Whether a refusal was only for want of the subscribe grant (the case an app backend's subscribe proxy decides). */
+  static boolean noSubscribeGrant(ServiceError e) {
+    return e.code() == ErrorCode.PERMISSION_DENIED && e.getMessage().startsWith("no subscribe grant for ");
+  }
+
   private static boolean granted(Caller caller, String channel, Op op) {
     if (caller.server()) return true;
     java.util.Set<Capability> signed = caller.channelAuthorization(channel);

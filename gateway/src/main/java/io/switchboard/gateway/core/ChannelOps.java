@@ -74,9 +74,21 @@ public final class ChannelOps {
         throw ServiceError.badRequest((cmd.requiresAck() ? "requiresAck" : "idempotencyKey") + " needs a channel with history; namespace '"
             + Channels.namespace(cmd.channel()) + "' is ephemeral");
       }
+      Future<Object> checked = c.server() ? null : loop.backend.publish(c, app, cmd);
+      if (checked != null) {
+        // the app backend's publish proxy validates (and may rewrite) the data before it is stored
+        return checked.compose(data -> store(c, app, cmd, ns, data));
+      }
+      return store(c, app, cmd, ns, cmd.data());
+    });
+  }
+
+  private Future<JsonObject> store(Caller c, App app, PublishCommand cmd, NamespaceOptions ns, Object data) {
+    return guarded(() -> {
+      long now = System.currentTimeMillis();
       // the source is stamped from the verified credentials; anything the client says about it is ignored
       // sourceId: only a dialect sets it, from a credential it verified (a Pusher presence user_id from signed channel_data)
-      Publication pub = new Publication(null, app.scope(cmd.channel()), 0, null, now, cmd.event(), cmd.data(), c.sourceType(),
+      Publication pub = new Publication(null, app.scope(cmd.channel()), 0, null, now, cmd.event(), data, c.sourceType(),
           cmd.sourceId() != null ? cmd.sourceId() : c.subject(), cmd.priority() == null ? Priority.NORMAL : cmd.priority(),
           cmd.tags(), cmd.ttl(), cmd.requiresAck(), cmd.correlationId(), cmd.exclude());
       loop.metrics.publishes.increment();
@@ -182,6 +194,9 @@ public final class ChannelOps {
       if (!app.isDefault()) req.put("app", app.id());
       return loop.bus.request(Addresses.rpc(method), req, loop.timeout()).map(m -> m.body()).recover(t -> {
         if (t instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
+          // no handler on the bus: the app backend's rpc proxy, if there is one
+          Future<Object> proxied = loop.backend.rpc(c, app, method, params);
+          if (proxied != null) return proxied;
           return Future.failedFuture(new ServiceError(ErrorCode.METHOD_NOT_FOUND, "unknown method '" + method + "'"));
         }
         return failed(t, "rpc handler for " + method);

@@ -46,6 +46,8 @@ public final class GatewayLoop {
   public final ChannelStats stats;
   /** Flush coalescing for every connection of this loop. */
   public final Flusher flusher;
+  /** The app backend's proxies (set by the HTTP endpoint when configured); NONE otherwise. */
+  public AppBackend backend = AppBackend.NONE;
   final Map<String, Session> sessions = new HashMap<>();
   private final DeliveryOptions requestTimeout;
   /** Set by drain(): new sessions are refused while existing ones are told to reconnect elsewhere. */
@@ -143,7 +145,22 @@ public final class GatewayLoop {
    */
   public Future<Claims> authenticate(Session s, String token) {
     s.connecting();
-    return verifier.verify(token).compose(claims -> {
+    return admit(s, verifier.verify(token));
+  }
+
+  /**
+   * Like {@link #authenticate} for a connection without a token: the app backend's connect proxy names the
+   * identity. Fails with {@code unauthorized} when no connect proxy is configured.
+   */
+  public Future<Claims> authenticateByBackend(Session s) {
+    s.connecting();
+    Future<Claims> claims = backend.connect(s);
+    if (claims == null) claims = Future.failedFuture(new io.switchboard.common.ServiceError(io.switchboard.common.ErrorCode.UNAUTHORIZED, "token is required"));
+    return admit(s, claims);
+  }
+
+  private Future<Claims> admit(Session s, Future<Claims> verified) {
+    return verified.compose(claims -> {
       if (s.closing()) return Future.failedFuture(new io.switchboard.common.ServiceError(io.switchboard.common.ErrorCode.UNAVAILABLE, "closed"));
       if (!subjectLimits.acquire(claims.subject())) {
         return Future.failedFuture(new io.switchboard.common.ServiceError(io.switchboard.common.ErrorCode.LIMIT_EXCEEDED,

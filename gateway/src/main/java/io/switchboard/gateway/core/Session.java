@@ -59,6 +59,12 @@ public final class Session implements Caller, Transport.Listener {
     return channelAuthorizer == null ? null : channelAuthorizer.apply(channel);
   }
 
+  /**
+   * Whether this session's subscriptions make it a presence member. False for a long-poll's short-lived session: a
+   * polling client is kept present by its HTTP heartbeats instead, so polls never flap join/leave.
+   */
+  public boolean joinsPresence = true;
+
   /** A dialect's per-session state (Pusher's socket id and user, Centrifuge's delta bookkeeping…). */
   public Object dialectState;
 

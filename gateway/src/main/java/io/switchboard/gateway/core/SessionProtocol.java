@@ -54,6 +54,12 @@ public interface SessionProtocol {
   /** The server removed a subscription (grant gone after a refresh): tell the client. */
   void unsubscribed(Session s, String channel, String reason);
 
+  /**
+   * The server subscribed the session to a channel (server API); called before the subscription goes live, so the
+   * client learns of it before its publications. Default: nothing (the publications simply start).
+   */
+  default void subscribed(Session s, Subscriptions.Outcome outcome) {}
+
   /** The close code of a disconnect reason in this dialect. */
   int closeCode(Disconnect d);
 

@@ -78,28 +78,115 @@ public final class Subscriptions {
     List<Wanted> wanted = new ArrayList<>();
     List<Integer> wantedAt = new ArrayList<>();
     Set<String> seen = new HashSet<>();
+    // channels the grants do not cover, which the app backend's subscribe proxy decides
+    List<Integer> asked = new ArrayList<>();
+    List<Future<Void>> answers = new ArrayList<>();
     for (int i = 0; i < requests.size(); i++) {
       Request r = requests.get(i);
       try {
         NamespaceOptions options = loop.access.check(s, r.channel(), ChannelAccess.Op.SUBSCRIBE);
-        String scoped = s.app.scope(r.channel());
-        if (s.subscriptions.containsKey(scoped) || seen.contains(scoped)) {
-          throw new ServiceError(ErrorCode.ALREADY_SUBSCRIBED, "already subscribed to " + r.channel());
-        }
-        if (s.subscriptions.size() + wanted.size() >= loop.cfg.maxSubscriptions()) {
-          throw new ServiceError(ErrorCode.LIMIT_EXCEEDED, "at most " + loop.cfg.maxSubscriptions() + " subscriptions per connection");
-        }
-        seen.add(scoped);
-        wanted.add(new Wanted(r, scoped, options));
-        wantedAt.add(i);
+        want(s, r, options, i, wanted, wantedAt, seen);
       } catch (ServiceError e) {
-        outcomes[i] = Outcome.failed(r.channel(), e);
+        Future<Void> backend = ChannelAccess.noSubscribeGrant(e) ? loop.backend.subscribe(s, s.app, r.channel()) : null;
+        if (backend != null) {
+          asked.add(i);
+          answers.add(backend);
+        } else {
+          outcomes[i] = Outcome.failed(r.channel(), e);
+        }
       }
     }
-    return establish(s, wanted).map(est -> {
-      for (int k = 0; k < wantedAt.size(); k++) outcomes[wantedAt.get(k)] = est.outcomes().get(k);
-      return new Established(List.of(outcomes), est.ready());
+    Future<?> decided = answers.isEmpty() ? Future.succeededFuture() : Future.join(answers).transform(ar -> Future.succeededFuture());
+    return decided.compose(v -> {
+      for (int k = 0; k < asked.size(); k++) {
+        int i = asked.get(k);
+        Request r = requests.get(i);
+        Future<Void> answer = answers.get(k);
+        try {
+          if (answer.failed()) throw ServiceError.from(answer.cause(), "app backend");
+          // allowed by the backend: the rest of the one decision still applies (names, private channels)
+          want(s, r, loop.access.check(asServer(s), r.channel(), ChannelAccess.Op.SUBSCRIBE), i, wanted, wantedAt, seen);
+        } catch (ServiceError e) {
+          outcomes[i] = Outcome.failed(r.channel(), e);
+        }
+      }
+      if (s.closing()) {
+        // closed while the backend decided: its subscriptions were already dropped, add none now
+        wanted.clear();
+        wantedAt.clear();
+      }
+      return establish(s, wanted).map(est -> {
+        for (int k = 0; k < wantedAt.size(); k++) outcomes[wantedAt.get(k)] = est.outcomes().get(k);
+        for (int i = 0; i < outcomes.length; i++) {
+          if (outcomes[i] == null) outcomes[i] = Outcome.failed(requests.get(i).channel(), new ServiceError(ErrorCode.NOT_SUBSCRIBED, "connection closed"));
+        }
+        return new Established(List.of(outcomes), est.ready());
+      });
     });
+  }
+
+  /** Adds an allowed channel to a batch, unless it is a duplicate or past the subscription limit. */
+  private void want(Session s, Request r, NamespaceOptions options, int at, List<Wanted> wanted, List<Integer> wantedAt, Set<String> seen) {
+    String scoped = s.app.scope(r.channel());
+    if (s.subscriptions.containsKey(scoped) || seen.contains(scoped)) {
+      throw new ServiceError(ErrorCode.ALREADY_SUBSCRIBED, "already subscribed to " + r.channel());
+    }
+    if (s.subscriptions.size() + wanted.size() >= loop.cfg.maxSubscriptions()) {
+      throw new ServiceError(ErrorCode.LIMIT_EXCEEDED, "at most " + loop.cfg.maxSubscriptions() + " subscriptions per connection");
+    }
+    seen.add(scoped);
+    wanted.add(new Wanted(r, scoped, options));
+    wantedAt.add(at);
+  }
+
+  /** The session as a server caller: for subscriptions the server side decided (server API, app backend). */
+  private static Caller asServer(Session s) {
+    return new Caller() {
+      @Override
+      public io.switchboard.gateway.Claims claims() {
+        return s.claims();
+      }
+
+      @Override
+      public String clientId() {
+        return s.id;
+      }
+
+      @Override
+      public boolean subscribed(String channel) {
+        return s.subscribed(channel);
+      }
+
+      @Override
+      public boolean server() {
+        return true;
+      }
+
+      @Override
+      public long takePublishToken(long now) {
+        return 0;
+      }
+    };
+  }
+
+  /**
+   * A subscription the server API makes for a live session: the backend decided, so the token's grant is not asked
+   * (the caller is the session as a server), but the channel rules are the same one decision. The dialect tells
+   * the client ({@link SessionProtocol#subscribed}) and then calls {@link #goLive}.
+   */
+  public Future<Established> subscribeByServer(Session s, Request r) {
+    Caller asServer = asServer(s);
+    try {
+      NamespaceOptions options = loop.access.check(asServer, r.channel(), ChannelAccess.Op.SUBSCRIBE);
+      String scoped = s.app.scope(r.channel());
+      if (s.subscriptions.containsKey(scoped)) throw new ServiceError(ErrorCode.ALREADY_SUBSCRIBED, "already subscribed to " + r.channel());
+      if (s.subscriptions.size() >= loop.cfg.maxSubscriptions()) {
+        throw new ServiceError(ErrorCode.LIMIT_EXCEEDED, "at most " + loop.cfg.maxSubscriptions() + " subscriptions per connection");
+      }
+      return establish(s, List.of(new Wanted(r, scoped, options)));
+    } catch (ServiceError e) {
+      return Future.succeededFuture(new Established(List.of(Outcome.failed(r.channel(), e)), List.of()));
+    }
   }
 
   /** The server-side subscription to {@code user:<subject>} made at connect (none when the name is not valid). */
@@ -120,7 +207,7 @@ public final class Subscriptions {
     List<Subscription> subs = new ArrayList<>();
     JsonArray storeReq = new JsonArray();
     for (Wanted w : wanted) {
-      Subscription s = new Subscription(w.scoped, c, w.options.presence());
+      Subscription s = new Subscription(w.scoped, c, w.options.presence() && c.joinsPresence);
       c.subscriptions.put(w.scoped, s);
       loop.hub.add(s);
       subs.add(s);

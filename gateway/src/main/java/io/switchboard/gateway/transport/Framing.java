@@ -46,7 +46,39 @@ public enum Framing {
       b.writeBytes(DATA).writeBytes(payload, payload.readerIndex(), len).writeByte('\n').writeByte('\n');
       return b;
     }
+  },
+  /**
+   * One Server-Sent Events message whose fields the dialect wrote itself ({@code id: …\ndata: …\n}), with the blank
+   * line that ends it, as one HTTP/1.1 chunk ({@code <size hex>\r\n…\r\n}). So the {@code id:} line that lets a
+   * client resume is part of the shared bytes, a publication is still encoded once per (dialect, framing), and a
+   * stream writes it below the HTTP encoder as it is — one write, like a WebSocket frame. (HTTP/1.1 chunked
+   * responses only.)
+   */
+  SSE_EVENT {
+    @Override
+    public ByteBuf frame(ByteBuf payload) {
+      return chunk(payload, (byte) '\n');
+    }
+  },
+  /** One NDJSON line as one HTTP/1.1 chunk: the NDJSON of an HTTP stream, written below the HTTP encoder. */
+  NDJSON_CHUNK {
+    @Override
+    public ByteBuf frame(ByteBuf payload) {
+      return chunk(payload, (byte) '\n');
+    }
   };
+
+  /** {@code <size hex>\r\n<payload><last>\r\n}: an HTTP/1.1 chunk of the payload and one final byte. */
+  public static ByteBuf chunk(ByteBuf payload, byte last) {
+    int len = payload.readableBytes();
+    String size = Integer.toHexString(len + 1);
+    ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(len + size.length() + 5);
+    b.writeCharSequence(size, java.nio.charset.StandardCharsets.US_ASCII);
+    b.writeByte('\r').writeByte('\n');
+    b.writeBytes(payload, payload.readerIndex(), len).writeByte(last);
+    b.writeByte('\r').writeByte('\n');
+    return b;
+  }
 
   private static final byte[] DATA = "data: ".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 

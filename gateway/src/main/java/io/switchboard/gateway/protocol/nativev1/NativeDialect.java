@@ -136,9 +136,11 @@ public final class NativeDialect implements SessionProtocol {
   private void connect(Session s, String id, JsonObject params) {
     if (s.state() == Session.State.CONNECTING) throw ServiceError.badRequest("connect is already in progress");
     if (s.connected()) throw ServiceError.badRequest("already connected; use refresh to replace the token");
-    String token = io.switchboard.gateway.core.Params.string(params, "token", true, 16 * 1024);
+    // without a token, an app backend's connect proxy may name the identity (a cookie it knows)
+    boolean byBackend = params.getValue("token") == null && s.loop.backend.connects();
+    String token = byBackend ? null : io.switchboard.gateway.core.Params.string(params, "token", true, 16 * 1024);
     Subscriptions.Request recover = NativeRequests.personalRecovery(params);
-    s.loop.authenticate(s, token).onComplete(ar -> {
+    (byBackend ? s.loop.authenticateByBackend(s) : s.loop.authenticate(s, token)).onComplete(ar -> {
       if (s.closing()) return;
       if (ar.failed()) {
         ServiceError e = ServiceError.from(ar.cause(), "token verification");
@@ -233,6 +235,12 @@ public final class NativeDialect implements SessionProtocol {
   @Override
   public void unsubscribed(Session s, String channel, String reason) {
     send(s, NativeFrames.unsubscribed(channel, reason));
+  }
+
+  /** A server-side subscription (server API): {@code {"type":"subscribed", channel, ok, offset?, epoch?}}. */
+  @Override
+  public void subscribed(Session s, Subscriptions.Outcome outcome) {
+    send(s, NativeRequests.outcome(outcome).put("type", "subscribed"));
   }
 
   @Override

@@ -19,7 +19,7 @@ import java.util.List;
  * Native v1 requests read into the core's typed commands, and the core's answers written as native JSON. Every
  * field check names the field (see {@link Params}).
  */
-final class NativeRequests {
+public final class NativeRequests {
   static final int MAX_TAGS = 32;
   static final int MAX_TAG_LENGTH = 64;
   private static final long MAX_TTL = 10L * 365 * 24 * 3600;
@@ -84,20 +84,20 @@ final class NativeRequests {
   }
 
   /** The native answer per channel: {channel, ok, offset?, epoch?, recovered?} or {channel, ok:false, error}. */
-  static JsonArray outcomes(Subscriptions.Established est) {
+  public static JsonArray outcomes(Subscriptions.Established est) {
     JsonArray out = new JsonArray();
-    for (Subscriptions.Outcome o : est.outcomes()) {
-      JsonObject a = new JsonObject().put("channel", o.channel());
-      if (!o.ok()) {
-        out.add(a.put("ok", false).put("error", o.error().toJson()));
-        continue;
-      }
-      a.put("ok", true);
-      if (o.stored()) a.put("offset", o.offset()).put("epoch", o.epoch());
-      if (o.recovered() != null) a.put("recovered", o.recovered());
-      out.add(a);
-    }
+    for (Subscriptions.Outcome o : est.outcomes()) out.add(outcome(o));
     return out;
+  }
+
+  /** One channel's answer: {channel, ok, offset?, epoch?, recovered?} or {channel, ok:false, error}. */
+  public static JsonObject outcome(Subscriptions.Outcome o) {
+    JsonObject a = new JsonObject().put("channel", o.channel());
+    if (!o.ok()) return a.put("ok", false).put("error", o.error().toJson());
+    a.put("ok", true);
+    if (o.stored()) a.put("offset", o.offset()).put("epoch", o.epoch());
+    if (o.recovered() != null) a.put("recovered", o.recovered());
+    return a;
   }
 
   /** The unsubscribe list is bounded like a subscribe list: its answer grows with it. */
@@ -133,6 +133,11 @@ final class NativeRequests {
   // --- channel requests -----------------------------------------------------------------------------
 
   static Future<JsonObject> publish(Session s, JsonObject p) {
+    return s.loop.ops.publish(s, s.app, publishCommand(p));
+  }
+
+  /** A native {@code publish} params object as the core's command (the REST and server APIs take the same fields). */
+  public static ChannelOps.PublishCommand publishCommand(JsonObject p) {
     String channel = Params.channel(p);
     String event = Params.string(p, "event", true, 128);
     String priorityName = Params.string(p, "priority", false, 16);
@@ -143,11 +148,16 @@ final class NativeRequests {
     boolean requiresAck = Params.bool(p, "requiresAck", false);
     String correlationId = Params.string(p, "correlationId", false, 256);
     String idempotencyKey = Params.string(p, "idempotencyKey", false, 256);
-    return s.loop.ops.publish(s, s.app, new ChannelOps.PublishCommand(channel, event, p.getValue("data"), priority, tags,
-        ttl, requiresAck, correlationId, idempotencyKey));
+    return new ChannelOps.PublishCommand(channel, event, p.getValue("data"), priority, tags, ttl, requiresAck,
+        correlationId, idempotencyKey);
   }
 
   static Future<JsonObject> history(Session s, JsonObject p) {
+    return s.loop.ops.history(s, s.app, historyQuery(p, s.loop.cfg.maxHistoryLimit()));
+  }
+
+  /** A native {@code history} params object as the core's query (the REST and server APIs take the same fields). */
+  public static ChannelOps.HistoryQuery historyQuery(JsonObject p, int max) {
     String channel = Params.channel(p);
     Long sinceOffset = null;
     String sinceEpoch = null;
@@ -158,12 +168,11 @@ final class NativeRequests {
       sinceEpoch = Params.string(since, "epoch", true, 64);
     }
     Object sinceTime = p.getValue("sinceTime");
-    int max = s.loop.cfg.maxHistoryLimit();
     int limit = (int) Params.integer(p, "limit", max, 1, max);
     boolean reverse = Params.bool(p, "reverse", false);
     JsonObject filter = Params.object(p, "filter", false);
-    return s.loop.ops.history(s, s.app, new ChannelOps.HistoryQuery(channel, sinceOffset, sinceEpoch,
-        sinceTime == null ? null : epochMillis(sinceTime), limit, reverse, filter == null ? null : checkFilter(filter)));
+    return new ChannelOps.HistoryQuery(channel, sinceOffset, sinceEpoch,
+        sinceTime == null ? null : epochMillis(sinceTime), limit, reverse, filter == null ? null : checkFilter(filter));
   }
 
   private static JsonObject checkFilter(JsonObject f) {
