@@ -31,6 +31,11 @@ final class ClusterSetup {
     // a killed member must leave the member list in seconds, not the default minute: its presence and routes go
     cfg.setProperty("hazelcast.heartbeat.interval.seconds", "1");
     cfg.setProperty("hazelcast.max.no.heartbeat.seconds", "8");
+    // a member frozen longer than that (GC pause, stopped VM, SIGSTOP) is removed and, when it runs again, is a
+    // cluster of its own: its gateway serves clients from an island. Hazelcast's split-brain merge brings it back,
+    // by default only 300 s after start and then every 120 s; check every 5 s instead (a cheap join probe)
+    cfg.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
+    cfg.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
     NetworkConfig net = cfg.getNetworkConfig();
     net.setPort(port).setPortAutoIncrement(true).setPortCount(20);
     if (!host.isEmpty()) {

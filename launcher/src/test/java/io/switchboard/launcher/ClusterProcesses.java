@@ -116,6 +116,35 @@ final class ClusterProcesses implements AutoCloseable {
       Await.until(name + " stopped after SIGTERM", grace, () -> !process.isAlive());
     }
 
+    /** kill -9, then the same node (same ports, same log) started again; waits until it is ready. */
+    void killAndRestart() throws IOException {
+      kill();
+      start();
+      awaitReady();
+    }
+
+    /** SIGSTOP: the JVM freezes (a long GC pause, a stalled VM); its sockets stay open and nothing answers. */
+    void pause() {
+      signal("STOP");
+    }
+
+    /** SIGCONT: a paused JVM runs on from where it stopped. */
+    void resume() {
+      signal("CONT");
+    }
+
+    private void signal(String name) {
+      try {
+        Process k = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).redirectErrorStream(true).start();
+        if (k.waitFor() != 0) throw new AssertionError("kill -" + name + " " + process.pid() + ": " + new String(k.getInputStream().readAllBytes()));
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("interrupted sending SIG" + name);
+      }
+    }
+
     String tail() {
       try {
         List<String> lines = Files.readAllLines(log);

@@ -298,6 +298,14 @@ class ClusterTest {
       }
       assertNothingLost(trackers, Map.copyOf(finals));
       for (TrackingClient t : trackers) assertTrue(t.reconnects >= 1, "failed over: " + t);
+      System.out.println("[measure] fault=gateway-kill-9 channels=100 published=" + finals.values().stream().mapToLong(Long::longValue).sum()
+          + " subscribers=" + trackers.size() + " delivered=" + trackers.stream().mapToInt(t -> t.delivered).sum()
+          + " lost=" + trackers.stream().mapToInt(t -> t.lost).sum()
+          + " duplicated=" + trackers.stream().mapToInt(t -> t.duplicated - t.outOfOrder).sum()
+          + " reordered=" + trackers.stream().mapToInt(t -> t.outOfOrder).sum()
+          + " unrecovered=" + trackers.stream().mapToInt(t -> t.unrecovered).sum()
+          + " reconnects=" + trackers.stream().mapToInt(t -> t.reconnects).sum()
+          + " longestOutageMs=" + trackers.stream().mapToLong(t -> t.longestOutageMs).max().orElse(0));
     }
     gatewayB = cluster.start("gateway-b2", "gateway").get(0);
   }

@@ -16,6 +16,10 @@ import java.util.Map;
  * and when its connection drops (kill -9, drain) it reconnects to the next gateway with recovery. It counts what a
  * delivery guarantee is about: publications lost (an offset skipped), duplicated (an offset seen again) and out of
  * order, plus positions the server could not recover. Runs on one Vert.x context; read counters after {@link #stop}.
+ *
+ * <p>With {@link #heartbeat} it also notices a server that stopped answering without closing (a frozen JVM keeps its
+ * sockets open): it pings, and when nothing has arrived for the deadline it abandons that connection (and a
+ * handshake that hangs) and moves on to the next gateway, as a production client's liveness check does.
  */
 final class TrackingClient {
   final String name;
@@ -28,11 +32,24 @@ final class TrackingClient {
   private int portIndex;
   private WebSocket socket;
   private volatile boolean stopped;
+  /** The current connection attempt; callbacks of an abandoned one are ignored (context-confined). */
+  private int attempt;
+  private boolean live;
+  private long lastFrameNanos;
+  private long heartbeatMs;
+  private long deadMs;
+  private long heartbeatTimer = -1;
 
   private final Map<String, Long> last = new HashMap<>();
   private final Map<String, String> epochs = new HashMap<>();
   int lost;
+  /** Offsets at or below the last delivered one: duplicates and out-of-order deliveries together. */
   int duplicated;
+  /** Of {@link #duplicated}, the offsets never delivered before (they came after a later one: reordered). */
+  int outOfOrder;
+  /** Connections abandoned by the heartbeat (the server went silent without closing). */
+  int silentFailovers;
+  private final Map<String, java.util.BitSet> seen = new HashMap<>();
   int unrecovered;
   int delivered;
   int reconnects;
@@ -52,25 +69,77 @@ final class TrackingClient {
     this.ports = ports;
   }
 
+  /**
+   * Pings every {@code everyMs} once connected; a connection (or handshake) silent for {@code silentMs} is abandoned
+   * for the next gateway. Call before {@link #start}.
+   */
+  TrackingClient heartbeat(long everyMs, long silentMs) {
+    this.heartbeatMs = everyMs;
+    this.deadMs = silentMs;
+    return this;
+  }
+
   void start() {
-    context.runOnContext(v -> connect());
+    context.runOnContext(v -> {
+      if (heartbeatMs > 0) heartbeatTimer = vertx.setPeriodic(heartbeatMs, t -> checkLiveness());
+      connect();
+    });
   }
 
   private void connect() {
     if (stopped) return;
+    int my = ++attempt;
+    live = false;
+    socket = null;
+    lastFrameNanos = System.nanoTime();
     int port = ports.get(portIndex % ports.size());
     client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/ws")).onComplete(ar -> {
+      if (my != attempt) {
+        if (ar.succeeded()) ar.result().close(); // the handshake answered after it was given up
+        return;
+      }
       if (ar.failed()) {
         portIndex++;
         vertx.setTimer(100, t -> connect());
         return;
       }
-      socket = ar.result();
-      socket.textMessageHandler(this::onFrame);
-      socket.closeHandler(x -> onClose(socket));
-      socket.writeTextMessage(new JsonObject().put("type", "request").put("id", "c").put("method", "connect")
+      WebSocket s = ar.result();
+      socket = s;
+      lastFrameNanos = System.nanoTime();
+      s.textMessageHandler(text -> {
+        if (my != attempt) return;
+        lastFrameNanos = System.nanoTime();
+        onFrame(text);
+      });
+      s.closeHandler(x -> {
+        if (my == attempt) onClose(s);
+      });
+      s.writeTextMessage(new JsonObject().put("type", "request").put("id", "c").put("method", "connect")
           .put("params", new JsonObject().put("token", token)).encode());
     });
+  }
+
+  private void checkLiveness() {
+    if (stopped) return;
+    if (System.nanoTime() - lastFrameNanos > deadMs * 1_000_000) {
+      abandon();
+    } else if (live && socket != null) {
+      socket.writeTextMessage("{\"type\":\"ping\"}");
+    }
+  }
+
+  /** The server went silent: give up this connection (or handshake) and reconnect to the next gateway. */
+  private void abandon() {
+    WebSocket old = socket;
+    synchronized (this) {
+      silentFailovers++;
+      if (lostAtNanos == 0) lostAtNanos = lastFrameNanos;
+    }
+    reconnects++;
+    portIndex++;
+    attempt++; // everything the old connection still says is ignored from now on
+    if (old != null) old.close();
+    connect();
   }
 
   private void onClose(WebSocket closed) {
@@ -89,6 +158,7 @@ final class TrackingClient {
     JsonObject f = new JsonObject(text);
     String type = f.getString("type");
     if ("response".equals(type) && "c".equals(f.getString("id"))) {
+      live = true;
       subscribe();
     } else if ("response".equals(type) && "s".equals(f.getString("id"))) {
       synchronized (this) {
@@ -125,9 +195,15 @@ final class TrackingClient {
       epochs.put(channel, epoch);
       return;
     }
+    java.util.BitSet s = seen.computeIfAbsent(channel, k -> new java.util.BitSet());
     if (offset <= prev) {
       duplicated++;
+      if (!s.get((int) offset)) {
+        outOfOrder++;
+        s.set((int) offset);
+      }
     } else {
+      s.set((int) offset);
       lost += (int) (offset - prev - 1);
       last.put(channel, offset);
       delivered++;
@@ -162,13 +238,14 @@ final class TrackingClient {
   void stop() {
     stopped = true;
     context.runOnContext(v -> {
+      if (heartbeatTimer >= 0) vertx.cancelTimer(heartbeatTimer);
       if (socket != null) socket.close();
     });
   }
 
   @Override
   public synchronized String toString() {
-    return name + "{delivered=" + delivered + ", lost=" + lost + ", duplicated=" + duplicated + ", unrecovered=" + unrecovered
-        + ", reconnects=" + reconnects + ", closes=" + closeCodes + ", longestOutageMs=" + longestOutageMs + "}";
+    return name + "{delivered=" + delivered + ", lost=" + lost + ", duplicated=" + duplicated + ", outOfOrder=" + outOfOrder
+        + ", unrecovered=" + unrecovered + ", reconnects=" + reconnects + ", silentFailovers=" + silentFailovers + ", closes=" + closeCodes + ", longestOutageMs=" + longestOutageMs + "}";
   }
 }

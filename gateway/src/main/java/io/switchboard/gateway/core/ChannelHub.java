@@ -1,6 +1,8 @@
 package io.switchboard.gateway.core;
 
+import io.switchboard.common.ErrorCode;
 import io.switchboard.common.Publication;
+import io.switchboard.common.ServiceError;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -28,6 +30,8 @@ public final class ChannelHub {
   private static final System.Logger log = System.getLogger(ChannelHub.class.getName());
   /** Delay of the settle check after a channel's first subscriber on this loop. */
   static final long SETTLE_MS = 1000;
+  /** Delay before asking the store again for a range it could not read (it or Redis is down). */
+  static final long BACKFILL_RETRY_MS = 500;
 
   /** Who is told when this loop starts or stops needing a channel (the node-level interest). */
   public interface Interest {
@@ -163,21 +167,48 @@ public final class ChannelHub {
     ch.waiting = new ArrayDeque<>();
     if (trigger != null) ch.waiting.add(trigger);
     metrics.backfills.increment();
+    requestBackfill(ch, trigger, false);
+  }
+
+  /**
+   * Reads the missing range after {@code ch.offset}. Three outcomes: recovered (deliver it, then what waited);
+   * the store could not answer (it or Redis is down: the range still exists, so keep holding and ask again after
+   * {@link #BACKFILL_RETRY_MS} — asking at once would spin for as long as the outage lasts); or the range is gone
+   * (history trimmed or lost: deliver what waited, in order, past the hole — clients that reconnect with their
+   * position learn recovered:false from the store; checking for the gap again would ask forever).
+   */
+  private void requestBackfill(Channel ch, Publication trigger, boolean retry) {
     long from = ch.offset;
     backfill.after(ch.name, from, ch.epoch).onComplete(ar -> {
       if (channels.get(ch.name) != ch) return; // nobody left to deliver to
+      JsonObject answer = ar.succeeded() ? ar.result() : null;
+      if (unavailable(ar.cause(), answer)) {
+        if (!retry && (trigger != null || !ch.waiting.isEmpty())) {
+          log.log(System.Logger.Level.WARNING, "channel " + ch.name + ": could not backfill after offset " + from + " ("
+              + (ar.failed() ? ar.cause().getMessage() : answer.getJsonObject("error").getString("message")) + "); holding later publications and retrying every "
+              + BACKFILL_RETRY_MS + " ms");
+        }
+        vertx.setTimer(BACKFILL_RETRY_MS, t -> {
+          if (channels.get(ch.name) == ch) requestBackfill(ch, trigger, true);
+        });
+        return;
+      }
       ArrayDeque<Publication> waiting = ch.waiting;
       ch.waiting = null;
-      JsonObject answer = ar.succeeded() ? ar.result() : null;
       if (answer != null && answer.getBoolean("recovered", false)) {
         for (Object o : answer.getJsonArray("publications", new JsonArray())) {
           deliverInOrder(ch, Publication.fromJson((JsonObject) o));
         }
-      } else if (trigger != null || !waiting.isEmpty()) {
-        // the range is gone (store down, history trimmed or lost): deliver what we have; clients that reconnect
-        // with their position learn recovered:false from the store
-        log.log(System.Logger.Level.WARNING, "channel " + ch.name + ": could not backfill after offset " + from + " ("
-            + (ar.failed() ? ar.cause().getMessage() : "position no longer in history") + ")");
+      } else {
+        if (!waiting.isEmpty()) {
+          log.log(System.Logger.Level.WARNING, "channel " + ch.name + ": could not backfill after offset " + from + " ("
+              + (ar.failed() ? ar.cause().getMessage()
+                  : answer.containsKey("error") ? answer.getJsonObject("error").getString("message") : "position no longer in history")
+              + "); delivering from offset " + waiting.peekFirst().offset());
+        }
+        // arrival order across JVMs is not offset order: deliver the held ones sorted, or the first would hide the rest
+        waiting.stream().sorted(java.util.Comparator.comparingLong(Publication::offset)).forEach(p -> deliverInOrder(ch, p));
+        return;
       }
       for (Publication p : waiting) {
         if (ch.waiting != null) {
@@ -187,6 +218,13 @@ public final class ChannelHub {
         }
       }
     });
+  }
+
+  /** The store could not answer now (down, Redis down, timed out) — as opposed to an answer about the position. */
+  private static boolean unavailable(Throwable failure, JsonObject answer) {
+    if (failure != null) return ServiceError.from(failure, "message store").code() == ErrorCode.UNAVAILABLE;
+    JsonObject error = answer.getJsonObject("error");
+    return error != null && ErrorCode.UNAVAILABLE.wire().equals(error.getString("code"));
   }
 
   /**
