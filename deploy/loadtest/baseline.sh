@@ -34,4 +34,7 @@ want reconnect-storm && lt compare reconnect-storm --engines memory,redis --conn
 want channels && lt compare channels --engines memory,redis --channels 10000 --rate 1000,2000,4000,8000,16000 --duration 10 --warmup 5 --repeat 2 --out "$out/channels"
 # the local cluster (deploy/local/cluster, 2 gateways) against one JVM and the raw baseline
 want cluster && lt compare fanout --servers cluster,switchboard,raw --subscribers 1000 --rate 100 --duration 20 --warmup 10 --repeat 2 --out "$out/cluster-fanout"
+# Pusher protocol 7: Switchboard's /app/{key} (publishing through the signed HTTP API) against Soketi 1.6.1
+want pusher && lt compare fanout --servers switchboard-pusher,soketi --subscribers 1000 --rate 20,100 --duration 15 --warmup 5 --repeat 3 --out "$out/pusher-fanout"
+want pusher-idle && lt compare idle --servers switchboard-pusher,soketi --connections 5000 --repeat 2 --out "$out/pusher-idle"
 echo "baseline: results in $out"

@@ -22,7 +22,7 @@ import java.util.Set;
 final class Campaign {
   static final Set<String> KNOBS = Set.of("server", "engine", "servers", "engines", "repeat", "out", "max-minutes",
       "target-ws", "target-auth", "target-metrics", "admin-key", "server-pids", "server-jvm-opts", "server-env",
-      "switchboard-jar", "socketio-dir", "node", "presence", "pause", "label", "gateways", "quiet", "protocol");
+      "switchboard-jar", "socketio-dir", "soketi-dir", "node", "presence", "pause", "label", "gateways", "quiet", "protocol");
 
   private final String command;
   private final Scenario scenario;
@@ -47,41 +47,47 @@ final class Campaign {
     this.quiet = o.number("quiet", 0);
   }
 
-  /** The targets named on the command line, e.g. switchboard-memory, raw, socketio. */
+  /**
+   * The targets named on the command line: switchboard-ENGINE, switchboard-pusher-ENGINE (one per
+   * {@code --switchboard-jar}, suffixed {@code @LABEL} for labelled jars), external, cluster, raw, socketio, soketi.
+   */
   List<String> targets() {
+    List<String> servers = command.equals("run") ? List.of(o.string("server", "switchboard")) : o.names("servers", "switchboard,raw,socketio");
+    List<String> engines = command.equals("run") ? List.of(o.string("engine", "memory")) : o.names("engines", "memory");
     List<String> specs = new ArrayList<>();
-    if (command.equals("run")) {
-      String server = o.string("server", "switchboard");
-      if (o.has("target-ws")) specs.add("external");
-      else if (server.equals("switchboard")) specs.add("switchboard-" + o.string("engine", "memory"));
-      else specs.add(server);
-    } else {
-      for (String s : o.names("servers", "switchboard,raw,socketio")) {
-        if (!s.equals("switchboard")) {
-          specs.add(s);
-        } else if (o.has("target-ws")) {
-          specs.add("external");
-        } else {
-          for (String e : o.names("engines", "memory")) specs.add("switchboard-" + e);
+    for (String s : servers) {
+      if (s.equals("switchboard") && o.has("target-ws")) {
+        specs.add("external");
+      } else if (s.equals("switchboard") || s.equals("switchboard-pusher")) {
+        for (String e : engines) {
+          if (!List.of("memory", "redis").contains(e)) throw new IllegalArgumentException("unknown engine '" + e + "' (memory, redis)");
+          for (SwitchboardTarget.Jar j : SwitchboardTarget.jars(o)) specs.add(s + "-" + e + (j.label().isEmpty() ? "" : "@" + j.label()));
         }
-      }
-    }
-    for (String s : specs) {
-      if (!List.of("switchboard-memory", "switchboard-redis", "external", "cluster", "raw", "socketio").contains(s)) {
-        throw new IllegalArgumentException("unknown server '" + s + "' (switchboard with --engine(s) memory|redis, cluster, raw, socketio)");
+      } else if (List.of("cluster", "raw", "socketio", "soketi").contains(s)) {
+        specs.add(s);
+      } else {
+        throw new IllegalArgumentException("unknown server '" + s + "' (switchboard or switchboard-pusher with --engine(s) memory|redis, "
+            + "cluster, raw, socketio, soketi)");
       }
     }
     return specs;
   }
 
   private Target start(String spec) throws IOException {
+    if (spec.startsWith("switchboard-")) {
+      String label = spec.contains("@") ? spec.substring(spec.indexOf('@') + 1) : "";
+      String kind = spec.contains("@") ? spec.substring(0, spec.indexOf('@')) : spec;
+      boolean pusher = kind.startsWith("switchboard-pusher-");
+      String engine = kind.substring(kind.lastIndexOf('-') + 1);
+      SwitchboardTarget.Jar jar = SwitchboardTarget.jars(o).stream().filter(j -> j.label().equals(label)).findFirst().orElseThrow();
+      return SwitchboardTarget.start(o, engine, jar, pusher, out);
+    }
     return switch (spec) {
       case "external" -> SwitchboardTarget.external(o);
-      case "switchboard-memory" -> SwitchboardTarget.start(o, "memory", out);
-      case "switchboard-redis" -> SwitchboardTarget.start(o, "redis", out);
       case "cluster" -> SwitchboardTarget.cluster(o, out);
       case "raw" -> RawTarget.start(o, out);
       case "socketio" -> SocketIoTarget.start(o, out);
+      case "soketi" -> SoketiTarget.start(o, out);
       default -> throw new IllegalArgumentException(spec);
     };
   }

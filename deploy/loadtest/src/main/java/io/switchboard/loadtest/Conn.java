@@ -22,6 +22,8 @@ final class Conn {
   final String channel;
   /** The server port this client uses (a cluster has several gateways). */
   final int port;
+  /** The server host, once {@link #open} was called. */
+  String host;
   WebSocket ws;
   Protocol.Session session;
   /** Highest sequence received on {@link #channel}; the subscribe position until something arrives. */
@@ -46,6 +48,7 @@ final class Conn {
 
   /** Opens the socket and runs the protocol handshake; call on {@link #context}. */
   Future<JsonObject> open(WebSocketClient client, String host, boolean recover) {
+    this.host = host;
     WebSocketConnectOptions o = new WebSocketConnectOptions().setHost(host).setPort(port).setURI(protocol.path(channel));
     return client.connect(o).compose(socket -> {
       ws = socket;
@@ -80,6 +83,10 @@ final class Conn {
   void delivered(long sentMicros, long seq, long nowMicros) {
     worker.stats.delivered(sentMicros, nowMicros);
     if (seq < 0) return;
+    if (!protocol.ordered()) {
+      deliveredUnordered(seq);
+      return;
+    }
     if (seq == lastSeq + 1 || lastSeq < 0) {
       lastSeq = seq;
     } else if (seq <= lastSeq) {
@@ -89,6 +96,28 @@ final class Conn {
       lastSeq = seq;
     }
     checkRecovered(nowMicros);
+  }
+
+  /** Sequences received ahead of {@link #lastSeq} (unordered protocols): lastSeq is the highest with none missing below. */
+  private java.util.TreeSet<Long> ahead;
+
+  /**
+   * An unordered protocol's delivery: a sequence seen before is a duplicate, one that is not the next is counted as
+   * reordered and remembered until the ones before it arrived; what never arrives is missing at the end.
+   */
+  private void deliveredUnordered(long seq) {
+    if (seq <= lastSeq || (ahead != null && ahead.contains(seq))) {
+      worker.stats.duplicates.increment();
+      return;
+    }
+    if (seq != lastSeq + 1) {
+      worker.stats.reordered.increment();
+      if (ahead == null) ahead = new java.util.TreeSet<>();
+      ahead.add(seq);
+      return;
+    }
+    lastSeq = seq;
+    while (ahead != null && !ahead.isEmpty() && ahead.first() == lastSeq + 1) lastSeq = ahead.pollFirst();
   }
 
   /** Called after a resubscribe answered with the head position, and on every delivery after it. */

@@ -76,7 +76,7 @@ final class DeliveryScenario implements Scenario {
     int concurrency = o.bounded("concurrency", 200, 1, 5_000);
     String run = Scenario.runId();
     List<String> channels = new ArrayList<>();
-    for (int i = 0; i < channelCount; i++) channels.add("bench:" + run + "-" + i);
+    for (int i = 0; i < channelCount; i++) channels.add(target.protocol().channelPrefix() + run + "-" + i);
     List<String> subTokens = target.tokens(Math.min(subs, o.bounded("tokens", 8, 1, 100_000)), "lt-sub-" + run);
     List<String> pubTokens = target.tokens(publishers, "lt-pub-" + run);
 
@@ -184,10 +184,12 @@ final class DeliveryScenario implements Scenario {
   static JsonObject integrity(Generator g, JsonObject finalPositions) {
     long gaps = 0;
     long duplicates = 0;
+    long reordered = 0;
     JsonObject closes = new JsonObject();
     for (JsonObject s : WorkerHandle.callAll(g.subscribers, new JsonObject().put("op", "collect"), 60)) {
       gaps += s.getLong("gaps");
       duplicates += s.getLong("duplicates");
+      reordered += s.getLong("reordered", 0L);
       s.getJsonObject("closes").forEach(e -> closes.put(e.getKey(), closes.getLong(e.getKey(), 0L) + ((Number) e.getValue()).longValue()));
     }
     long missing = 0;
@@ -196,7 +198,7 @@ final class DeliveryScenario implements Scenario {
       missing += c.getLong("missing");
       behind += c.getLong("behind");
     }
-    return new JsonObject().put("gaps", gaps).put("duplicates", duplicates).put("missingAtEnd", missing)
+    return new JsonObject().put("gaps", gaps).put("duplicates", duplicates).put("reordered", reordered).put("missingAtEnd", missing)
         .put("subscribersBehindAtEnd", behind).put("missed", gaps + missing).put("serverCloses", closes);
   }
 
@@ -227,6 +229,7 @@ final class DeliveryScenario implements Scenario {
     }
     if (steps.size() > 1) m.add(new Metric("max deliveries/s (sweep)", max, true));
     m.add(new Metric("messages missed", r.getJsonObject("integrity", new JsonObject()).getLong("missed", 0L), false));
+    m.add(new Metric("messages reordered", r.getJsonObject("integrity", new JsonObject()).getLong("reordered", 0L), false));
     return m;
   }
 

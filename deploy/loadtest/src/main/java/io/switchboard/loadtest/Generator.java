@@ -39,6 +39,7 @@ final class Generator implements AutoCloseable {
         g.subscribers.add(WorkerHandle.start(i, threads, deadlineMillis, outDir.resolve("worker-" + i + ".log")));
       }
       JsonObject init = new JsonObject().put("op", "init").put("protocol", target.protocol().name())
+          .put("protocolOptions", target.protocol().options())
           .put("host", target.host()).put("ports", new JsonArray(target.ports()));
       WorkerHandle.callAll(g.all(), init, 60);
     } catch (RuntimeException e) {

@@ -38,7 +38,7 @@ final class IdleScenario implements Scenario {
     boolean histogram = !o.flag("no-histogram");
     String run = Scenario.runId();
     List<String> channels = new ArrayList<>();
-    for (int i = 0; i < channelCount; i++) channels.add("bench:" + run + "-" + i);
+    for (int i = 0; i < channelCount; i++) channels.add(target.protocol().channelPrefix() + run + "-" + i);
     // with presence on, every connection is its own subject (as real users are); else a few shared tokens
     int tokenCount = o.flag("presence") ? n : Math.min(n, o.bounded("tokens", 16, 1, 100_000));
     List<String> tokens = target.tokens(tokenCount, "lt-idle-" + run);

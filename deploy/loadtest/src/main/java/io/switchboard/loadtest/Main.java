@@ -11,11 +11,14 @@ public final class Main {
   private Main() {}
 
   static final String USAGE = """
-      usage: loadtest run <scenario> [knobs]        one server (--server switchboard|raw|socketio, --engine memory|redis,
-                                                    or a running Switchboard: --target-ws URL --target-auth URL --admin-key K)
+      usage: loadtest run <scenario> [knobs]        one server (--server switchboard|switchboard-pusher|raw|socketio|soketi,
+                                                    --engine memory|redis, or a running Switchboard: --target-ws URL
+                                                    --target-auth URL --admin-key K)
              loadtest compare <scenario> [knobs]    Switchboard and the baselines (--servers switchboard,raw,socketio
                                                     --engines memory[,redis]; add "cluster" for deploy/local/cluster
-                                                    with --gateways 2) with the same knobs; prints ratios
+                                                    with --gateways 2) with the same knobs; prints ratios. Pusher
+                                                    protocol 7: --servers switchboard-pusher,soketi (publishes through
+                                                    the signed HTTP API POST /apps/{id}/events)
              loadtest report DIR/result.json [--quiet C]   summary and plots again (C: leave out runs other jobs disturbed)
              loadtest raw-server [--port P]         the raw Vert.x broadcast baseline, standalone
              loadtest http-bench [--connections 2000 --subscribers 1000 --rate 100 --duration 10]
@@ -30,7 +33,9 @@ public final class Main {
       common knobs: --duration 20 --warmup 5 (seconds per rate step; the first step at least 10: --warmup-first)
         --repeat 1  --workers 2  --client-threads 1  --quiet C (wait for other jobs to use < C cores; re-run if they did)
         --concurrency 200 (handshakes in flight per worker)  --tokens N  --presence  --out DIR  --max-minutes 60
-        --server-jvm-opts "…"  --server-env KEY=VALUE  --switchboard-jar PATH  --keep-going (sweeps)
+        --server-jvm-opts "…"  --server-env KEY=VALUE  --keep-going (sweeps)
+        --switchboard-jar [LABEL=]PATH  (repeatable: each jar is a target of its own, e.g. before=old.jar; targets
+                                         alternate within each repeat)
         --protocol native|centrifuge (Switchboard: how subscribers connect; centrifuge publishers stay native)
       Everything targets loopback only and stops by itself (--max-minutes); one server process holds at most
       ~19k connections here (open-file limit), the generator spreads clients over processes and 127.0.0.x.""";

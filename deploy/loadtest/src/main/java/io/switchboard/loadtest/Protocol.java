@@ -24,13 +24,33 @@ interface Protocol {
   /** Whether a resubscribe can recover what was missed (reconnect-storm). */
   boolean recovers();
 
-  static Protocol of(String name) {
+  /**
+   * Whether one channel's publications are delivered in the order published. False where publishes are concurrent
+   * requests (Pusher's HTTP API): subscribers then count what arrived out of order and check completeness by the set
+   * of sequences seen, not by each delivery being the next one.
+   */
+  default boolean ordered() {
+    return true;
+  }
+
+  /** What a worker needs besides the name to speak it (app key and secret for Pusher); sent with "init". */
+  default JsonObject options() {
+    return new JsonObject();
+  }
+
+  /** The scenarios' channel names start with this (Pusher's names have no namespace colon). */
+  default String channelPrefix() {
+    return "bench:";
+  }
+
+  static Protocol of(String name, JsonObject options) {
     return switch (name) {
       case "native" -> new NativeProtocol();
       case "raw" -> new RawProtocol();
       case "socketio" -> new SocketIoProtocol();
       case "centrifuge" -> new CentrifugeProtocol();
-      default -> throw new IllegalArgumentException("unknown protocol '" + name + "' (native, raw, socketio, centrifuge)");
+      case "pusher" -> PusherProtocol.of(options);
+      default -> throw new IllegalArgumentException("unknown protocol '" + name + "' (native, raw, socketio, centrifuge, pusher)");
     };
   }
 

@@ -45,7 +45,7 @@ final class ReconnectStormScenario implements Scenario {
     double after = o.number("after", 3);
     String run = Scenario.runId();
     List<String> channels = new ArrayList<>();
-    for (int i = 0; i < channelCount; i++) channels.add("bench:" + run + "-" + i);
+    for (int i = 0; i < channelCount; i++) channels.add(target.protocol().channelPrefix() + run + "-" + i);
     List<String> tokens = target.tokens(Math.min(n, o.bounded("tokens", 8, 1, 100_000)), "lt-rec-" + run);
     List<String> pubTokens = target.tokens(publishers, "lt-recpub-" + run);
     JsonObject result = new JsonObject().put("scenario", name()).put("connections", n).put("channels", channelCount)

@@ -32,6 +32,8 @@ final class Stats {
   /** Never reset: integrity counters cover the whole run. */
   final LongAdder gaps = new LongAdder();
   final LongAdder duplicates = new LongAdder();
+  /** Deliveries that arrived before an earlier publication of their channel (unordered protocols only). */
+  final LongAdder reordered = new LongAdder();
   final Map<String, LongAdder> publishErrors = new ConcurrentHashMap<>();
   final Map<Integer, LongAdder> closes = new ConcurrentHashMap<>();
 
@@ -107,6 +109,7 @@ final class Stats {
         .put("skipped", skipped.sum())
         .put("gaps", gaps.sum())
         .put("duplicates", duplicates.sum())
+        .put("reordered", reordered.sum())
         .put("publishErrors", errors)
         .put("closes", closeCodes);
   }

@@ -47,6 +47,8 @@ final class Summary {
     header.add("metric");
     header.addAll(targets);
     for (String s : subjects) for (String base : baselines) header.add(shortName(s) + "÷" + shortName(base));
+    // several Switchboard targets (engines, jars before/after a change): each against the first
+    for (int i = 1; i < subjects.size(); i++) header.add(shortName(subjects.get(i)) + "÷" + shortName(subjects.get(0)));
     List<List<String>> rows = new ArrayList<>();
     for (String metric : metrics) {
       List<String> row = new ArrayList<>();
@@ -56,8 +58,12 @@ final class Summary {
         for (String base : baselines) {
           double a = median(summary.getJsonObject(s).getJsonObject(metric));
           double c = median(summary.getJsonObject(base).getJsonObject(metric));
-          row.add(Double.isNaN(a) || Double.isNaN(c) || c == 0 ? "-" : String.format(java.util.Locale.ROOT, "%.2f", a / c));
+          row.add(ratio(a, c));
         }
+      }
+      for (int i = 1; i < subjects.size(); i++) {
+        row.add(ratio(median(summary.getJsonObject(subjects.get(i)).getJsonObject(metric)),
+            median(summary.getJsonObject(subjects.get(0)).getJsonObject(metric))));
       }
       rows.add(row);
     }
@@ -66,6 +72,10 @@ final class Summary {
     for (int i = 0; i < runs.size(); i++) repeats = Math.max(repeats, runs.getJsonObject(i).getInteger("repeat"));
     if (repeats > 1) b.append("cells: median [min–max] over the repeats used; ratios are of medians\n");
     return b.toString();
+  }
+
+  private static String ratio(double a, double c) {
+    return Double.isNaN(a) || Double.isNaN(c) || c == 0 ? "-" : String.format(java.util.Locale.ROOT, "%.2f", a / c);
   }
 
   static String shortName(String target) {

@@ -45,6 +45,8 @@ final class SwitchboardTarget extends Target {
   private String label;
   /** How subscribers speak to it (--protocol): native, or centrifuge (Centrifuge clients, native publishers). */
   private String protocolName = "native";
+  /** Clients speak Pusher protocol 7 (/app/{key}) instead of the native protocol. */
+  private boolean pusher;
 
   private SwitchboardTarget(String engine, boolean presence, int gatewayPort, String authUrl, String metricsUrl, String adminKey,
       Process process, RedisProcess redis) {
@@ -58,9 +60,27 @@ final class SwitchboardTarget extends Target {
     this.redis = redis;
   }
 
-  /** Starts the jar with the given engine; waits until /health/ready answers. */
+  /** A Switchboard jar under test; {@code label} is "" for the default one, else it names the target. */
+  record Jar(String label, Path path) {}
+
+  /** The Pusher app every Pusher-protocol target (Switchboard and Soketi) is configured with. */
+  static final String PUSHER_APP_ID = "default";
+  static final String PUSHER_KEY = "app-key";
+  static final String PUSHER_SECRET = "app-secret-123";
+  /** With Pusher's channel names (no namespace) the channels are in the default namespace: lean like bench. */
+  static final String PUSHER_NAMESPACES =
+      "{\"\":{\"presence\":false,\"joinLeave\":false},\"user\":{\"presence\":false,\"joinLeave\":false}}";
+
+  /** Starts the default jar with the given engine, native protocol. */
   static SwitchboardTarget start(Options o, String engine, Path outDir) throws IOException {
-    Path jar = jar(o);
+    return start(o, engine, jars(o).get(0), false, outDir);
+  }
+
+  /**
+   * Starts {@code jar} with the given engine; waits until /health/ready answers. With {@code pusher} the clients
+   * speak Pusher protocol 7 to one configured app ({@link #PUSHER_KEY}) and publish through its HTTP API.
+   */
+  static SwitchboardTarget start(Options o, String engine, Jar jar, boolean pusher, Path outDir) throws IOException {
     boolean presence = o.flag("presence");
     RedisProcess redis = engine.equals("redis") ? RedisProcess.start(outDir) : null;
     int gw = freePort();
@@ -68,7 +88,7 @@ final class SwitchboardTarget extends Target {
     int ops = freePort();
     List<String> cmd = Launch.java();
     cmd.addAll(o.words("server-jvm-opts"));
-    cmd.addAll(List.of("-jar", jar.toString()));
+    cmd.addAll(List.of("-jar", jar.path().toString()));
     ProcessBuilder pb = new ProcessBuilder(cmd);
     Map<String, String> env = pb.environment();
     env.keySet().removeIf(k -> k.startsWith("SWITCHBOARD_"));
@@ -81,12 +101,19 @@ final class SwitchboardTarget extends Target {
     env.put("SWITCHBOARD_AUTH_PORT", Integer.toString(auth));
     env.put("SWITCHBOARD_OPERATIONS_HOST", "127.0.0.1");
     env.put("SWITCHBOARD_OPERATIONS_PORT", Integer.toString(ops));
-    env.putAll(loadSettings(o));
-    Path log = outDir.resolve("switchboard-" + engine + ".log");
+    if (pusher) {
+      env.put("SWITCHBOARD_APPS", new JsonArray().add(new JsonObject().put("id", PUSHER_APP_ID).put("key", PUSHER_KEY)
+          .put("secret", PUSHER_SECRET)).encode());
+    }
+    env.putAll(loadSettings(o, pusher));
+    String name = (pusher ? "pusher-" : "") + engine + (jar.label().isEmpty() ? "" : "-" + jar.label());
+    Path log = outDir.resolve("switchboard-" + name + ".log");
     Process p = pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
     Launch.track(p);
     SwitchboardTarget t = new SwitchboardTarget(engine, presence, gw, "http://127.0.0.1:" + auth,
         "http://127.0.0.1:" + ops + "/metrics", ADMIN_KEY, p, redis);
+    t.pusher = pusher;
+    t.label = "switchboard-" + name;
     t.pids.add(p.pid());
     if (redis != null) t.pids.add(redis.pid());
     try {
@@ -99,25 +126,56 @@ final class SwitchboardTarget extends Target {
     env.forEach((k, v) -> {
       if (k.startsWith("SWITCHBOARD_") && !k.endsWith("_PORT") && !k.endsWith("_HOST")) settings.put(k, v);
     });
-    t.description.put("jar", jar.toString()).put("engine", engine).put("env", settings)
-        .put("jvmOptions", new JsonArray(o.words("server-jvm-opts")));
+    t.description.put("jar", jar.path().toString()).put("engine", engine).put("protocol", pusher ? "pusher" : "native")
+        .put("env", settings).put("jvmOptions", new JsonArray(o.words("server-jvm-opts")));
+    if (!jar.label().isEmpty()) t.description.put("jarLabel", jar.label());
     return t.speaking(o);
   }
 
-  static Path jar(Options o) {
-    Path jar = o.path("switchboard-jar", Launch.root().resolve("launcher/target/switchboard.jar"));
-    if (!Files.exists(jar)) {
-      throw new IllegalStateException("no Switchboard jar at " + jar + " — build it first: mvn -B -q -DskipTests package");
+  /**
+   * The jars under test: {@code --switchboard-jar [LABEL=]PATH}, repeatable (each jar is a target of its own, named
+   * {@code switchboard-<engine>-LABEL}; at most one without a label); default launcher/target/switchboard.jar.
+   */
+  static List<Jar> jars(Options o) {
+    List<Jar> jars = new ArrayList<>();
+    java.util.Set<String> labels = new java.util.HashSet<>();
+    for (String v : o.list("switchboard-jar")) {
+      String label = "";
+      String path = v;
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("([a-z0-9][a-z0-9-]{0,30})=(.+)").matcher(v);
+      if (m.matches()) {
+        label = m.group(1);
+        path = m.group(2);
+      }
+      if (!labels.add(label)) {
+        throw new IllegalArgumentException(label.isEmpty() ? "--switchboard-jar: give every jar but one a label (LABEL=PATH)"
+            : "--switchboard-jar: label '" + label + "' is used twice");
+      }
+      jars.add(new Jar(label, Path.of(path).toAbsolutePath()));
     }
-    return jar;
+    if (jars.isEmpty()) jars.add(new Jar("", Launch.root().resolve("launcher/target/switchboard.jar")));
+    for (Jar j : jars) {
+      if (!Files.exists(j.path())) {
+        throw new IllegalStateException("no Switchboard jar at " + j.path() + " — build it first: mvn -B -q -DskipTests package");
+      }
+    }
+    return jars;
+  }
+
+  static Path jar(Options o) {
+    return jars(o).get(0).path();
   }
 
   /** The settings every Switchboard under test gets: lifted publish limits, lean namespaces, --server-env. */
   static Map<String, String> loadSettings(Options o) {
+    return loadSettings(o, false);
+  }
+
+  static Map<String, String> loadSettings(Options o, boolean pusher) {
     Map<String, String> env = new java.util.LinkedHashMap<>();
     env.put("SWITCHBOARD_GATEWAY_PUBLISH_RATE_PER_SECOND", "1000000");
     env.put("SWITCHBOARD_GATEWAY_PUBLISH_BURST", "1000000");
-    if (!o.flag("presence")) env.put("SWITCHBOARD_CHANNELS_NAMESPACES", LEAN_NAMESPACES);
+    if (!o.flag("presence")) env.put("SWITCHBOARD_CHANNELS_NAMESPACES", pusher ? PUSHER_NAMESPACES : LEAN_NAMESPACES);
     for (String kv : o.list("server-env")) {
       int eq = kv.indexOf('=');
       if (eq <= 0) throw new IllegalArgumentException("--server-env takes KEY=VALUE, got '" + kv + "'");
@@ -192,12 +250,13 @@ final class SwitchboardTarget extends Target {
 
   @Override
   Protocol protocol() {
-    return Protocol.of(protocolName);
+    if (pusher) return new PusherProtocol(PUSHER_APP_ID, PUSHER_KEY, PUSHER_SECRET);
+    return Protocol.of(protocolName, new JsonObject());
   }
 
   private SwitchboardTarget speaking(Options o) {
-    protocolName = o.string("protocol", "native");
-    Protocol.of(protocolName); // refuses unknown names now
+    protocolName = pusher ? "pusher" : o.string("protocol", "native");
+    if (!pusher) Protocol.of(protocolName, new JsonObject()); // refuses unknown names now
     description.put("protocol", protocolName);
     return this;
   }
@@ -220,6 +279,7 @@ final class SwitchboardTarget extends Target {
   /** Mints tokens through POST /v1/tokens, 16 requests at a time. */
   @Override
   List<String> tokens(int count, String prefix) {
+    if (pusher) return java.util.Collections.nCopies(count, ""); // public channels: the app key is all it takes
     Semaphore inFlight = new Semaphore(16);
     List<CompletableFuture<String>> fs = new ArrayList<>();
     for (int i = 0; i < count; i++) {

@@ -5,6 +5,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.json.JsonArray;
@@ -113,6 +116,21 @@ final class Worker {
     }
   }
 
+  private HttpClient http;
+
+  /**
+   * The HTTP client of protocols that publish over HTTP (Pusher's API): up to 16 keep-alive connections, no
+   * pipelining (Soketi fails pipelined requests), so concurrent requests may be handled in either order — such
+   * protocols say {@link Protocol#ordered()} false and their subscribers count reordering, not gaps.
+   */
+  synchronized HttpClient http() {
+    if (http == null) {
+      http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true).setConnectTimeout(10_000),
+          new PoolOptions().setHttp1MaxSize(16).setMaxWaitQueueSize(-1));
+    }
+    return http;
+  }
+
   void log(String message) {
     System.err.println("worker: " + message);
   }
@@ -120,7 +138,7 @@ final class Worker {
   private JsonObject handle(JsonObject cmd) throws Exception {
     return switch (cmd.getString("op")) {
       case "init" -> {
-        protocol = Protocol.of(cmd.getString("protocol"));
+        protocol = Protocol.of(cmd.getString("protocol"), cmd.getJsonObject("protocolOptions", new JsonObject()));
         host = cmd.getString("host");
         JsonArray p = cmd.getJsonArray("ports");
         ports = new int[p.size()];

@@ -51,6 +51,33 @@ class ScenarioRunTest {
     assertPng(out.resolve("fanout-sweep.png"));
   }
 
+  /** Soketi joins the Pusher test on request (LOADTEST_TEST_SOKETI=1) where its node_modules exist. */
+  static final boolean SOKETI_READY = "1".equals(System.getenv("LOADTEST_TEST_SOKETI"))
+      && Files.isDirectory(Launch.home().resolve("soketi/node_modules/@soketi/soketi"));
+
+  @Test
+  @Timeout(150)
+  void pusherFanoutAgainstSwitchboardAndSoketi(@TempDir Path out) throws Exception {
+    Assumptions.assumeTrue(Files.exists(SWITCHBOARD_JAR), "no " + SWITCHBOARD_JAR + " (build the launcher first)");
+    String servers = SOKETI_READY ? "switchboard-pusher,soketi" : "switchboard-pusher";
+    JsonObject all = Main.execute(new String[] {"compare", "fanout", "--servers", servers, "--subscribers", "20",
+        "--rate", "20", "--duration", "1", "--warmup", "0.5", "--warmup-first", "0.5", "--workers", "1", "--pause", "0",
+        "--out", out.toString(), "--max-minutes", "3"});
+    JsonArray runs = all.getJsonArray("runs");
+    assertEquals(SOKETI_READY ? 2 : 1, runs.size());
+    for (int i = 0; i < runs.size(); i++) {
+      JsonObject run = runs.getJsonObject(i);
+      assertNotNull(run.getJsonObject("result"), "run failed: " + run.getString("error"));
+      JsonObject step = run.getJsonObject("result").getJsonArray("steps").getJsonObject(0);
+      // every publish went through the signed HTTP API (a refused signature would show as http-401)
+      assertEquals(new JsonObject(), step.getJsonObject("publishErrors"), step.encode());
+      assertTrue(step.getDouble("deliveriesPerSecond") > 0, step.encode());
+      assertTrue(step.getJsonObject("latencyMs").getLong("count") > 0, step.encode());
+      assertEquals(0, run.getJsonObject("result").getJsonObject("integrity").getLong("missed"),
+          run.getJsonObject("result").getJsonObject("integrity").encode());
+    }
+  }
+
   @Test
   @Timeout(120)
   void idleAgainstTheRawServerMeasuresHeapPerConnection(@TempDir Path out) throws Exception {
