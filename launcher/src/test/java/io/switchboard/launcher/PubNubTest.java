@@ -1,0 +1,271 @@
+package io.switchboard.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.switchboard.common.test.Await;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The unmodified {@code pubnub} JS SDK (8.x, what the seed pins, and 11.x, the newest that runs on Node 20) pointed at
+ * Switchboard with {@code origin}: the agent flow of the PubNub migration, end to end.
+ */
+class PubNubTest {
+  static final String KEY = "pn-app-key";
+  static TestServer s;
+  private static final AtomicInteger refs = new AtomicInteger();
+
+  @BeforeAll
+  static void start() {
+    JsonObject cfg = SharedServer.config();
+    cfg.put("apps", new JsonArray().add(new JsonObject().put("id", "default").put("key", KEY).put("secret", "pn-app-secret-0123")));
+    s = TestServer.start(cfg);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (s != null) s.close();
+  }
+
+  // --- helpers ----------------------------------------------------------------------------------
+
+  static NodeScript sdk(String version, String uuid, String token, int port, Map<String, String> extra) {
+    Map<String, String> env = new HashMap<>(Map.of("PUBNUB", version, "ORIGIN", "127.0.0.1:" + port, "KEY", KEY, "UUID", uuid, "TOKEN", token));
+    env.putAll(extra);
+    NodeScript n = NodeScript.start("pubnub-driver.js", env);
+    n.event("ready");
+    return n;
+  }
+
+  static NodeScript sdk(String version, String uuid, String token) {
+    return sdk(version, uuid, token, s.wsPort, Map.of());
+  }
+
+  static JsonObject call(NodeScript n, JsonObject cmd) {
+    String ref = "r" + refs.incrementAndGet();
+    n.send(cmd.put("ref", ref));
+    return n.take(cmd.getString("op") + " " + ref, j -> ref.equals(j.getString("ref")));
+  }
+
+  static JsonObject ok(NodeScript n, JsonObject cmd) {
+    JsonObject r = call(n, cmd);
+    assertTrue(r.getBoolean("ok"), () -> cmd.encode() + " failed: " + r.encode() + "\n" + n);
+    return r;
+  }
+
+  static JsonObject status(NodeScript n, String category) {
+    return n.take("status " + category, j -> "status".equals(j.getString("event")) && category.equals(j.getString("category")), Duration.ofSeconds(20));
+  }
+
+  static JsonObject message(NodeScript n, String channel) {
+    return n.take("message on " + channel, j -> "message".equals(j.getString("event")) && channel.equals(j.getString("channel")), Duration.ofSeconds(20));
+  }
+
+  static JsonObject presence(NodeScript n, String action, String uuid, Duration within) {
+    return n.take(action + " of " + uuid, j -> "presence".equals(j.getString("event")) && action.equals(j.getString("action"))
+        && uuid.equals(j.getString("uuid")), within);
+  }
+
+  static void subscribe(NodeScript n, boolean withPresence, String... channels) {
+    n.send(new JsonObject().put("op", "subscribe").put("channels", new JsonArray(List.of((Object[]) channels))).put("withPresence", withPresence));
+  }
+
+  static JsonObject publish(NodeScript n, String channel, Object message) {
+    return ok(n, new JsonObject().put("op", "publish").put("channel", channel).put("message", message));
+  }
+
+  static String agentToken(String subject, String cmd, String evt, int ttl) {
+    JsonObject req = new JsonObject().put("subject", subject)
+        .put("grants", TestServer.grants(cmd, "subscribe,presence,history", evt, "publish"));
+    if (ttl > 0) req.put("ttl", ttl);
+    return s.token(req);
+  }
+
+  // --- the seed flow ------------------------------------------------------------------------------
+
+  @ParameterizedTest
+  @ValueSource(strings = {"pubnub8", "pubnub11"})
+  void seedFlow(String version) {
+    String cmd = "task:cmd-" + version;
+    String evt = "task:evt-" + version;
+    String agent = "agent-" + version;
+    String web = "web-" + version;
+    try (NodeScript browser = sdk(version, web, s.token(web, TestServer.allGrants()));
+        NodeScript a = sdk(version, agent, agentToken(agent, cmd, evt, 0))) {
+      subscribe(browser, true, cmd, evt);
+      status(browser, "PNConnectedCategory");
+      subscribe(a, true, cmd);
+      status(a, "PNConnectedCategory");
+      presence(browser, "join", agent, Duration.ofSeconds(10));
+
+      ok(a, new JsonObject().put("op", "setState").put("channels", new JsonArray().add(cmd)).put("state", new JsonObject().put("busy", true)));
+      JsonObject st = presence(browser, "state-change", agent, Duration.ofSeconds(10));
+      assertEquals(true, st.getJsonObject("state").getBoolean("busy"), st.encode());
+      JsonObject got = ok(browser, new JsonObject().put("op", "getState").put("channels", new JsonArray().add(cmd)).put("uuid", agent));
+      assertEquals(true, got.getJsonObject("result").getJsonObject("channels").getJsonObject(cmd).getBoolean("busy"), got.encode());
+
+      JsonObject sent = publish(browser, cmd, new JsonObject().put("do", "build"));
+      String tt = sent.getJsonObject("result").getString("timetoken", String.valueOf(sent.getJsonObject("result").getValue("timetoken")));
+      JsonObject m = message(a, cmd);
+      assertEquals("build", m.getJsonObject("message").getString("do"));
+      assertEquals(web, m.getString("publisher"));
+      assertEquals(tt, m.getString("timetoken"));
+      assertEquals(17, m.getString("timetoken").length());
+
+      publish(a, evt, new JsonObject().put("done", 1));
+      assertEquals(1, message(browser, evt).getJsonObject("message").getInteger("done"));
+
+      // token refresh at 80 %: setToken, and the next request carries it
+      a.send(new JsonObject().put("op", "setToken").put("token", agentToken(agent, cmd, evt, 0)));
+      a.event("tokenSet");
+      publish(a, evt, new JsonObject().put("done", 2));
+      assertEquals(2, message(browser, evt).getJsonObject("message").getInteger("done"));
+
+      JsonObject here = ok(browser, new JsonObject().put("op", "hereNow").put("channels", new JsonArray().add(cmd)).put("includeState", true));
+      assertTrue(here.getJsonObject("result").encode().contains(agent), here.encode());
+
+      a.send(new JsonObject().put("op", "unsubscribeAll"));
+      presence(browser, "leave", agent, Duration.ofSeconds(10));
+    }
+  }
+
+  // --- restore after a dropped connection -----------------------------------------------------------
+
+  @ParameterizedTest
+  @ValueSource(strings = {"pubnub8", "pubnub11"})
+  void missedMessagesAreReplayedOnceAfterADroppedConnection(String version) {
+    String cmd = "task:restore-" + version;
+    String agent = "restore-" + version;
+    TcpProxy proxy = TcpProxy.start(s.sb.vertx(), s.wsPort);
+    try (NodeScript a = sdk(version, agent, agentToken(agent, cmd, "task:none", 0), proxy.port(), Map.of());
+        NodeScript pub = sdk(version, "pub-" + version, s.token("pub-" + version, TestServer.allGrants()))) {
+      subscribe(a, false, cmd);
+      status(a, "PNConnectedCategory");
+      publish(pub, cmd, 1);
+      assertEquals(1, message(a, cmd).getInteger("message"));
+      proxy.cut(true);
+      status(a, version.equals("pubnub8") ? "PNNetworkIssuesCategory" : "PNNetworkIssuesCategory");
+      publish(pub, cmd, 2);
+      publish(pub, cmd, 3);
+      proxy.cut(false);
+      if (version.equals("pubnub11")) a.send(new JsonObject().put("op", "reconnect"));
+      assertEquals(2, message(a, cmd).getInteger("message"));
+      assertEquals(3, message(a, cmd).getInteger("message"));
+      publish(pub, cmd, 4);
+      assertEquals(4, message(a, cmd).getInteger("message"));
+      assertTrue(a.seen(j -> "message".equals(j.getString("event"))).isEmpty(), () -> "a message came twice: " + a);
+    } finally {
+      proxy.close();
+    }
+  }
+
+  // --- access ---------------------------------------------------------------------------------------
+
+  @Test
+  void ungrantedChannelIsAccessDenied() {
+    String agent = "denied-agent";
+    try (NodeScript a = sdk("pubnub8", agent, agentToken(agent, "task:mine", "task:out", 0))) {
+      subscribe(a, false, "task:secret");
+      JsonObject st = status(a, "PNAccessDeniedCategory");
+      assertEquals(403, st.getInteger("statusCode"), st.encode());
+      JsonObject r = call(a, new JsonObject().put("op", "publish").put("channel", "task:secret").put("message", 1));
+      assertFalse(r.getBoolean("ok"));
+      assertEquals("PNAccessDeniedCategory", r.getString("category"), r.encode());
+      assertEquals(403, r.getInteger("status"));
+    }
+  }
+
+  @Test
+  void expiredTokenIsDeniedAndSetTokenContinues() {
+    String agent = "exp-agent";
+    String evt = "task:exp-evt";
+    try (NodeScript a = sdk("pubnub8", agent, agentToken(agent, "task:exp-cmd", evt, 1))) {
+      Await.until("publish denied after expiry", Duration.ofSeconds(10), () -> {
+        JsonObject r = call(a, new JsonObject().put("op", "publish").put("channel", evt).put("message", 0));
+        return !r.getBoolean("ok") && "PNAccessDeniedCategory".equals(r.getString("category"));
+      });
+      a.send(new JsonObject().put("op", "setToken").put("token", agentToken(agent, "task:exp-cmd", evt, 0)));
+      a.event("tokenSet");
+      publish(a, evt, 1);
+    }
+  }
+
+  // --- presence timeout, history, native interop --------------------------------------------------
+
+  @Test
+  void aSilentClientTimesOut() throws Exception {
+    String ch = "task:pres-timeout";
+    try (NodeScript browser = sdk("pubnub8", "watcher", s.token("watcher", TestServer.allGrants()))) {
+      subscribe(browser, true, ch);
+      status(browser, "PNConnectedCategory");
+      // a crashed agent: one subscribe with a 5 s presence timeout, then nothing
+      String token = s.token("crashed", TestServer.allGrants());
+      HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.wsPort
+          + "/v2/subscribe/" + KEY + "/" + URLEncoder.encode(ch, StandardCharsets.UTF_8) + "/0?tt=0&heartbeat=5&uuid=crashed&auth=" + token)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, r.statusCode(), r.body());
+      assertTrue(r.headers().firstValue("content-type").orElse("").contains("json"));
+      assertTrue(r.body().startsWith("{\"t\":{\"t\":\""), r.body());
+      presence(browser, "join", "crashed", Duration.ofSeconds(10));
+      presence(browser, "timeout", "crashed", Duration.ofSeconds(15));
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"pubnub8", "pubnub11"})
+  void historyAndFetchMessages(String version) {
+    String ch = "hist:pn-" + version;
+    try (NodeScript a = sdk(version, "hist-" + version, s.token("hist-" + version, TestServer.allGrants()))) {
+      for (int i = 1; i <= 3; i++) publish(a, ch, new JsonObject().put("n", i));
+      JsonObject h = ok(a, new JsonObject().put("op", "history").put("channel", ch)).getJsonObject("result");
+      JsonArray msgs = h.getJsonArray("messages");
+      assertEquals(3, msgs.size(), h.encode());
+      assertEquals(1, msgs.getJsonObject(0).getJsonObject("entry").getInteger("n"));
+      JsonObject f = ok(a, new JsonObject().put("op", "fetchMessages").put("channels", new JsonArray().add(ch))).getJsonObject("result");
+      JsonArray items = f.getJsonObject("channels").getJsonArray(ch);
+      assertEquals(3, items.size(), f.encode());
+      assertEquals(3, items.getJsonObject(2).getJsonObject("message").getInteger("n"));
+      assertEquals("hist-" + version, items.getJsonObject(0).getString("uuid"));
+      String second = items.getJsonObject(1).getString("timetoken");
+      JsonObject older = ok(a, new JsonObject().put("op", "fetchMessages").put("channels", new JsonArray().add(ch)).put("start", second)).getJsonObject("result");
+      assertEquals(1, older.getJsonObject("channels").getJsonArray(ch).size(), older.encode());
+    }
+  }
+
+  @Test
+  void nativePublishReachesTheSdkAndBack() {
+    String ch = "chat:pn-native";
+    try (NodeScript a = sdk("pubnub8", "pn-side", s.token("pn-side", TestServer.allGrants()));
+        WsClient n = s.connect(s.token("native-side", TestServer.allGrants()))) {
+      assertFalse(n.subscribe(ch).containsKey("error"));
+      subscribe(a, false, ch);
+      status(a, "PNConnectedCategory");
+      n.result("publish", new JsonObject().put("channel", ch).put("event", "message").put("data", new JsonObject().put("from", "native")));
+      JsonObject m = message(a, ch);
+      assertEquals("native", m.getJsonObject("message").getString("from"));
+      assertEquals("native-side", m.getString("publisher"));
+      publish(a, ch, new JsonObject().put("from", "pubnub"));
+      JsonObject e = n.take("pubnub message", f -> "event".equals(f.getString("type")) && f.getJsonObject("data") != null
+          && "pubnub".equals(f.getJsonObject("data").getString("from")));
+      assertEquals("pn-side", e.getJsonObject("source").getString("id"));
+    }
+  }
+}
