@@ -48,6 +48,7 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
     case 'fetchMessages': reply(c.ref, pubnub.fetchMessages(Object.assign({ channels: c.channels, count: c.count || 25,
       includeUUID: true }, c.start ? { start: c.start } : {}, c.end ? { end: c.end } : {}))); break;
     case 'time': reply(c.ref, pubnub.time()); break;
+    case 'crash': process.exit(0); // no leave: what a killed agent does
     case 'exit': pubnub.stop ? pubnub.stop() : pubnub.destroy(); process.exit(0);
   }
 });

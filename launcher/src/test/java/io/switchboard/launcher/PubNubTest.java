@@ -162,11 +162,11 @@ class PubNubTest {
       publish(pub, cmd, 1);
       assertEquals(1, message(a, cmd).getInteger("message"));
       proxy.cut(true);
-      status(a, version.equals("pubnub8") ? "PNNetworkIssuesCategory" : "PNNetworkIssuesCategory");
+      // v8 (legacy manager) reports the drop at once; v11 (event engine) retries quietly
+      if (version.equals("pubnub8")) status(a, "PNNetworkIssuesCategory");
       publish(pub, cmd, 2);
       publish(pub, cmd, 3);
       proxy.cut(false);
-      if (version.equals("pubnub11")) a.send(new JsonObject().put("op", "reconnect"));
       assertEquals(2, message(a, cmd).getInteger("message"));
       assertEquals(3, message(a, cmd).getInteger("message"));
       publish(pub, cmd, 4);
@@ -174,6 +174,42 @@ class PubNubTest {
       assertTrue(a.seen(j -> "message".equals(j.getString("event"))).isEmpty(), () -> "a message came twice: " + a);
     } finally {
       proxy.close();
+    }
+  }
+
+  /**
+   * An agent restarts and subscribes with the last timetoken it processed: what was published meanwhile comes once,
+   * in order — from its session's buffer when the gateway still holds it (same uuid), from the store otherwise.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"pubnub8", "pubnub11"})
+  void aRestartedAgentCatchesUpFromItsLastTimetoken(String version) {
+    String cmd = "task:restart-" + version;
+    String agent = "restart-" + version;
+    String token = agentToken(agent, cmd, "task:none", 0);
+    try (NodeScript pub = sdk(version, "rpub-" + version, s.token("rpub-" + version, TestServer.allGrants()))) {
+      String last;
+      try (NodeScript a = sdk(version, agent, token)) {
+        subscribe(a, false, cmd);
+        status(a, "PNConnectedCategory");
+        publish(pub, cmd, "m1");
+        last = message(a, cmd).getString("timetoken");
+        a.send(new JsonObject().put("op", "crash"));
+        a.waitFor(Duration.ofSeconds(10));
+      }
+      publish(pub, cmd, "m2");
+      publish(pub, cmd, "m3");
+      List<String> missed = new java.util.ArrayList<>(List.of("m2", "m3"));
+      for (String uuid : List.of(agent, agent + "-fresh")) {
+        try (NodeScript b = sdk(version, uuid, uuid.equals(agent) ? token : agentToken(uuid, cmd, "task:none", 0))) {
+          b.send(new JsonObject().put("op", "subscribe").put("channels", new JsonArray().add(cmd)).put("timetoken", last));
+          for (String m : missed) assertEquals(m, message(b, cmd).getString("message"), uuid);
+          publish(pub, cmd, "live-" + uuid);
+          missed.add("live-" + uuid);
+          assertEquals("live-" + uuid, message(b, cmd).getString("message"), uuid);
+          assertTrue(b.seen(j -> "message".equals(j.getString("event"))).isEmpty(), () -> "a message came twice: " + b);
+        }
+      }
     }
   }
 
@@ -198,10 +234,16 @@ class PubNubTest {
     String agent = "exp-agent";
     String evt = "task:exp-evt";
     try (NodeScript a = sdk("pubnub8", agent, agentToken(agent, "task:exp-cmd", evt, 1))) {
-      Await.until("publish denied after expiry", Duration.ofSeconds(10), () -> {
-        JsonObject r = call(a, new JsonObject().put("op", "publish").put("channel", evt).put("message", 0));
-        return !r.getBoolean("ok") && "PNAccessDeniedCategory".equals(r.getString("category"));
-      });
+      JsonObject[] last = new JsonObject[1];
+      try {
+        Await.until("publish denied after expiry", Duration.ofSeconds(10), () -> {
+          JsonObject r = call(a, new JsonObject().put("op", "publish").put("channel", evt).put("message", "probe"));
+          last[0] = r;
+          return !r.getBoolean("ok") && "PNAccessDeniedCategory".equals(r.getString("category"));
+        });
+      } catch (AssertionError e) {
+        throw new AssertionError("last answer: " + last[0], e);
+      }
       a.send(new JsonObject().put("op", "setToken").put("token", agentToken(agent, "task:exp-cmd", evt, 0)));
       a.event("tokenSet");
       publish(a, evt, 1);

@@ -174,19 +174,96 @@ final class PubNubPoller implements Transport {
       }
       if (state != null) applyState(state);
       if (handshake) {
-        drop(nextSeq - 1);
-        answer(response, issue(Timetokens.now(), nextSeq - 1));
+        // the handshake's cursor covers what is buffered: polling with it starts from now; an SDK that polls with a
+        // timetoken of its own instead (subscribe({timetoken}) after a restart) still finds what it missed
+        answerEmpty(response, issue(Timetokens.now(), nextSeq - 1));
       } else if (known != null) {
+        // the client moved on from its subscriptions' starting points
+        startPositions.clear();
         drop(known);
         if (!buffer.isEmpty()) answer(response, tt);
         else hold(response, tt);
-      } else if (!buffer.isEmpty()) {
-        answer(response, tt);
       } else {
-        hold(response, issue(Math.max(tt, Timetokens.now()), nextSeq - 1));
+        // a timetoken of the client's own: what is buffered and newer is what it missed, and so is what was stored
+        // between it and the start of subscriptions made since (the event engine's handshake comes first)
+        buffer.removeIf(e -> {
+          if (e.tt > tt) return false;
+          bufferedBytes -= e.bytes.length;
+          return true;
+        });
+        return fillGap(names, tt).map(v -> {
+          if (closed) {
+            PubNubEndpoint.error(response, 503, "the session closed: subscribe again");
+          } else if (!buffer.isEmpty()) {
+            answer(response, tt);
+          } else {
+            hold(response, issue(Math.max(tt, Timetokens.now()), nextSeq - 1));
+          }
+          return null;
+        });
       }
       return Future.succeededFuture();
     });
+  }
+
+  /** Where each subscription began (offset, epoch), until the client polls with a cursor of ours. */
+  private final Map<String, JsonObject> startPositions = new LinkedHashMap<>();
+
+  /**
+   * Puts before the buffer the stored publications with a timetoken above {@code tt} and at or before the start of
+   * subscriptions the client has not polled past: the buffer holds only what came after those starts, so the two are
+   * disjoint and together whole. The buffer is renumbered and earlier cursors forgotten (they no longer describe it).
+   */
+  private Future<Void> fillGap(List<String> names, long tt) {
+    List<Future<List<JsonObject>>> reads = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    for (String n : names) {
+      String ch = n.endsWith(PubNubDialect.PRESENCE_SUFFIX) ? n.substring(0, n.length() - PubNubDialect.PRESENCE_SUFFIX.length()) : n;
+      JsonObject start = startPositions.remove(ch);
+      if (start == null || !seen.add(ch) || !session.subscribed(ch)) continue;
+      long startOffset = start.getLong("offset");
+      // newest first from the head: what came after the start is in the buffer (skipped here)
+      JsonObject q = new JsonObject().put("channel", app.scope(ch)).put("limit", MAX_PER_RESPONSE).put("reverse", true);
+      DeliveryOptions o = new DeliveryOptions().setSendTimeout(loop().cfg.requestTimeoutMs());
+      reads.add(loop().bus.<JsonObject>request(Addresses.STORE_HISTORY, q, o).map(m -> {
+        List<JsonObject> newer = new ArrayList<>();
+        for (Object x : m.body().getJsonArray("publications", new JsonArray())) {
+          JsonObject p = (JsonObject) x;
+          if (p.getLong("offset", 0L) > startOffset || !java.util.Objects.equals(p.getString("epoch"), start.getString("epoch"))) continue;
+          if (Timetokens.of(p) <= tt) break;
+          newer.add(0, p);
+        }
+        return newer;
+      }).otherwise(List.of()));
+    }
+    if (reads.isEmpty()) return Future.succeededFuture();
+    return Future.all(reads).map(all -> {
+      List<JsonObject> pubs = new ArrayList<>();
+      for (Future<List<JsonObject>> f : reads) pubs.addAll(f.result());
+      if (pubs.isEmpty() || closed) return null;
+      pubs.sort(java.util.Comparator.comparingLong(Timetokens::of));
+      List<Entry> all2 = new ArrayList<>();
+      for (JsonObject p : pubs) {
+        ByteBuf b = endpoint.dialect.encodePublication(io.switchboard.common.Publication.fromJson(p));
+        if (b == null) continue;
+        byte[] bytes = new byte[b.readableBytes()];
+        b.readBytes(bytes);
+        b.release();
+        all2.add(new Entry(0, bytes, Timetokens.of(p)));
+        bufferedBytes += bytes.length;
+      }
+      all2.addAll(buffer);
+      buffer.clear();
+      cursors.clear();
+      for (Entry e : all2) buffer.addLast(new Entry(nextSeq++, e.bytes, e.tt));
+      return null;
+    });
+  }
+
+  private void answerEmpty(HttpServerResponse response, long cursor) {
+    if (response.ended() || response.closed()) return;
+    PubNubEndpoint.json(response, 200).end("{\"t\":{\"t\":\"" + PubNubDialect.pad(cursor) + "\",\"r\":1},\"m\":[]}");
+    touch();
   }
 
   private void hold(HttpServerResponse response, long cursor) {
@@ -302,6 +379,7 @@ final class PubNubPoller implements Transport {
       for (String ch : add) denied.put(ch, e);
       return Future.succeededFuture(denied);
     }
+    for (String ch : remove) startPositions.remove(ch);
     List<Future<Subscriptions.Request>> requests = new ArrayList<>();
     for (String ch : add) requests.add(recoverFrom == null ? Future.succeededFuture(new Subscriptions.Request(ch, null, null)) : recoveryPoint(ch, recoverFrom));
     return Future.all(requests).compose(all -> {
@@ -310,7 +388,10 @@ final class PubNubPoller implements Transport {
       return loop().subscriptions.subscribe(session, rs);
     }).map(est -> {
       loop().subscriptions.goLive(session, est);
-      for (Subscriptions.Outcome o : est.outcomes()) if (!o.ok()) denied.put(o.channel(), o.error());
+      for (Subscriptions.Outcome o : est.outcomes()) {
+        if (!o.ok()) denied.put(o.channel(), o.error());
+        else if (o.stored() && recoverFrom == null) startPositions.put(o.channel(), new JsonObject().put("offset", o.offset()).put("epoch", o.epoch()));
+      }
       for (String ch : add) {
         JsonObject st = pendingState.remove(ch);
         if (st != null && session.subscribed(ch)) loop().ops.setState(session, app, ch, st);
