@@ -260,7 +260,7 @@ class PubNubTest {
       status(browser, "PNConnectedCategory");
       // a crashed agent: one subscribe with a 5 s presence timeout, then nothing
       String token = s.token("crashed", TestServer.allGrants());
-      HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.wsPort
+      HttpResponse<String> r = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.wsPort
           + "/v2/subscribe/" + KEY + "/" + URLEncoder.encode(ch, StandardCharsets.UTF_8) + "/0?tt=0&heartbeat=5&uuid=crashed&auth=" + token)).build(),
           HttpResponse.BodyHandlers.ofString());
       assertEquals(200, r.statusCode(), r.body());

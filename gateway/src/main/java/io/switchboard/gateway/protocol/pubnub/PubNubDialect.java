@@ -50,6 +50,13 @@ final class PubNubDialect implements SessionProtocol {
   @Override
   public void onBinary(Session s, int bytes) {}
 
+  /** Presence events only to clients subscribed to the channel's {@code -pnpres} (the SDK would drop them anyway). */
+  @Override
+  public int variant(Session s, Publication p) {
+    if (p.id() == null && s.dialectState instanceof PubNubPoller poller && !poller.presenceWanted.contains(p.channel())) return -1;
+    return 0;
+  }
+
   @Override
   public ByteBuf encodePublication(Publication p) {
     String event = p.event();

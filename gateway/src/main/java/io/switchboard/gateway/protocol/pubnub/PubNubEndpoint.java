@@ -57,7 +57,8 @@ public final class PubNubEndpoint implements Endpoint {
   static final long HOLD_MS = 280_000;
   static final int MAX_MESSAGE_BYTES = 32 * 1024;
   private static final Map<TokenVerifier, Map<String, PubNubPoller>> REGISTRIES = Collections.synchronizedMap(new WeakHashMap<>());
-  private static final Map<TokenVerifier, AtomicInteger> HELD = Collections.synchronizedMap(new WeakHashMap<>());
+  /** Held subscribe polls in this JVM (every gateway of it). */
+  private static final AtomicInteger HELD = new AtomicInteger();
 
   final GatewayLoop loop;
   final PubNubDialect dialect;
@@ -65,22 +66,19 @@ public final class PubNubEndpoint implements Endpoint {
   private final Map<String, PubNubPoller> pollers;
   /** The clients this event loop owns (swept here). */
   private final Set<PubNubPoller> owned = new HashSet<>();
-  /** Held subscribe polls in this gateway JVM. */
-  final AtomicInteger held;
+  final AtomicInteger held = HELD;
   final long holdMs;
 
   public PubNubEndpoint(GatewayLoop loop) {
     this.loop = loop;
     this.dialect = new PubNubDialect(loop);
     this.pollers = REGISTRIES.computeIfAbsent(loop.verifier, v -> new ConcurrentHashMap<>());
-    this.held = HELD.computeIfAbsent(loop.verifier, v -> new AtomicInteger());
     this.holdMs = Long.getLong("switchboard.pubnub.holdMs", HOLD_MS);
   }
 
-  /** Held subscribe polls in the gateway JVM of {@code verifier} (a figure for metrics and tests). */
-  public static int heldPolls(TokenVerifier verifier) {
-    AtomicInteger n = HELD.get(verifier);
-    return n == null ? 0 : n.get();
+  /** Subscribe polls held now in this JVM (a figure for load measurements and tests). */
+  public static int heldPolls() {
+    return HELD.get();
   }
 
   @Override

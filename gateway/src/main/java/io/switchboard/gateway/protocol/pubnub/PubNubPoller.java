@@ -206,6 +206,9 @@ final class PubNubPoller implements Transport {
     });
   }
 
+  /** The channels (scoped) whose {@code -pnpres} the client subscribes to: presence events of others are not sent. */
+  final Set<String> presenceWanted = new HashSet<>();
+
   /** Where each subscription began (offset, epoch), until the client polls with a cursor of ours. */
   private final Map<String, JsonObject> startPositions = new LinkedHashMap<>();
 
@@ -365,6 +368,10 @@ final class PubNubPoller implements Transport {
       }
     }
     if (!denied.isEmpty()) return Future.succeededFuture(denied);
+    presenceWanted.clear();
+    for (String n : names) {
+      if (n.endsWith(PubNubDialect.PRESENCE_SUFFIX)) presenceWanted.add(app.scope(n.substring(0, n.length() - PubNubDialect.PRESENCE_SUFFIX.length())));
+    }
     List<String> remove = new ArrayList<>();
     Set<String> current = new HashSet<>();
     for (String scoped : session.channels()) current.add(App.local(scoped));
