@@ -13,6 +13,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.zip.Deflater;
 import java.util.zip.DeflaterOutputStream;
@@ -34,6 +35,7 @@ class PubNubWireTest {
   static void start() {
     JsonObject cfg = SharedServer.config();
     cfg.put("apps", new JsonArray().add(new JsonObject().put("id", "default").put("key", KEY).put("secret", "pn-wire-secret-0123")));
+    cfg.put("gateway", new JsonObject().put("maxQueueBytes", 100 * 1024));
     s = TestServer.start(cfg);
   }
 
@@ -157,5 +159,60 @@ class PubNubWireTest {
     assertJson(h);
     JsonObject item = new JsonObject(h.body()).getJsonObject("channels").getJsonArray("task:wire-big").getJsonObject(0);
     assertEquals(new JsonObject().put("posted", true), item.getJsonObject("message"));
+  }
+
+  static String handshake(String base) throws Exception {
+    HttpResponse<String> hs = get(base + "&tt=0");
+    assertEquals(200, hs.statusCode(), hs.body());
+    return new JsonObject(hs.body()).getJsonObject("t").getString("t");
+  }
+
+  static String publishGet(String ch, String json, String uuid) throws Exception {
+    HttpResponse<String> r = get("/publish/" + KEY + "/" + KEY + "/0/" + enc(ch) + "/0/" + enc(json) + "?uuid=" + uuid + "&auth="
+        + s.token(uuid, TestServer.allGrants()));
+    assertEquals(200, r.statusCode(), r.body());
+    return new JsonArray(r.body()).getString(2);
+  }
+
+  /** At most 100 messages per answer (the SDK warns at 100); the rest come with the next poll, in order. */
+  @Test
+  void aHundredMessagesPerAnswer() throws Exception {
+    String ch = "task:wire-100";
+    String base = "/v2/subscribe/" + KEY + "/" + enc(ch) + "/0?uuid=wire-100&auth=" + s.token("wire-100", TestServer.allGrants());
+    String cursor = handshake(base);
+    for (int i = 1; i <= 101; i++) publishGet(ch, Integer.toString(i), "wire-100-pub");
+    JsonObject first = new JsonObject(get(base + "&tt=" + cursor + "&tr=1").body());
+    assertEquals(100, first.getJsonArray("m").size());
+    assertEquals(1, first.getJsonArray("m").getJsonObject(0).getInteger("d"));
+    JsonObject second = new JsonObject(get(base + "&tt=" + first.getJsonObject("t").getString("t") + "&tr=1").body());
+    assertEquals(1, second.getJsonArray("m").size(), second.encode());
+    assertEquals(101, second.getJsonArray("m").getJsonObject(0).getInteger("d"));
+  }
+
+  /**
+   * The session's buffer is bounded by maxQueueBytes (100 KiB here): under it a client that does not poll keeps its
+   * messages buffered; past it the session ends (slow consumer) and the next poll catches up from the store —
+   * every message once, in order, either way.
+   */
+  @Test
+  void theBufferIsBoundedAndCatchUpSurvivesIt() throws Exception {
+    String big = "\"" + "y".repeat(30 * 1024) + "\"";
+    for (int n : new int[] {3, 4}) { // 3 x 30 KiB: under the bound; 4: past it
+      String ch = "task:wire-bound-" + n;
+      String uuid = "wire-bound-" + n;
+      String base = "/v2/subscribe/" + KEY + "/" + enc(ch) + "/0?uuid=" + uuid + "&auth=" + s.token(uuid, TestServer.allGrants());
+      String cursor = handshake(base);
+      for (int i = 0; i < n; i++) publishGet(ch, big.substring(0, big.length() - 1) + i + "\"", uuid + "-pub");
+      List<String> got = new java.util.ArrayList<>();
+      while (got.size() < n) {
+        HttpResponse<String> resp = get(base + "&tt=" + cursor + "&tr=1");
+        assertEquals(200, resp.statusCode(), n + ": " + resp.body());
+        JsonObject r = new JsonObject(resp.body());
+        for (Object o : r.getJsonArray("m")) got.add(((JsonObject) o).getString("d"));
+        cursor = r.getJsonObject("t").getString("t");
+      }
+      assertEquals(n, got.size());
+      for (int i = 0; i < n; i++) assertTrue(got.get(i).endsWith("y" + i), "message " + i + " of " + n + " out of order");
+    }
   }
 }

@@ -145,11 +145,13 @@ public final class PubNubEndpoint implements Endpoint {
     attempt(resp, app, uuid, token, action, 2);
   }
 
+  /** On this endpoint's event loop: finds or opens the client's session, then runs on the session's own loop. */
   private void attempt(HttpServerResponse resp, App app, String uuid, String token, Consumer<PubNubPoller> action, int tries) {
+    Context home = Vertx.currentContext();
     String key = app.id() + "\n" + uuid;
     PubNubPoller p = pollers.get(key);
     if (p == null) {
-      PubNubPoller fresh = new PubNubPoller(this, Vertx.currentContext(), app, key, uuid);
+      PubNubPoller fresh = new PubNubPoller(this, home, app, key, uuid);
       PubNubPoller prev = pollers.putIfAbsent(key, fresh);
       p = prev == null ? fresh : prev;
       if (prev == null) owned.add(fresh);
@@ -159,7 +161,7 @@ public final class PubNubEndpoint implements Endpoint {
       if (owner.closed()) {
         pollers.remove(key, owner);
         if (tries > 0) {
-          retryOn(owner, resp, app, uuid, token, action, tries);
+          home.runOnContext(v -> attempt(resp, app, uuid, token, action, tries - 1));
         } else {
           error(resp, 503, "the session closed: retry");
         }
@@ -171,7 +173,7 @@ public final class PubNubEndpoint implements Endpoint {
         } else if (owner.closed() && tries > 0 && !(ar.cause() instanceof ServiceError se && se.code() == ErrorCode.TOKEN_EXPIRED)
             && !(ar.cause() instanceof ServiceError se2 && se2.code() == ErrorCode.UNAUTHORIZED)) {
           pollers.remove(key, owner);
-          retryOn(owner, resp, app, uuid, token, action, tries);
+          home.runOnContext(v -> attempt(resp, app, uuid, token, action, tries - 1));
         } else {
           failed(resp, ar.cause(), null);
         }
@@ -179,11 +181,6 @@ public final class PubNubEndpoint implements Endpoint {
     };
     if (owner.ctx == Vertx.currentContext()) run.run();
     else owner.ctx.runOnContext(v -> run.run());
-  }
-
-  /** Retries on the event loop that received the request (this endpoint's). */
-  private void retryOn(PubNubPoller old, HttpServerResponse resp, App app, String uuid, String token, Consumer<PubNubPoller> action, int tries) {
-    old.endpoint.loop.vertx.runOnContext(v -> attempt(resp, app, uuid, token, action, tries - 1));
   }
 
   /** Forgets a client whose session ended. */

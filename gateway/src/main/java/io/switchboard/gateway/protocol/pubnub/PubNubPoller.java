@@ -76,6 +76,7 @@ final class PubNubPoller implements Transport {
   };
   private long lastCursor;
 
+  private boolean recovering;
   private HttpServerResponse held;
   private long heldCursor;
   private long heldUntil;
@@ -167,7 +168,10 @@ final class PubNubPoller implements Transport {
     boolean handshake = tt == null || tt == 0;
     Long known = handshake ? null : cursors.get(tt);
     Long recoverFrom = !handshake && known == null ? tt : null;
+    // what recovery writes is bounded by the store (100 per channel), not by a slow reader: no overflow meanwhile
+    recovering = recoverFrom != null;
     return sync(names, recoverFrom).compose(denied -> {
+      recovering = false;
       if (!denied.isEmpty()) {
         PubNubEndpoint.denied(response, denied);
         return Future.succeededFuture();
@@ -299,7 +303,8 @@ final class PubNubPoller implements Transport {
     List<byte[]> parts = new ArrayList<>();
     int size = 0;
     for (Entry e : buffer) {
-      if (n == MAX_PER_RESPONSE) break;
+      // at most 100 messages, and (past the first) at most maxQueueBytes, per answer
+      if (n == MAX_PER_RESPONSE || n > 0 && size + e.bytes.length > loop().cfg.maxQueueBytes()) break;
       parts.add(e.bytes);
       size += e.bytes.length + 1;
       maxTt = Math.max(maxTt, e.tt);
@@ -520,7 +525,7 @@ final class PubNubPoller implements Transport {
     } finally {
       wire.release();
     }
-    if (bufferedBytes > loop().cfg.maxQueueBytes()) {
+    if (bufferedBytes > loop().cfg.maxQueueBytes() && !recovering) {
       listener.onOverflow();
       return;
     }
