@@ -73,7 +73,7 @@ public final class PubNubEndpoint implements Endpoint {
     this.loop = loop;
     this.dialect = new PubNubDialect(loop);
     this.pollers = REGISTRIES.computeIfAbsent(loop.verifier, v -> new ConcurrentHashMap<>());
-    this.holdMs = Long.getLong("switchboard.pubnub.holdMs", HOLD_MS);
+    this.holdMs = HOLD_MS;
   }
 
   /** Subscribe polls held now in this JVM (a figure for load measurements and tests). */
