@@ -32,6 +32,12 @@ public final class PubNubBench {
         long during = heapAfterGc();
         System.out.printf("held polls: %d%nheap before: %d KiB, with the polls held: %d KiB%nheap per held poll: %.0f bytes%n",
             PubNubEndpoint.heldPolls(), before / 1024, during / 1024, (during - before) / (double) n);
+        if (Boolean.getBoolean("histogram")) {
+          Object h = ManagementFactory.getPlatformMBeanServer().invoke(new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"),
+              "gcClassHistogram", new Object[] {null}, new String[] {String[].class.getName()});
+          String[] lines = h.toString().split("\n");
+          for (int i = 0; i < Math.min(45, lines.length); i++) System.out.println(lines[i]);
+        }
       }
     } finally {
       s.close();
