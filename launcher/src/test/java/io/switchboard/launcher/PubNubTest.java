@@ -146,6 +146,8 @@ class PubNubTest {
 
       JsonObject here = ok(browser, new JsonObject().put("op", "hereNow").put("channels", new JsonArray().add(cmd)).put("includeState", true));
       assertTrue(here.getJsonObject("result").encode().contains(agent), here.encode());
+      JsonObject where = ok(browser, new JsonObject().put("op", "whereNow").put("uuid", agent));
+      assertEquals(new JsonArray().add(cmd), where.getJsonObject("result").getJsonArray("channels"), where.encode());
 
       a.send(new JsonObject().put("op", "unsubscribeAll"));
       presence(browser, "leave", agent, Duration.ofSeconds(10));

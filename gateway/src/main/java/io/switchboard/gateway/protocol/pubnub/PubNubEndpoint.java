@@ -439,9 +439,21 @@ public final class PubNubEndpoint implements Endpoint {
         return;
       }
       target.ctx.runOnContext(v -> {
-        JsonArray chs = new JsonArray();
+        List<String> chs = new ArrayList<>();
         if (!target.closed()) for (String scoped : target.session.channels()) chs.add(App.local(scoped));
-        ok(resp, new JsonObject().put("channels", chs));
+        // only the channels whose presence the asker may see (the one access decision, on the asker's loop)
+        asker.ctx.runOnContext(w -> {
+          JsonArray visible = new JsonArray();
+          for (String ch : chs) {
+            try {
+              loop.access.check(asker.session, ch, io.switchboard.gateway.core.ChannelAccess.Op.PRESENCE);
+              visible.add(ch);
+            } catch (ServiceError e) {
+              // not shown
+            }
+          }
+          ok(resp, new JsonObject().put("channels", visible));
+        });
       });
     });
   }
