@@ -279,12 +279,13 @@ final class PubNubPoller implements Transport {
     heldCursor = cursor;
     heldUntil = System.currentTimeMillis() + endpoint.holdMs;
     endpoint.held.incrementAndGet();
-    response.closeHandler(v -> {
+    // the connection may live on another event loop than this session: its close is handled back on ours
+    response.closeHandler(v -> ctx.runOnContext(w -> {
       if (held == response) {
         released();
         touch();
       }
-    });
+    }));
   }
 
   private void released() {
