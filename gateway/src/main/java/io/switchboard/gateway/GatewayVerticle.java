@@ -10,6 +10,7 @@ import io.switchboard.gateway.core.GatewayMetrics;
 import io.switchboard.gateway.core.SubjectLimits;
 import io.switchboard.gateway.protocol.centrifuge.CentrifugeEndpoint;
 import io.switchboard.gateway.protocol.nativev1.NativeEndpoint;
+import io.switchboard.gateway.protocol.pubnub.PubNubEndpoint;
 import io.switchboard.gateway.protocol.pusher.PusherEndpoint;
 import io.switchboard.gateway.transport.Endpoint;
 import io.switchboard.gateway.transport.Flusher;
@@ -60,7 +61,7 @@ final class GatewayVerticle extends VerticleBase {
     loop = new GatewayLoop(vertx, cfg, apps, verifier, subjectLimits, metrics, node, service, flusher);
     // every dialect's way in, in the order asked
     endpoints = List.of(new NativeEndpoint(loop), new PusherEndpoint(loop), new CentrifugeEndpoint(loop),
-        new io.switchboard.gateway.http.HttpApi(loop));
+        new io.switchboard.gateway.http.HttpApi(loop), new PubNubEndpoint(loop));
     Router router = Router.router(vertx);
     for (Endpoint e : endpoints) e.routes(router);
     router.route().handler(this::notFound);
@@ -85,7 +86,10 @@ final class GatewayVerticle extends VerticleBase {
         // per connection would undo that), and small JSON messages gain little for the CPU it costs
         .setPerMessageWebSocketCompressionSupported(false)
         .setPerFrameWebSocketCompressionSupported(false)
-        .setTcpNoDelay(true);
+        .setTcpNoDelay(true)
+        // PubNub's SDK publishes by GET with the JSON in the path (up to 32 KiB, URL-encoded) and deflates POST bodies
+        .setMaxInitialLineLength(128 * 1024)
+        .setDecompressionSupported(true);
   }
 
   /** Port actually bound (tests configure port 0). */

@@ -98,7 +98,10 @@ public final class PresenceVerticle extends VerticleBase {
         });
   }
 
-  /** {@code {client, channels?:[…]}}: without channels the client leaves all of them (disconnect). */
+  /**
+   * {@code {client, channels?:[…], timeout?}}: without channels the client leaves all of them (disconnect); with
+   * {@code timeout} true the gateway saw the client go silent, and the leave is announced as a timeout.
+   */
   private Future<JsonObject> leave(Message<Object> msg) {
     JsonObject body = PresenceRequests.body(msg);
     String client = PresenceRequests.string(body, "client");
@@ -107,7 +110,8 @@ public final class PresenceVerticle extends VerticleBase {
     if (kept != null && kept.isEmpty()) return Future.succeededFuture(new JsonObject());
     return sequencer.run(client, () -> store.leave(client, kept))
         .map(removed -> {
-          events.left(removed);
+          if (body.getBoolean("timeout", false)) events.timedOut(removed);
+          else events.left(removed);
           if (webhooks != null) webhooks.left(removed);
           return new JsonObject();
         });

@@ -68,6 +68,12 @@ public final class Session implements Caller, Transport.Listener {
   /** A dialect's per-session state (Pusher's socket id and user, Centrifuge's delta bookkeeping…). */
   public Object dialectState;
 
+  /**
+   * Set by a dialect before it ends a session whose client went silent (PubNub: no poll or heartbeat for its
+   * presence timeout): the presence channels it leaves announce a timeout, not a leave.
+   */
+  public boolean timedOut;
+
   public Session(String id, GatewayLoop loop, App app, Transport transport, SessionProtocol protocol) {
     long now = System.currentTimeMillis();
     this.id = id;

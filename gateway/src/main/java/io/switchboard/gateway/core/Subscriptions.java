@@ -399,6 +399,10 @@ public final class Subscriptions {
       if (s.presence) left.add(s.channel);
     }
     c.subscriptions.clear();
+    if (c.timedOut && !left.isEmpty()) {
+      c.presence(Addresses.PRESENCE_LEAVE, new JsonObject().put("client", c.id).put("channels", left).put("timeout", true));
+      return;
+    }
     leavePresence(c, left);
   }
 

@@ -1,0 +1,576 @@
+package io.switchboard.gateway.protocol.pubnub;
+
+import io.netty.buffer.ByteBuf;
+import io.switchboard.common.Addresses;
+import io.switchboard.common.App;
+import io.switchboard.common.ErrorCode;
+import io.switchboard.common.Ids;
+import io.switchboard.common.ServiceError;
+import io.switchboard.gateway.Claims;
+import io.switchboard.gateway.core.ChannelAccess;
+import io.switchboard.gateway.core.Disconnect;
+import io.switchboard.gateway.core.GatewayLoop;
+import io.switchboard.gateway.core.Session;
+import io.switchboard.gateway.core.Subscriptions;
+import io.switchboard.gateway.transport.Encoded;
+import io.switchboard.gateway.transport.Framing;
+import io.switchboard.gateway.transport.Transport;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One PubNub client ({@code uuid} in an app) as a session of the core: a receive-only {@link Transport} that buffers
+ * the envelopes the fan-out writes and hands them to the client's held subscribe long-poll.
+ *
+ * <p>Exactly-once cursor: every buffered envelope has a sequence number; every {@code t.t} we answer (a cursor) is
+ * remembered with the last sequence it covers. A poll with a remembered cursor acknowledges everything up to it (those
+ * envelopes are dropped) and gets everything after it — so a response lost with a dropped connection is sent again
+ * when the SDK re-polls with its previous cursor, and nothing is sent twice. A cursor we do not remember (a new
+ * session after a restart or an expiry) is read as a time: the new subscriptions recover from the store every
+ * publication whose timetoken is newer, through the core's recovery (recovered, then held, then live: in order,
+ * once).
+ *
+ * <p>Bounds: the buffer is bounded by the gateway's {@code maxQueueBytes} (past it: slow consumer, the session ends and
+ * the next poll recovers from the store); one held poll per client (a new poll answers the previous one); a client
+ * that neither polls nor heartbeats for its presence timeout is ended as timed out. All on the owning event loop.
+ */
+final class PubNubPoller implements Transport {
+  static final long EXPIRED_GRACE_MS = 30_000;
+  static final int MAX_PER_RESPONSE = 100;
+  private static final int REMEMBERED_CURSORS = 32;
+
+  private record Entry(long seq, byte[] bytes, long tt) {}
+
+  final PubNubEndpoint endpoint;
+  final Context ctx;
+  final String key;
+  final String uuid;
+  final App app;
+  Session session;
+  private String token;
+  private Future<Void> authenticated;
+  private Listener listener;
+  private boolean closed;
+
+  private final ArrayDeque<Entry> buffer = new ArrayDeque<>();
+  private long nextSeq = 1;
+  private long bufferedBytes;
+  private final Map<Long, Long> cursors = new LinkedHashMap<>(16, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Long, Long> e) {
+      return size() > REMEMBERED_CURSORS;
+    }
+  };
+  private long lastCursor;
+
+  private boolean recovering;
+  private HttpServerResponse held;
+  private long heldCursor;
+  private long heldUntil;
+  long lastActivity = System.currentTimeMillis();
+  long timeoutMs;
+  /** Polls and channel changes of this client, one at a time (a poll waits for the previous one's subscriptions). */
+  private Future<?> chain = Future.succeededFuture();
+
+  PubNubPoller(PubNubEndpoint endpoint, Context ctx, App app, String key, String uuid) {
+    this.endpoint = endpoint;
+    this.ctx = ctx;
+    this.app = app;
+    this.key = key;
+    this.uuid = uuid;
+    this.timeoutMs = PubNubEndpoint.DEFAULT_PRESENCE_TIMEOUT_S * 1000L;
+  }
+
+  GatewayLoop loop() {
+    return endpoint.loop;
+  }
+
+  boolean closed() {
+    return closed;
+  }
+
+  boolean holding() {
+    return held != null;
+  }
+
+  // --- credentials ---------------------------------------------------------------------------------
+
+  /** Checks the request's token: the first one opens the session, a new one (setToken) refreshes its claims. */
+  Future<Void> authorize(String requestToken) {
+    GatewayLoop loop = loop();
+    if (authenticated == null) {
+      session = new Session(Ids.hex(16), loop, app, this, endpoint.dialect);
+      session.dialectState = this;
+      loop.register(session);
+      listen(session);
+      token = requestToken;
+      authenticated = loop.authenticate(session, requestToken).<Void>mapEmpty().onFailure(t -> session.disconnect(Disconnect.INVALID_TOKEN, "bad token"));
+      return authenticated;
+    }
+    return authenticated.compose(v -> {
+      if (closed) return Future.failedFuture(new ServiceError(ErrorCode.UNAVAILABLE, "session closed"));
+      if (requestToken != null && requestToken.equals(token)) {
+        if (session.claims().expiredAt(System.currentTimeMillis())) {
+          return Future.failedFuture(new ServiceError(ErrorCode.TOKEN_EXPIRED, "token expired: set a fresh one with setToken"));
+        }
+        return Future.succeededFuture();
+      }
+      return loop.verifier.verify(requestToken).compose(c -> {
+        if (!c.subject().equals(session.subject())) {
+          return Future.<Void>failedFuture(new ServiceError(ErrorCode.PERMISSION_DENIED,
+              "the token is for subject " + c.subject() + ", this uuid's session belongs to " + session.subject()));
+        }
+        if (closed) return Future.failedFuture(new ServiceError(ErrorCode.UNAVAILABLE, "session closed"));
+        session.refreshed(c);
+        token = requestToken;
+        loop.subscriptions.dropUngranted(session);
+        return Future.<Void>succeededFuture();
+      });
+    });
+  }
+
+  Claims claims() {
+    return session.claims();
+  }
+
+  void touch() {
+    lastActivity = System.currentTimeMillis();
+  }
+
+  // --- subscribe long-poll -------------------------------------------------------------------------
+
+  /** A subscribe poll: reconcile the channel list, then answer at once or hold. {@code tt} null/0 is a handshake. */
+  void poll(HttpServerResponse response, List<String> names, Long tt, JsonObject state) {
+    touch();
+    Future<?> next = chain.transform(ar -> pollNow(response, names, tt, state));
+    chain = next;
+  }
+
+  private Future<Void> pollNow(HttpServerResponse response, List<String> names, Long tt, JsonObject state) {
+    if (closed) {
+      PubNubEndpoint.error(response, 503, "the session closed: subscribe again");
+      return Future.succeededFuture();
+    }
+    if (held != null) answer(held, heldCursor); // a new poll supersedes the held one
+    boolean handshake = tt == null || tt == 0;
+    Long known = handshake ? null : cursors.get(tt);
+    Long recoverFrom = !handshake && known == null ? tt : null;
+    // what recovery writes is bounded by the store (100 per channel), not by a slow reader: no overflow meanwhile
+    recovering = recoverFrom != null;
+    return sync(names, recoverFrom).compose(denied -> {
+      recovering = false;
+      if (!denied.isEmpty()) {
+        PubNubEndpoint.denied(response, denied);
+        return Future.succeededFuture();
+      }
+      if (state != null) applyState(state);
+      if (handshake) {
+        // the handshake's cursor covers what is buffered: polling with it starts from now; an SDK that polls with a
+        // timetoken of its own instead (subscribe({timetoken}) after a restart) still finds what it missed
+        answerEmpty(response, issue(Timetokens.now(), nextSeq - 1));
+      } else if (known != null) {
+        // the client moved on from its subscriptions' starting points
+        startPositions.clear();
+        drop(known);
+        if (!buffer.isEmpty()) answer(response, tt);
+        else hold(response, tt);
+      } else {
+        // a timetoken of the client's own: what is buffered and newer is what it missed, and so is what was stored
+        // between it and the start of subscriptions made since (the event engine's handshake comes first)
+        buffer.removeIf(e -> {
+          if (e.tt > tt) return false;
+          bufferedBytes -= e.bytes.length;
+          return true;
+        });
+        return fillGap(names, tt).map(v -> {
+          if (closed) {
+            PubNubEndpoint.error(response, 503, "the session closed: subscribe again");
+          } else if (!buffer.isEmpty()) {
+            answer(response, tt);
+          } else {
+            hold(response, issue(Math.max(tt, Timetokens.now()), nextSeq - 1));
+          }
+          return null;
+        });
+      }
+      return Future.succeededFuture();
+    });
+  }
+
+  /** The channels (scoped) whose {@code -pnpres} the client subscribes to: presence events of others are not sent. */
+  final Set<String> presenceWanted = new HashSet<>();
+
+  /** Where each subscription began (offset, epoch), until the client polls with a cursor of ours. */
+  private final Map<String, JsonObject> startPositions = new LinkedHashMap<>();
+
+  /**
+   * Puts before the buffer the stored publications with a timetoken above {@code tt} and at or before the start of
+   * subscriptions the client has not polled past: the buffer holds only what came after those starts, so the two are
+   * disjoint and together whole. The buffer is renumbered and earlier cursors forgotten (they no longer describe it).
+   */
+  private Future<Void> fillGap(List<String> names, long tt) {
+    List<Future<List<JsonObject>>> reads = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    for (String n : names) {
+      String ch = n.endsWith(PubNubDialect.PRESENCE_SUFFIX) ? n.substring(0, n.length() - PubNubDialect.PRESENCE_SUFFIX.length()) : n;
+      JsonObject start = startPositions.remove(ch);
+      if (start == null || !seen.add(ch) || !session.subscribed(ch)) continue;
+      long startOffset = start.getLong("offset");
+      // newest first from the head: what came after the start is in the buffer (skipped here)
+      JsonObject q = new JsonObject().put("channel", app.scope(ch)).put("limit", MAX_PER_RESPONSE).put("reverse", true);
+      DeliveryOptions o = new DeliveryOptions().setSendTimeout(loop().cfg.requestTimeoutMs());
+      reads.add(loop().bus.<JsonObject>request(Addresses.STORE_HISTORY, q, o).map(m -> {
+        List<JsonObject> newer = new ArrayList<>();
+        for (Object x : m.body().getJsonArray("publications", new JsonArray())) {
+          JsonObject p = (JsonObject) x;
+          if (p.getLong("offset", 0L) > startOffset || !java.util.Objects.equals(p.getString("epoch"), start.getString("epoch"))) continue;
+          if (Timetokens.of(p) <= tt) break;
+          newer.add(0, p);
+        }
+        return newer;
+      }).otherwise(List.of()));
+    }
+    if (reads.isEmpty()) return Future.succeededFuture();
+    return Future.all(reads).map(all -> {
+      List<JsonObject> pubs = new ArrayList<>();
+      for (Future<List<JsonObject>> f : reads) pubs.addAll(f.result());
+      if (pubs.isEmpty() || closed) return null;
+      pubs.sort(java.util.Comparator.comparingLong(Timetokens::of));
+      List<Entry> all2 = new ArrayList<>();
+      for (JsonObject p : pubs) {
+        ByteBuf b = endpoint.dialect.encodePublication(io.switchboard.common.Publication.fromJson(p));
+        if (b == null) continue;
+        byte[] bytes = new byte[b.readableBytes()];
+        b.readBytes(bytes);
+        b.release();
+        all2.add(new Entry(0, bytes, Timetokens.of(p)));
+        bufferedBytes += bytes.length;
+      }
+      all2.addAll(buffer);
+      buffer.clear();
+      cursors.clear();
+      for (Entry e : all2) buffer.addLast(new Entry(nextSeq++, e.bytes, e.tt));
+      return null;
+    });
+  }
+
+  private void answerEmpty(HttpServerResponse response, long cursor) {
+    if (response.ended() || response.closed()) return;
+    PubNubEndpoint.json(response, 200).end("{\"t\":{\"t\":\"" + PubNubDialect.pad(cursor) + "\",\"r\":1},\"m\":[]}");
+    touch();
+  }
+
+  private void hold(HttpServerResponse response, long cursor) {
+    if (closed || response.closed()) return;
+    held = response;
+    heldCursor = cursor;
+    heldUntil = System.currentTimeMillis() + endpoint.holdMs;
+    endpoint.held.incrementAndGet();
+    // the connection may live on another event loop than this session: its close is handled back on ours
+    response.closeHandler(v -> ctx.runOnContext(w -> {
+      if (held == response) {
+        released();
+        touch();
+      }
+    }));
+  }
+
+  private void released() {
+    held = null;
+    endpoint.held.decrementAndGet();
+  }
+
+  /** Answers a poll with what is buffered (up to {@link #MAX_PER_RESPONSE}); {@code cursor} when nothing is. */
+  private void answer(HttpServerResponse response, long cursor) {
+    if (held == response) released();
+    if (response.ended() || response.closed()) return;
+    StringBuilder m = new StringBuilder(64);
+    long maxTt = 0;
+    long lastSeq = -1;
+    int n = 0;
+    List<byte[]> parts = new ArrayList<>();
+    int size = 0;
+    for (Entry e : buffer) {
+      // at most 100 messages, and (past the first) at most maxQueueBytes, per answer
+      if (n == MAX_PER_RESPONSE || n > 0 && size + e.bytes.length > loop().cfg.maxQueueBytes()) break;
+      parts.add(e.bytes);
+      size += e.bytes.length + 1;
+      maxTt = Math.max(maxTt, e.tt);
+      lastSeq = e.seq;
+      n++;
+    }
+    long t = n == 0 ? cursor : issue(maxTt, lastSeq);
+    m.append("{\"t\":{\"t\":\"").append(PubNubDialect.pad(t)).append("\",\"r\":1},\"m\":[");
+    Buffer out = Buffer.buffer(m.length() + size + 2).appendString(m.toString());
+    for (int i = 0; i < parts.size(); i++) {
+      if (i > 0) out.appendByte((byte) ',');
+      out.appendBytes(parts.get(i));
+    }
+    out.appendString("]}");
+    PubNubEndpoint.json(response, 200).end(out);
+    touch();
+  }
+
+  /** Remembers a new cursor covering sequence {@code seq}; cursors only grow. */
+  private long issue(long atLeast, long seq) {
+    long c = Math.max(lastCursor + 1, atLeast);
+    lastCursor = c;
+    cursors.put(c, seq);
+    return c;
+  }
+
+  /** The client has everything up to {@code seq}. */
+  private void drop(long seq) {
+    while (!buffer.isEmpty() && buffer.peekFirst().seq <= seq) bufferedBytes -= buffer.pollFirst().bytes.length;
+  }
+
+  /** Periodic: ends holds that reached their time (or whose token expired: the next poll brings the fresh one), expires idle clients. */
+  void sweep(long now) {
+    if (closed) return;
+    if (held != null) {
+      if (now >= heldUntil || session.claims() != null && session.claims().expiredAt(now)) answer(held, heldCursor);
+      return;
+    }
+    if (now - lastActivity >= timeoutMs) {
+      session.timedOut = true;
+      session.disconnect(Disconnect.NO_PONG, "presence timeout");
+    }
+  }
+
+  // --- channels ------------------------------------------------------------------------------------
+
+  /**
+   * Makes the session's subscriptions the poll's channel list (a {@code -pnpres} name stands for its channel, and
+   * needs the presence grant); returns the refused names with why. With {@code recoverFrom}, channels subscribed now
+   * first recover every stored publication with a timetoken above it.
+   */
+  private Future<Map<String, ServiceError>> sync(List<String> names, Long recoverFrom) {
+    Map<String, ServiceError> denied = new LinkedHashMap<>();
+    Set<String> base = new LinkedHashSet<>();
+    for (String n : names) {
+      if (n.endsWith(PubNubDialect.PRESENCE_SUFFIX)) {
+        String ch = n.substring(0, n.length() - PubNubDialect.PRESENCE_SUFFIX.length());
+        try {
+          loop().access.check(session, ch, ChannelAccess.Op.PRESENCE);
+          base.add(ch);
+        } catch (ServiceError e) {
+          denied.put(n, e);
+        }
+      } else {
+        base.add(n);
+      }
+    }
+    if (!denied.isEmpty()) return Future.succeededFuture(denied);
+    presenceWanted.clear();
+    for (String n : names) {
+      if (n.endsWith(PubNubDialect.PRESENCE_SUFFIX)) presenceWanted.add(app.scope(n.substring(0, n.length() - PubNubDialect.PRESENCE_SUFFIX.length())));
+    }
+    List<String> remove = new ArrayList<>();
+    Set<String> current = new HashSet<>();
+    for (String scoped : session.channels()) current.add(App.local(scoped));
+    for (String ch : current) if (!base.contains(ch)) remove.add(ch);
+    if (!remove.isEmpty()) loop().subscriptions.unsubscribe(session, remove);
+    List<String> add = new ArrayList<>();
+    for (String ch : base) if (!current.contains(ch)) add.add(ch);
+    if (add.isEmpty()) return Future.succeededFuture(denied);
+    try {
+      loop().subscriptions.checkBatch(session.subscriptionCount() + add.size());
+    } catch (ServiceError e) {
+      for (String ch : add) denied.put(ch, e);
+      return Future.succeededFuture(denied);
+    }
+    for (String ch : remove) startPositions.remove(ch);
+    List<Future<Subscriptions.Request>> requests = new ArrayList<>();
+    for (String ch : add) requests.add(recoverFrom == null ? Future.succeededFuture(new Subscriptions.Request(ch, null, null)) : recoveryPoint(ch, recoverFrom));
+    return Future.all(requests).compose(all -> {
+      List<Subscriptions.Request> rs = new ArrayList<>();
+      for (Future<Subscriptions.Request> f : requests) rs.add(f.result());
+      return loop().subscriptions.subscribe(session, rs);
+    }).map(est -> {
+      loop().subscriptions.goLive(session, est);
+      for (Subscriptions.Outcome o : est.outcomes()) {
+        if (!o.ok()) denied.put(o.channel(), o.error());
+        else if (o.stored() && recoverFrom == null) startPositions.put(o.channel(), new JsonObject().put("offset", o.offset()).put("epoch", o.epoch()));
+      }
+      for (String ch : add) {
+        JsonObject st = pendingState.remove(ch);
+        if (st != null && session.subscribed(ch)) loop().ops.setState(session, app, ch, st);
+      }
+      return denied;
+    });
+  }
+
+  /**
+   * Where to recover a channel from for a client whose last timetoken was {@code tt}: just before the oldest of the
+   * newest 100 stored publications with a newer timetoken (PubNub keeps 100 per channel too). The subscribe that
+   * follows is the access decision; this only reads a position (no subscribe grant: the subscribe refuses it).
+   */
+  private Future<Subscriptions.Request> recoveryPoint(String ch, long tt) {
+    try {
+      loop().access.check(session, ch, ChannelAccess.Op.SUBSCRIBE);
+    } catch (ServiceError e) {
+      return Future.succeededFuture(new Subscriptions.Request(ch, null, null));
+    }
+    JsonObject q = new JsonObject().put("channel", app.scope(ch)).put("limit", MAX_PER_RESPONSE).put("reverse", true);
+    DeliveryOptions o = new DeliveryOptions().setSendTimeout(loop().cfg.requestTimeoutMs());
+    return loop().bus.<JsonObject>request(Addresses.STORE_HISTORY, q, o).map(m -> {
+      JsonArray pubs = m.body().getJsonArray("publications", new JsonArray());
+      JsonObject oldestNewer = null;
+      for (Object x : pubs) {
+        JsonObject p = (JsonObject) x;
+        if (Timetokens.of(p) > tt) oldestNewer = p;
+        else return new Subscriptions.Request(ch, p.getLong("offset"), p.getString("epoch"));
+      }
+      if (oldestNewer == null) return new Subscriptions.Request(ch, null, null);
+      return new Subscriptions.Request(ch, oldestNewer.getLong("offset") - 1, oldestNewer.getString("epoch"));
+    }).otherwise(new Subscriptions.Request(ch, null, null));
+  }
+
+  /** States set before the channel's subscription existed (setState right after subscribe), applied once it does. */
+  private final Map<String, JsonObject> pendingState = new LinkedHashMap<>();
+
+  /**
+   * setState: on a subscribed channel at once; on one the client is still subscribing to (the SDK sends setState
+   * while its subscribe is in flight), remembered and applied when the subscription is established — after the
+   * presence grant is checked, so a refused state is refused now.
+   */
+  Future<Void> setState(List<String> names, JsonObject state) {
+    touch();
+    List<Future<?>> fs = new ArrayList<>();
+    for (String ch : names) {
+      if (session.subscribed(ch)) {
+        fs.add(loop().ops.setState(session, app, ch, state));
+      } else {
+        try {
+          loop().access.check(session, ch, ChannelAccess.Op.PRESENCE);
+        } catch (ServiceError e) {
+          return Future.failedFuture(e);
+        }
+        pendingState.put(ch, state);
+      }
+    }
+    return Future.all(fs).mapEmpty();
+  }
+
+  /** {@code state} of a subscribe or heartbeat: {@code {channel: {…}}} set on the subscribed channels. */
+  Future<Void> applyState(JsonObject state) {
+    List<Future<?>> fs = new ArrayList<>();
+    for (String ch : state.fieldNames()) {
+      if (state.getValue(ch) instanceof JsonObject st && session.subscribed(ch)) {
+        fs.add(loop().ops.setState(session, app, ch, st));
+      }
+    }
+    return Future.all(fs).mapEmpty();
+  }
+
+  /** A presence leave of some channels (unsubscribe); the last one also ends the session. */
+  void leave(List<String> names) {
+    touch();
+    chain = chain.transform(ar -> {
+      List<String> chs = new ArrayList<>();
+      for (String n : names) {
+        String ch = n.endsWith(PubNubDialect.PRESENCE_SUFFIX) ? n.substring(0, n.length() - PubNubDialect.PRESENCE_SUFFIX.length()) : n;
+        if (session.subscribed(ch) && !chs.contains(ch)) chs.add(ch);
+      }
+      if (!chs.isEmpty()) loop().subscriptions.unsubscribe(session, chs);
+      if (session.subscriptionCount() == 0) {
+        if (held != null) answer(held, heldCursor);
+        session.disconnect(Disconnect.NORMAL, "left every channel");
+      }
+      return Future.succeededFuture();
+    });
+  }
+
+  // --- Transport: receive-only, buffered ----------------------------------------------------------
+
+  @Override
+  public void listen(Listener l) {
+    this.listener = l;
+  }
+
+  @Override
+  public Framing framing() {
+    return Framing.NDJSON;
+  }
+
+  @Override
+  public boolean bidirectional() {
+    return false;
+  }
+
+  @Override
+  public void write(Encoded frame) {
+    if (closed) return;
+    ByteBuf wire = frame.wire();
+    try {
+      int len = wire.readableBytes() - 1; // NDJSON framing: the envelope then '\n'
+      byte[] bytes = new byte[len];
+      wire.getBytes(wire.readerIndex(), bytes);
+      long tt = 0;
+      for (int i = PubNubDialect.TT_AT; i < PubNubDialect.TT_AT + PubNubDialect.TT_DIGITS; i++) tt = tt * 10 + (bytes[i] - '0');
+      buffer.addLast(new Entry(nextSeq++, bytes, tt));
+      bufferedBytes += len;
+    } finally {
+      wire.release();
+    }
+    if (bufferedBytes > loop().cfg.maxQueueBytes() && !recovering) {
+      listener.onOverflow();
+      return;
+    }
+    if (held != null) answer(held, heldCursor);
+  }
+
+  @Override
+  public boolean ping() {
+    return false;
+  }
+
+  @Override
+  public void close(int code, String reason) {
+    if (closed) return;
+    closed = true;
+    if (held != null) answer(held, heldCursor);
+    buffer.clear();
+    bufferedBytes = 0;
+    listener.onClosed();
+  }
+
+  @Override
+  public void forceClose() {
+    close(1000, "closed");
+  }
+
+  @Override
+  public boolean isOpen() {
+    return !closed;
+  }
+
+  @Override
+  public String header(String name) {
+    return null;
+  }
+
+  @Override
+  public String remoteAddress() {
+    return null;
+  }
+
+  /** The core is done with the session: forget the client (its next request opens a new one). */
+  void sessionClosed() {
+    closed = true;
+    endpoint.forget(this);
+  }
+}

@@ -1,0 +1,218 @@
+package io.switchboard.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.switchboard.common.test.Await;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.zip.Deflater;
+import java.util.zip.DeflaterOutputStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The PubNub REST dialect on the wire: the shapes and content types the SDK parses, bad input answered with a 400
+ * naming what was wrong, the held long-poll counted and answered by a publication, publish by GET at 32 KiB and by a
+ * deflated POST.
+ */
+class PubNubWireTest {
+  static final String KEY = "pn-wire-key";
+  static TestServer s;
+  static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+  @BeforeAll
+  static void start() {
+    JsonObject cfg = SharedServer.config();
+    cfg.put("apps", new JsonArray().add(new JsonObject().put("id", "default").put("key", KEY).put("secret", "pn-wire-secret-0123")));
+    cfg.put("gateway", new JsonObject().put("maxQueueBytes", 100 * 1024));
+    s = TestServer.start(cfg);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (s != null) s.close();
+  }
+
+  static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+  }
+
+  static HttpResponse<String> get(String pathAndQuery) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.wsPort + pathAndQuery)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static void assertJson(HttpResponse<String> r) {
+    assertTrue(r.headers().firstValue("content-type").orElse("").contains("json"), () -> "no JSON content type: " + r.headers());
+  }
+
+  @Test
+  void timeIsASeventeenDigitTimetoken() throws Exception {
+    HttpResponse<String> r = get("/time/0");
+    assertEquals(200, r.statusCode());
+    assertJson(r);
+    String tt = new JsonArray(r.body()).getString(0);
+    assertEquals(17, tt.length());
+    assertTrue(Math.abs(Long.parseLong(tt) / 10_000 - System.currentTimeMillis()) < 60_000);
+  }
+
+  @Test
+  void badInputIsA400NamingWhatWasWrong() throws Exception {
+    String token = s.token("wire-bad", TestServer.allGrants());
+    String auth = "&uuid=wire-bad&auth=" + token;
+    HttpResponse<String> r = get("/v2/subscribe/nope/task:x/0?tt=0" + auth);
+    assertEquals(400, r.statusCode());
+    assertJson(r);
+    assertTrue(new JsonObject(r.body()).getString("message").contains("Invalid Subscribe Key"), r.body());
+    r = get("/v2/subscribe/" + KEY + "/task:x/0?tt=abc" + auth);
+    assertEquals(400, r.statusCode());
+    assertTrue(r.body().contains("tt must be a timetoken"), r.body());
+    r = get("/v2/subscribe/" + KEY + "/,/0?tt=0&channel-group=g" + auth);
+    assertEquals(400, r.statusCode());
+    assertTrue(r.body().contains("channel groups are not supported"), r.body());
+    r = get("/v2/subscribe/" + KEY + "/task:x/0?tt=0&auth=" + token);
+    assertEquals(400, r.statusCode());
+    assertTrue(r.body().contains("uuid is required"), r.body());
+    r = get("/publish/" + KEY + "/" + KEY + "/0/task:x/0/" + enc("{not json") + "?uuid=wire-bad&auth=" + token);
+    assertEquals(400, r.statusCode());
+    assertTrue(r.body().contains("Invalid JSON"), r.body());
+    r = get("/v2/subscribe/" + KEY + "/task:x/0?tt=0&uuid=wire-bad");
+    assertEquals(403, r.statusCode());
+    assertJson(r);
+    JsonObject denied = new JsonObject(r.body());
+    assertEquals("Access Manager", denied.getString("service"));
+    assertEquals(true, denied.getBoolean("error"));
+    // the server survives all of it
+    assertEquals(200, get("/time/0").statusCode());
+  }
+
+  /** A held poll is counted, answered by the next publication with PubNub's envelope, and the cursor acknowledges it. */
+  @Test
+  void aHeldPollIsAnsweredByAPublication() throws Exception {
+    String token = s.token("wire-poll", TestServer.allGrants());
+    String ch = "task:wire-poll";
+    String base = "/v2/subscribe/" + KEY + "/" + enc(ch) + "/0?uuid=wire-poll&auth=" + token;
+    HttpResponse<String> hs = get(base + "&tt=0");
+    assertEquals(200, hs.statusCode(), hs.body());
+    String cursor = new JsonObject(hs.body()).getJsonObject("t").getString("t");
+    int before = io.switchboard.gateway.protocol.pubnub.PubNubEndpoint.heldPolls();
+    CompletableFuture<HttpResponse<String>> poll = http.sendAsync(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + s.wsPort + base + "&tt=" + cursor + "&tr=1")).build(), HttpResponse.BodyHandlers.ofString());
+    Await.until("the poll is held", () -> {
+      if (poll.isDone()) throw new AssertionError("answered at once: " + poll.join().body());
+      return io.switchboard.gateway.protocol.pubnub.PubNubEndpoint.heldPolls() == before + 1;
+    });
+    HttpResponse<String> pub = get("/publish/" + KEY + "/" + KEY + "/0/" + enc(ch) + "/0/" + enc("{\"hello\":1}") + "?uuid=wire-pub&auth="
+        + s.token("wire-pub", TestServer.allGrants()));
+    assertEquals(200, pub.statusCode(), pub.body());
+    JsonArray sent = new JsonArray(pub.body());
+    assertEquals(1, sent.getInteger(0));
+    assertEquals("Sent", sent.getString(1));
+    HttpResponse<String> got = poll.get();
+    assertEquals(200, got.statusCode());
+    assertJson(got);
+    JsonObject body = new JsonObject(got.body());
+    JsonObject env = body.getJsonArray("m").getJsonObject(0);
+    assertEquals(sent.getString(2), env.getJsonObject("p").getString("t"));
+    assertEquals(1, env.getJsonObject("p").getInteger("r"));
+    assertEquals(ch, env.getString("c"));
+    assertEquals("wire-pub", env.getString("i"));
+    assertEquals(new JsonObject().put("hello", 1), env.getJsonObject("d"));
+    assertTrue(!env.containsKey("e"), "a message carries no e");
+    assertTrue(Long.parseLong(body.getJsonObject("t").getString("t")) >= Long.parseLong(sent.getString(2)));
+    assertEquals(before, io.switchboard.gateway.protocol.pubnub.PubNubEndpoint.heldPolls());
+    // the same cursor again (the answer was lost): the same message once more; the new cursor: nothing
+    HttpResponse<String> again = get(base + "&tt=" + cursor + "&tr=1");
+    assertEquals(1, new JsonObject(again.body()).getJsonArray("m").size(), again.body());
+  }
+
+  /** GET publish with a 32 KiB message in the path, and a deflated POST (the Node SDK's sendByPost since 9.4). */
+  @Test
+  void publishAtThe32KiBLimitByGetAndDeflatedPost() throws Exception {
+    String token = s.token("wire-big", TestServer.allGrants());
+    String q = "?uuid=wire-big&auth=" + token;
+    String atLimit = "\"" + "x".repeat(32 * 1024 - 2) + "\"";
+    HttpResponse<String> r = get("/publish/" + KEY + "/" + KEY + "/0/task:wire-big/0/" + enc(atLimit) + q);
+    assertEquals(200, r.statusCode(), r.body());
+    r = get("/publish/" + KEY + "/" + KEY + "/0/task:wire-big/0/" + enc(atLimit + " ") + q);
+    assertEquals(413, r.statusCode(), r.body());
+    assertJson(r);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (DeflaterOutputStream d = new DeflaterOutputStream(bytes, new Deflater())) {
+      d.write("{\"posted\":true}".getBytes(StandardCharsets.UTF_8));
+    }
+    HttpResponse<String> post = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.wsPort + "/publish/" + KEY + "/" + KEY
+            + "/0/task:wire-big/0" + q)).header("content-type", "application/json").header("content-encoding", "deflate")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(bytes.toByteArray())).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, post.statusCode(), post.body());
+    HttpResponse<String> h = get("/v3/history/sub-key/" + KEY + "/channel/task:wire-big" + q + "&max=1");
+    assertJson(h);
+    JsonObject item = new JsonObject(h.body()).getJsonObject("channels").getJsonArray("task:wire-big").getJsonObject(0);
+    assertEquals(new JsonObject().put("posted", true), item.getJsonObject("message"));
+  }
+
+  static String handshake(String base) throws Exception {
+    HttpResponse<String> hs = get(base + "&tt=0");
+    assertEquals(200, hs.statusCode(), hs.body());
+    return new JsonObject(hs.body()).getJsonObject("t").getString("t");
+  }
+
+  static String publishGet(String ch, String json, String uuid) throws Exception {
+    HttpResponse<String> r = get("/publish/" + KEY + "/" + KEY + "/0/" + enc(ch) + "/0/" + enc(json) + "?uuid=" + uuid + "&auth="
+        + s.token(uuid, TestServer.allGrants()));
+    assertEquals(200, r.statusCode(), r.body());
+    return new JsonArray(r.body()).getString(2);
+  }
+
+  /** At most 100 messages per answer (the SDK warns at 100); the rest come with the next poll, in order. */
+  @Test
+  void aHundredMessagesPerAnswer() throws Exception {
+    String ch = "task:wire-100";
+    String base = "/v2/subscribe/" + KEY + "/" + enc(ch) + "/0?uuid=wire-100&auth=" + s.token("wire-100", TestServer.allGrants());
+    String cursor = handshake(base);
+    for (int i = 1; i <= 101; i++) publishGet(ch, Integer.toString(i), "wire-100-pub");
+    JsonObject first = new JsonObject(get(base + "&tt=" + cursor + "&tr=1").body());
+    assertEquals(100, first.getJsonArray("m").size());
+    assertEquals(1, first.getJsonArray("m").getJsonObject(0).getInteger("d"));
+    JsonObject second = new JsonObject(get(base + "&tt=" + first.getJsonObject("t").getString("t") + "&tr=1").body());
+    assertEquals(1, second.getJsonArray("m").size(), second.encode());
+    assertEquals(101, second.getJsonArray("m").getJsonObject(0).getInteger("d"));
+  }
+
+  /**
+   * The session's buffer is bounded by maxQueueBytes (100 KiB here): under it a client that does not poll keeps its
+   * messages buffered; past it the session ends (slow consumer) and the next poll catches up from the store —
+   * every message once, in order, either way.
+   */
+  @Test
+  void theBufferIsBoundedAndCatchUpSurvivesIt() throws Exception {
+    String big = "\"" + "y".repeat(30 * 1024) + "\"";
+    for (int n : new int[] {3, 4}) { // 3 x 30 KiB: under the bound; 4: past it
+      String ch = "task:wire-bound-" + n;
+      String uuid = "wire-bound-" + n;
+      String base = "/v2/subscribe/" + KEY + "/" + enc(ch) + "/0?uuid=" + uuid + "&auth=" + s.token(uuid, TestServer.allGrants());
+      String cursor = handshake(base);
+      for (int i = 0; i < n; i++) publishGet(ch, big.substring(0, big.length() - 1) + i + "\"", uuid + "-pub");
+      List<String> got = new java.util.ArrayList<>();
+      while (got.size() < n) {
+        HttpResponse<String> resp = get(base + "&tt=" + cursor + "&tr=1");
+        assertEquals(200, resp.statusCode(), n + ": " + resp.body());
+        JsonObject r = new JsonObject(resp.body());
+        for (Object o : r.getJsonArray("m")) got.add(((JsonObject) o).getString("d"));
+        cursor = r.getJsonObject("t").getString("t");
+      }
+      assertEquals(n, got.size());
+      for (int i = 0; i < n; i++) assertTrue(got.get(i).endsWith("y" + i), "message " + i + " of " + n + " out of order");
+    }
+  }
+}
