@@ -42,4 +42,39 @@ public interface Caller {
    * Takes one publish token of the caller's rate limit; 0 when allowed, else the milliseconds until the next one.
    */
   long takePublishToken(long now);
+
+  /**
+   * A trusted backend (an app server through an HTTP API): may do anything in its app, publishes where clients may
+   * not, has no connection, no subscriptions and no rate limit; its publications show {@code source = {type, id}}.
+   */
+  static Caller backend(String id, String sourceType) {
+    Claims claims = new Claims(id, null, System.currentTimeMillis() / 1000, Long.MAX_VALUE / 2000,
+        io.switchboard.common.Grants.NONE, sourceType, new io.vertx.core.json.JsonObject());
+    return new Caller() {
+      @Override
+      public Claims claims() {
+        return claims;
+      }
+
+      @Override
+      public String clientId() {
+        return null;
+      }
+
+      @Override
+      public boolean subscribed(String channel) {
+        return false;
+      }
+
+      @Override
+      public boolean server() {
+        return true;
+      }
+
+      @Override
+      public long takePublishToken(long now) {
+        return 0;
+      }
+    };
+  }
 }

@@ -1,5 +1,6 @@
 package io.switchboard.gateway.http;
 
+import io.switchboard.gateway.transport.Flusher;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -19,21 +20,21 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>Like the WebSocket transport, the shared frame bytes are written straight into the connection's Netty pipeline
  * from Vert.x's handler (so Netty's HTTP encoder makes them chunks), without a copy, a per-write promise or a flush;
- * the loop's {@link HttpFlusher} flushes each written stream once. Vert.x writes only the response head (before any
+ * the loop's {@link Flusher} (the same one as its WebSockets) flushes each written stream once. Vert.x writes only the response head (before any
  * frame) and its end (after the last). The connection's write buffer is bounded by {@code maxQueueBytes}: a client
  * that lets more pile up is reported slow ({@link Listener#onOverflow}) and cut.
  *
  * <p>Pings are an SSE comment or an NDJSON ping line: a write that reaches a live socket is all the liveness a
  * receive-only stream can show (a dead one fails and closes), so a ping counts as answered at once.
  */
-final class HttpStreamTransport implements Transport {
+final class HttpStreamTransport implements Transport, Flusher.Target {
   private static final ByteBuf SSE_PING = chunk(": ping\n\n");
   private static final ByteBuf NDJSON_PING = chunk("{\"type\":\"ping\"}\n");
 
   private final HttpServerRequest request;
   private final HttpServerResponse response;
   private final Framing framing;
-  private final HttpFlusher flusher;
+  private final Flusher flusher;
   /**
    * The HTTP encoder's context: frames are whole HTTP/1.1 chunks already ({@link Framing#SSE_EVENT},
    * {@link Framing#NDJSON_CHUNK}), so they start their way to the socket below the encoder (anything below it still
@@ -47,7 +48,7 @@ final class HttpStreamTransport implements Transport {
   private boolean overflowed;
   private boolean closedReported;
 
-  HttpStreamTransport(HttpServerRequest request, Framing framing, int maxQueueBytes, HttpFlusher flusher) {
+  HttpStreamTransport(HttpServerRequest request, Framing framing, int maxQueueBytes, Flusher flusher) {
     // the head must be an HTTP/1.1 chunked response: the frames are chunks
     request.response().setChunked(true);
     this.request = request;
@@ -109,8 +110,16 @@ final class HttpStreamTransport implements Transport {
     }
   }
 
+  @Override
+  public boolean markDirty() {
+    if (dirty) return false;
+    dirty = true;
+    return true;
+  }
+
   /** Called by the flusher. */
-  void flush() {
+  @Override
+  public void flush() {
     dirty = false;
     ctx.flush();
   }

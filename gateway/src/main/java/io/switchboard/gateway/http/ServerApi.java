@@ -6,7 +6,6 @@ import io.switchboard.common.Channels;
 import io.switchboard.common.ErrorCode;
 import io.switchboard.common.Grants;
 import io.switchboard.common.ServiceError;
-import io.switchboard.gateway.Claims;
 import io.switchboard.common.App;
 import io.switchboard.gateway.core.Caller;
 import io.switchboard.gateway.core.GatewayLoop;
@@ -244,33 +243,7 @@ final class ServerApi {
   private static Caller caller(ServerKey k, JsonObject source) {
     String type = source != null ? source.getString("type") : k.sourceType();
     String id = source != null ? source.getString("id") : k.subject();
-    Claims claims = new Claims(id, null, 0, Long.MAX_VALUE / 2000, Grants.NONE, type, new JsonObject());
-    return new Caller() {
-      @Override
-      public Claims claims() {
-        return claims;
-      }
-
-      @Override
-      public String clientId() {
-        return null;
-      }
-
-      @Override
-      public boolean subscribed(String channel) {
-        return false;
-      }
-
-      @Override
-      public boolean server() {
-        return true;
-      }
-
-      @Override
-      public long takePublishToken(long now) {
-        return 0;
-      }
-    };
+    return Caller.backend(id, type);
   }
 
   private static JsonObject stats(JsonObject presence) {

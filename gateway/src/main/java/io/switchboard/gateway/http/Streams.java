@@ -1,5 +1,6 @@
 package io.switchboard.gateway.http;
 
+import io.switchboard.gateway.transport.Flusher;
 import io.switchboard.common.ErrorCode;
 import io.switchboard.common.Ids;
 import io.switchboard.common.ServiceError;
@@ -41,11 +42,11 @@ final class Streams {
   private final GatewayLoop loop;
   private final Tickets tickets;
   private final long maxPollWaitSeconds;
-  private final HttpFlusher flusher;
+  private final Flusher flusher;
 
   Streams(GatewayLoop loop, Tickets tickets, long maxPollWaitSeconds) {
     this.loop = loop;
-    this.flusher = new HttpFlusher(((io.vertx.core.internal.ContextInternal) loop.vertx.getOrCreateContext()).nettyEventLoop());
+    this.flusher = loop.flusher; // one flush task per event loop for every kind of connection
     this.tickets = tickets;
     this.maxPollWaitSeconds = maxPollWaitSeconds;
   }

@@ -10,8 +10,17 @@ import java.util.ArrayList;
  * socket that received several of them is flushed — one syscall — once.
  */
 public final class Flusher {
+  /** A connection whose writes the flusher coalesces (WebSocket, HTTP streams). */
+  public interface Target {
+    /** Marks the target written since the last flush; false when it already was. */
+    boolean markDirty();
+
+    /** Flushes what was written (and clears the mark). */
+    void flush();
+  }
+
   private final EventLoop loop;
-  private final ArrayList<WebSocketTransport> dirty = new ArrayList<>();
+  private final ArrayList<Target> dirty = new ArrayList<>();
   private final Runnable flushAll = this::flushAll;
   private boolean scheduled;
 
@@ -19,9 +28,8 @@ public final class Flusher {
     this.loop = loop;
   }
 
-  void dirty(WebSocketTransport c) {
-    if (c.dirty) return;
-    c.dirty = true;
+  public void dirty(Target c) {
+    if (!c.markDirty()) return;
     dirty.add(c);
     if (!scheduled) {
       scheduled = true;

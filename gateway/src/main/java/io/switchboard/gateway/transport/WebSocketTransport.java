@@ -34,7 +34,7 @@ import java.nio.charset.StandardCharsets;
  * an unknown opcode) reaches {@link Transport.Listener#onTransportError}, so the session can send its protocol's
  * goodbye and the right close code (1009, 1002, 1007) instead of a bare TCP close.
  */
-public final class WebSocketTransport implements Transport {
+public final class WebSocketTransport implements Transport, Flusher.Target {
   private final ServerWebSocket socket;
   private final int maxMessageBytes;
   /** Netty's context of the socket below the WebSocket encoder: where pre-framed bytes are written. */
@@ -205,8 +205,16 @@ public final class WebSocketTransport implements Transport {
     }
   }
 
+  @Override
+  public boolean markDirty() {
+    if (dirty) return false;
+    dirty = true;
+    return true;
+  }
+
   /** Called by the flusher. */
-  void flush() {
+  @Override
+  public void flush() {
     dirty = false;
     pipeline.flush();
   }

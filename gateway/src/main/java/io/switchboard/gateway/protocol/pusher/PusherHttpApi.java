@@ -3,11 +3,9 @@ package io.switchboard.gateway.protocol.pusher;
 import io.switchboard.common.Addresses;
 import io.switchboard.common.App;
 import io.switchboard.common.ErrorCode;
-import io.switchboard.common.Grants;
 import io.switchboard.common.Priority;
 import io.switchboard.common.SafeJson;
 import io.switchboard.common.ServiceError;
-import io.switchboard.gateway.Claims;
 import io.switchboard.gateway.core.Caller;
 import io.switchboard.gateway.core.ChannelOps;
 import io.switchboard.gateway.core.GatewayLoop;
@@ -59,29 +57,6 @@ final class PusherHttpApi {
     r.get("/apps/:appId/channels/:channel").handler(rc -> answer(rc, channel(rc)));
     r.get("/apps/:appId/channels/:channel/users").handler(rc -> answer(rc, users(rc)));
     r.post("/apps/:appId/users/:userId/terminate_connections").handler(rc -> answer(rc, terminate(rc)));
-  }
-
-  /** The backend acting for an app: may publish anywhere in it; sources show {@code service} / the app id. */
-  private record Backend(Claims claims) implements Caller {
-    @Override
-    public String clientId() {
-      return null;
-    }
-
-    @Override
-    public boolean subscribed(String channel) {
-      return false;
-    }
-
-    @Override
-    public boolean server() {
-      return true;
-    }
-
-    @Override
-    public long takePublishToken(long now) {
-      return 0;
-    }
   }
 
   private static App app(RoutingContext rc) {
@@ -136,7 +111,8 @@ final class PusherHttpApi {
       return;
     }
     rc.put("app", app);
-    rc.put("backend", new Backend(new Claims("app:" + app.id(), null, now, Long.MAX_VALUE / 2000, Grants.NONE, "service", new JsonObject())));
+    // the app's backend: may publish anywhere in it; sources show service / app:<id>
+    rc.put("backend", Caller.backend("app:" + app.id(), "service"));
     rc.next();
   }
 
