@@ -36,7 +36,8 @@ class PusherCompatTest {
   static void start() {
     s = TestServer.start(new JsonObject().put("apps", new JsonArray()
         .add(new JsonObject().put("id", "default").put("key", KEY).put("secret", SECRET).put("clientEvents", true))
-        .add(new JsonObject().put("id", "other").put("key", "other-key").put("secret", "other-secret-1"))));
+        .add(new JsonObject().put("id", "other").put("key", "other-key").put("secret", "other-secret-1"))
+        .add(new JsonObject().put("id", "quota").put("key", "quota-key").put("secret", "quota-secret-1").put("maxConnections", 2))));
     app = NodeScript.start("pusher-app-server.js", Map.of("APP_ID", "default", "APP_KEY", KEY, "APP_SECRET", SECRET,
         "HTTP_PORT", Integer.toString(s.wsPort), "APP_BEARER", BEARER));
     appUrl = "http://127.0.0.1:" + app.event("listening").getInteger("port");
@@ -251,6 +252,44 @@ class PusherCompatTest {
     JsonObject e = c.event("connection_error");
     assertEquals(4001, e.getJsonObject("error").getJsonObject("data").getInteger("code"), e.encode());
     assertFalse(c.seen(j -> "connected".equals(j.getString("event"))).size() > 0);
+  }
+
+  /** A raw Pusher 7 connection to {@code /app/<key>} and its first event (connection_established or pusher:error). */
+  private static WsClient pusherSocket(String key) {
+    io.vertx.core.http.ClientWebSocket socket = s.ws.webSocket();
+    WsClient c = new WsClient(socket, s.on);
+    s.on.await(() -> socket.connect(new io.vertx.core.http.WebSocketConnectOptions().setHost("127.0.0.1").setPort(s.wsPort)
+        .setURI("/app/" + key + "?protocol=7")));
+    return c;
+  }
+
+  private static JsonObject firstEvent(WsClient c) {
+    return c.take("pusher hello", j -> j.getString("event", "").startsWith("pusher:"));
+  }
+
+  @Test
+  void anAppsMaxConnectionsIsEnforcedAt4004AndASlotIsFreedOnClose() {
+    try (WsClient a = pusherSocket("quota-key"); WsClient b = pusherSocket("quota-key")) {
+      assertEquals("pusher:connection_established", firstEvent(a).getString("event"));
+      assertEquals("pusher:connection_established", firstEvent(b).getString("event"));
+      try (WsClient over = pusherSocket("quota-key")) {
+        JsonObject e = firstEvent(over);
+        assertEquals("pusher:error", e.getString("event"), e.encode());
+        assertEquals(4004, new JsonObject(e.getString("data")).getInteger("code"), e.encode());
+        assertEquals(4004, over.awaitClose());
+      }
+      // another app is not affected by this one's quota
+      try (WsClient other = pusherSocket("other-key")) {
+        assertEquals("pusher:connection_established", firstEvent(other).getString("event"));
+      }
+      a.close();
+      // the closed connection's slot comes back once the server has seen the close
+      io.switchboard.common.test.Await.until("a quota slot is free again", () -> {
+        try (WsClient again = pusherSocket("quota-key")) {
+          return "pusher:connection_established".equals(firstEvent(again).getString("event"));
+        }
+      });
+    }
   }
 
   @Test

@@ -166,6 +166,11 @@ public final class GatewayLoop {
         return Future.failedFuture(new io.switchboard.common.ServiceError(io.switchboard.common.ErrorCode.LIMIT_EXCEEDED,
             "too many connections for subject " + claims.subject()));
       }
+      if (!subjectLimits.acquireApp(s.app)) {
+        subjectLimits.release(claims.subject());
+        return Future.failedFuture(new io.switchboard.common.ServiceError(io.switchboard.common.ErrorCode.LIMIT_EXCEEDED,
+            "app " + s.app.id() + " is over its connection quota (" + s.app.maxConnections() + ")"));
+      }
       s.connected(claims);
       return Future.succeededFuture(claims);
     }).onFailure(t -> s.notConnected());
@@ -174,7 +179,10 @@ public final class GatewayLoop {
   /** Called once per session when its transport closed, whoever closed it. */
   void closed(Session s) {
     if (sessions.remove(s.id) != null) metrics.connections.decrementAndGet();
-    if (s.claims() != null) subjectLimits.release(s.subject());
+    if (s.claims() != null) {
+      subjectLimits.release(s.subject());
+      subjectLimits.releaseApp(s.app);
+    }
     subscriptions.dropAll(s);
     s.protocol().closed(s);
   }

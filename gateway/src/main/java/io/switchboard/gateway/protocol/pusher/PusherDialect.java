@@ -58,6 +58,10 @@ public final class PusherDialect implements SessionProtocol {
     PusherState st = new PusherState(s.app.clientEventsPerSecond());
     s.dialectState = st;
     s.channelAuthorizer(channel -> signed(channel) ? st.authorized.getOrDefault(channel, Set.of()) : null);
+    if (!s.loop.subjectLimits.acquireApp(s.app)) {
+      s.disconnect(Disconnect.CONNECTION_LIMIT, "Application is over connection quota");
+      return;
+    }
     s.connected(anonymous(s.id));
     send(s, "pusher:connection_established", null, new JsonObject().put("socket_id", s.id)
         .put("activity_timeout", Math.max(1, s.loop.cfg.pingIntervalMs() / 1000)).encode());
