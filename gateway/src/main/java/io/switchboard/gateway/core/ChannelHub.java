@@ -198,7 +198,7 @@ public final class ChannelHub {
         if (!retry && (trigger != null || !ch.waiting.isEmpty())) {
           log.log(System.Logger.Level.WARNING, "channel " + ch.name + ": could not backfill after offset " + from + " ("
               + (ar.failed() ? ar.cause().getMessage() : answer.getJsonObject("error").getString("message")) + "); holding later publications and retrying every "
-              + BACKFILL_RETRY_MS + " ms");
+              + BACKFILL_RETRY_MS + " ms", io.switchboard.common.LogFields.of(io.switchboard.common.LogFields.CHANNEL, ch.name));
         }
         vertx.setTimer(BACKFILL_RETRY_MS, t -> {
           if (channels.get(ch.name) == ch) requestBackfill(ch, trigger, true);
@@ -216,7 +216,7 @@ public final class ChannelHub {
           log.log(System.Logger.Level.WARNING, "channel " + ch.name + ": could not backfill after offset " + from + " ("
               + (ar.failed() ? ar.cause().getMessage()
                   : answer.containsKey("error") ? answer.getJsonObject("error").getString("message") : "position no longer in history")
-              + "); delivering from offset " + waiting.peekFirst().offset());
+              + "); delivering from offset " + waiting.peekFirst().offset(), io.switchboard.common.LogFields.of(io.switchboard.common.LogFields.CHANNEL, ch.name));
         }
         // arrival order across JVMs is not offset order: deliver the held ones sorted, or the first would hide the rest
         waiting.stream().sorted(java.util.Comparator.comparingLong(Publication::offset)).forEach(p -> deliverInOrder(ch, p));

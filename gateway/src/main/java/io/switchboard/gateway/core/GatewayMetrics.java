@@ -99,10 +99,10 @@ public final class GatewayMetrics {
         .description("channels with at least one subscriber on this node").register(registry);
     Gauge.builder("switchboard_client_queued_bytes", this, m -> m.queues.stream().mapToLong(q -> q.sum).sum())
         .description("bytes written to client sockets and not yet taken by the clients, summed over connections (refreshed every sweep)")
-        .baseUnit("bytes").register(registry);
+        .register(registry);
     Gauge.builder("switchboard_client_queued_bytes_max", this, m -> m.queues.stream().mapToLong(q -> q.max).max().orElse(0))
         .description("the largest outbound queue of one connection, in bytes (refreshed every sweep); gateway.maxQueueBytes cuts it")
-        .baseUnit("bytes").register(registry);
+        .register(registry);
     for (int i = 0; i < SENT_TYPES.length; i++) {
       sent[i] = Counter.builder("switchboard_messages_sent").tag("type", SENT_TYPES[i])
           .description("messages the fan-out wrote to client connections, by type").register(registry);
