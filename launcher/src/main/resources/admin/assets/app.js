@@ -139,7 +139,7 @@ function renderSeries(body) {
   drawChart('chart-connections', seriesOf(nodes, ms, s => s.connections, 0), '');
   drawChart('chart-publishes', seriesOf(nodes, ms, s => s.publishes, 1000), '/s');
   drawChart('chart-deliveries', seriesOf(nodes, ms, s => s.deliveries, 1000), '/s');
-  drawChart('chart-slow', seriesOf(nodes, ms, s => (s.disconnects && s.disconnects['4500']) || 0, 60000), '/min');
+  drawChart('chart-slow', seriesOf(nodes, ms, s => s.slowConsumerCuts || 0, 60000), '/min');
   const totals = {};
   for (const n of nodes) {
     if (n.samples.length === 0) continue;
@@ -263,11 +263,13 @@ async function loadPresence() {
       const row = document.createElement('tr');
       cell(row, m.subject);
       cell(row, m.client);
-      cell(row, m.joinedAt);
+      cell(row, new Date(m.joinedAt).toLocaleTimeString()).title = m.joinedAt;
       cell(row, JSON.stringify(m.state));
       const td = cell(row, '');
+      if (m.client === client.client) { td.textContent = '(this page)'; td.className = 'hint'; body.appendChild(row); continue; }
       const b = document.createElement('button');
       b.type = 'button';
+      b.className = 'small';
       b.textContent = 'Disconnect';
       b.title = 'close this connection (' + m.client + ')';
       b.addEventListener('click', async () => {

@@ -198,7 +198,7 @@ final class AdminConsole {
     int top = limit;
     Snapshot base = lastSnapshot;
     long now = System.currentTimeMillis();
-    boolean usable = base != null && base.prefix().equals(prefix) && now - base.at() >= 200 && now - base.at() <= RATE_BASE_MAX_MS;
+    boolean usable = base != null && base.prefix().equals(prefix) && now - base.at() > 0 && now - base.at() <= RATE_BASE_MAX_MS;
     Future<Snapshot> before = usable ? Future.succeededFuture(base) : snapshot(prefix).compose(first -> {
       io.vertx.core.Promise<Snapshot> later = io.vertx.core.Promise.promise();
       vertx().setTimer(RATE_WINDOW_MS, t -> later.complete(first));

@@ -140,11 +140,13 @@ final class OperationsServer extends VerticleBase {
       s.put("publishes", count(registry, "switchboard_publishes"));
       s.put("deliveries", count(registry, "switchboard_messages_sent"));
       JsonObject disconnects = new JsonObject();
+      long slow = 0;
       for (Counter c : registry.find("switchboard_server_disconnects").counters()) {
         String code = c.getId().getTag("code");
         disconnects.put(code, disconnects.getLong(code, 0L) + (long) c.count());
+        if ("slow_consumer".equals(c.getId().getTag("reason"))) slow += (long) c.count();
       }
-      s.put("disconnects", disconnects);
+      s.put("disconnects", disconnects).put("slowConsumerCuts", slow);
     }
     Runtime rt = Runtime.getRuntime();
     s.put("heapUsed", rt.totalMemory() - rt.freeMemory());
