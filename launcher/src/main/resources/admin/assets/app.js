@@ -74,7 +74,7 @@ function renderCluster(cluster) {
     cell(row, number(n.subscriptions), 'num');
     cell(row, number(n.publishes), 'num');
     cell(row, number(n.deliveries), 'num');
-    cell(row, mib(n.heap.usedBytes) + ' / ' + mib(n.heap.maxBytes), 'num');
+    cell(row, (n.heap.usedBytes / 1048576).toFixed(0) + ' / ' + mib(n.heap.maxBytes), 'num');
     cell(row, n.eventBus, n.eventBus === 'ok' ? 'ok' : 'bad');
     cell(row, n.redis, n.redis === 'ok' || n.redis === 'not used' ? 'ok' : 'bad');
     body.appendChild(row);
