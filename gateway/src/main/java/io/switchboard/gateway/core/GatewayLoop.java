@@ -53,8 +53,8 @@ public final class GatewayLoop {
   private final DeliveryOptions requestTimeout;
   /** Set by drain(): new sessions are refused while existing ones are told to reconnect elsewhere. */
   private boolean draining;
-  /** This loop's outbound queue figures for the metrics, refreshed by the sweep. */
-  private final GatewayMetrics.Queues queues;
+  /** This loop's part of the metrics (outbound queue figures, fan-out lag sampling). */
+  private final GatewayMetrics.Loop meters;
 
   public GatewayLoop(Vertx vertx, GatewayConfig cfg, Apps apps, TokenVerifier verifier, SubjectLimits subjectLimits,
       GatewayMetrics metrics, String node, ChannelHub.Interest interest, Flusher flusher) {
@@ -65,7 +65,7 @@ public final class GatewayLoop {
     this.verifier = verifier;
     this.subjectLimits = subjectLimits;
     this.metrics = metrics;
-    this.queues = metrics.queues();
+    this.meters = metrics.loop();
     this.node = node;
     this.bus = vertx.eventBus();
     this.fanout = Fanout.of(vertx);
@@ -100,7 +100,7 @@ public final class GatewayLoop {
 
   /** Fan-out entry point, on this loop. */
   public void deliver(Publication p) {
-    metrics.sent(p, hub.deliver(p));
+    meters.sent(p, hub.deliver(p));
   }
 
   /** The store's publications on {@code channel} after a position (for the hub's backfill). */
@@ -223,7 +223,7 @@ public final class GatewayLoop {
         s.protocol().ping(s);
       }
     }
-    queues.set(queuedSum, queuedMax);
+    meters.queues(queuedSum, queuedMax);
     verifier.dropExpired(now / 1000);
   }
 

@@ -70,19 +70,43 @@ public final class GatewayMetrics {
   private final Counter notRecovered;
   private final Map<String, Timer> busRequests = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Integer, Counter[]> disconnects = new ConcurrentHashMap<>();
-  /** Each event loop's outbound queue figures, refreshed by its sweep. */
-  private final CopyOnWriteArrayList<Queues> queues = new CopyOnWriteArrayList<>();
+  /** Each event loop's own meters. */
+  private final CopyOnWriteArrayList<Loop> loops = new CopyOnWriteArrayList<>();
 
-  /** One event loop's outbound queue figures (written by that loop, read by scrapes). */
-  public static final class Queues {
-    volatile long sum;
-    volatile long max;
+  /**
+   * One event loop's part: its outbound queue figures (written by the loop's sweep, read by scrapes) and the
+   * sampling of the fan-out lag, confined to the loop.
+   */
+  public final class Loop {
+    volatile long queuedSum;
+    volatile long queuedMax;
+    private int tick;
+    private long lastSampled;
 
-    void set(long sum, long max) {
-      this.sum = sum;
-      this.max = max;
+    void queues(long sum, long max) {
+      this.queuedSum = sum;
+      this.queuedMax = max;
+    }
+
+    /**
+     * The fan-out of one publication on this loop wrote it to {@code written} connections. The lag is sampled: every
+     * publication when they come less than {@link #LAG_SAMPLE_MS} apart (by their timestamps), else one in
+     * {@link #LAG_SAMPLE_EVERY} — a histogram record and a clock read cost more than the rest of this accounting.
+     */
+    void sent(Publication p, int written) {
+      if (written <= 0) return;
+      GatewayMetrics.this.sent[typeOf(p)].increment(written);
+      long ts = p.timestamp();
+      if (ts <= 0 || (++tick % LAG_SAMPLE_EVERY != 0 && ts - lastSampled < LAG_SAMPLE_MS)) return;
+      lastSampled = ts;
+      fanoutLag.record(Math.max(0, System.currentTimeMillis() - ts), TimeUnit.MILLISECONDS);
     }
   }
+
+  /** Fan-out lag sampling: at least one publication in this many per event loop… */
+  static final int LAG_SAMPLE_EVERY = 8;
+  /** …and every publication that comes this long after the last one sampled. */
+  static final long LAG_SAMPLE_MS = 100;
 
   public GatewayMetrics(String registryName) {
     MeterRegistry r = BackendRegistries.getNow(registryName);
@@ -97,10 +121,10 @@ public final class GatewayMetrics {
         .description("channel subscriptions of the sessions on this node").register(registry);
     Gauge.builder("switchboard_node_num_channels", this, m -> m.channels.getAsInt())
         .description("channels with at least one subscriber on this node").register(registry);
-    Gauge.builder("switchboard_client_queued_bytes", this, m -> m.queues.stream().mapToLong(q -> q.sum).sum())
+    Gauge.builder("switchboard_client_queued_bytes", this, m -> m.loops.stream().mapToLong(q -> q.queuedSum).sum())
         .description("bytes written to client sockets and not yet taken by the clients, summed over connections (refreshed every sweep)")
         .register(registry);
-    Gauge.builder("switchboard_client_queued_bytes_max", this, m -> m.queues.stream().mapToLong(q -> q.max).max().orElse(0))
+    Gauge.builder("switchboard_client_queued_bytes_max", this, m -> m.loops.stream().mapToLong(q -> q.queuedMax).max().orElse(0))
         .description("the largest outbound queue of one connection, in bytes (refreshed every sweep); gateway.maxQueueBytes cuts it")
         .register(registry);
     for (int i = 0; i < SENT_TYPES.length; i++) {
@@ -114,7 +138,7 @@ public final class GatewayMetrics {
     publishes = Counter.builder("switchboard_publishes").description("publications accepted (clients and server APIs)").register(registry);
     backfills = Counter.builder("switchboard_backfills").description("channel gaps backfilled from the store").register(registry);
     fanoutLag = Timer.builder("switchboard_fanout_lag")
-        .description("from a publication's store append (its timestamp; the publish on channels without history) to its write to this node's subscribers")
+        .description("from a publication's store append (its timestamp; the publish on channels without history) to its write to this node's subscribers (sampled)")
         .serviceLevelObjectives(LAG_BUCKETS).register(registry);
     for (Command c : Command.values()) {
       commands[c.ordinal()] = Timer.builder("switchboard_client_command_duration").tag("method", c.label)
@@ -173,21 +197,14 @@ public final class GatewayMetrics {
     this.channels = count;
   }
 
-  /** An event loop's slot for its outbound queue figures. */
-  Queues queues() {
-    Queues q = new Queues();
-    queues.add(q);
-    return q;
+  /** An event loop's own meters. */
+  Loop loop() {
+    Loop l = new Loop();
+    loops.add(l);
+    return l;
   }
 
   // --- events ------------------------------------------------------------------------------------
-
-  /** The fan-out of one publication on one event loop wrote it to {@code written} connections. */
-  void sent(Publication p, int written) {
-    if (written <= 0) return;
-    sent[typeOf(p)].increment(written);
-    if (p.timestamp() > 0) fanoutLag.record(Math.max(0, System.currentTimeMillis() - p.timestamp()), TimeUnit.MILLISECONDS);
-  }
 
   static int typeOf(Publication p) {
     if (p.id() != null) return 0;
