@@ -309,7 +309,7 @@ async function loadActive() {
       a.textContent = c.channel;
       cell(row, '').appendChild(a);
       cell(row, String(c.subscribers), 'num');
-      cell(row, String(c.rate), 'num');
+      cell(row, c.rate === undefined ? '–' : String(c.rate), 'num');
       cell(row, String(c.nodes), 'num');
     }
     $('active-state').textContent = body.channels.length === 0 ? 'none' + (prefix ? ' starting with ' + prefix : '')

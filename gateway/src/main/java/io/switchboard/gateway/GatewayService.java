@@ -92,7 +92,10 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
   /**
    * {@code {channels:[…]}} or {@code {prefix}} → {@code {channels:{name: subscribers}}} over this node's loops; with
    * {@code published: true} also {@code published:{name: publications seen}} (the most any one loop saw: every loop
-   * with subscribers receives each publication once, and the oldest subscription has seen the most).
+   * with subscribers receives each publication once, and the oldest subscription has seen the most). With
+   * {@code top: n}, only the n channels with the most subscribers and the n with the most publications are answered
+   * ({@code cut: true} when others were left out): a node with a personal channel per connection has as many
+   * channels as connections.
    */
   private Future<JsonObject> counts(JsonObject q) {
     java.util.List<String> names = q.getJsonArray("channels") == null ? null
@@ -114,8 +117,27 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
         for (Future<Map<String, Long>> f : seen) f.result().forEach((k, n) -> pub.put(k, Math.max(pub.getLong(k, 0L), n)));
         answer.put("published", pub);
       }
+      int top = q.getInteger("top", 0);
+      if (top > 0 && out.size() > top) keepTop(answer, top);
       return answer;
     });
+  }
+
+  /** Cuts a counts answer to the {@code top} channels by subscribers and the {@code top} by publications seen. */
+  private static void keepTop(JsonObject answer, int top) {
+    JsonObject subs = answer.getJsonObject("channels");
+    JsonObject pub = answer.getJsonObject("published", new JsonObject());
+    java.util.Set<String> keep = new java.util.HashSet<>();
+    subs.fieldNames().stream().sorted((a, b) -> Integer.compare(subs.getInteger(b), subs.getInteger(a))).limit(top).forEach(keep::add);
+    pub.fieldNames().stream().sorted((a, b) -> Long.compare(pub.getLong(b), pub.getLong(a))).limit(top).forEach(keep::add);
+    JsonObject keptSubs = new JsonObject();
+    JsonObject keptPub = new JsonObject();
+    for (String k : keep) {
+      if (subs.containsKey(k)) keptSubs.put(k, subs.getValue(k));
+      if (pub.containsKey(k)) keptPub.put(k, pub.getValue(k));
+    }
+    answer.put("channels", keptSubs).put("cut", true);
+    if (answer.containsKey("published")) answer.put("published", keptPub);
   }
 
   /** Every event loop checks the publication against its own subscribers. */

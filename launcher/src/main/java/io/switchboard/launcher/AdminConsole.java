@@ -161,15 +161,15 @@ final class AdminConsole {
 
   // --- channels: the busiest by subscribers and by publish rate ---------------------------------------------------
 
-  /** Most channels one ranking considers (the gateways' counts of more are cut, and the answer says so). */
-  static final int RANKED_MAX = 5000;
+  /** Each gateway node answers its top this many channels by subscribers and by publications (the answer says when cut). */
+  static final int RANKED_MAX = 1000;
   /** How long a snapshot of publication counts serves as the base of the next rate. */
   static final long RATE_BASE_MAX_MS = 60_000;
   /** Without a recent base, a second snapshot is taken this much later. */
   static final long RATE_WINDOW_MS = 1000;
 
   /** Publications seen per channel at a time, for one prefix: the base of the next rates. */
-  private record Snapshot(String prefix, long at, Map<String, Integer> subscribers, Map<String, Long> published, int nodes) {}
+  private record Snapshot(String prefix, long at, Map<String, Integer> subscribers, Map<String, Long> published, boolean cut) {}
 
   private volatile Snapshot lastSnapshot;
 
@@ -216,7 +216,7 @@ final class AdminConsole {
 
   /** Every gateway node's subscribers and publications seen per channel with the prefix. */
   private Future<Snapshot> snapshot(String prefix) {
-    JsonObject q = new JsonObject().put("prefix", prefix).put("published", true);
+    JsonObject q = new JsonObject().put("prefix", prefix).put("published", true).put("top", RANKED_MAX);
     java.util.List<Future<JsonObject>> answers = new java.util.ArrayList<>();
     for (String node : fanout.gatewayNodes()) {
       answers.add(bus.<JsonObject>request(Addresses.gatewayCounts(node), q, new DeliveryOptions().setSendTimeout(2000))
@@ -225,13 +225,15 @@ final class AdminConsole {
     return Future.all(answers).map(v -> {
       Map<String, Integer> subscribers = new java.util.HashMap<>();
       Map<String, Long> published = new java.util.HashMap<>();
+      boolean cut = false;
       for (Future<JsonObject> f : answers) {
+        cut |= f.result().getBoolean("cut", false);
         JsonObject c = f.result().getJsonObject("channels", new JsonObject());
         for (String k : c.fieldNames()) subscribers.merge(k, c.getInteger(k), Integer::sum);
         JsonObject p = f.result().getJsonObject("published", new JsonObject());
         for (String k : p.fieldNames()) published.merge(k, p.getLong(k), Math::max);
       }
-      Snapshot snap = new Snapshot(prefix, System.currentTimeMillis(), subscribers, published, answers.size());
+      Snapshot snap = new Snapshot(prefix, System.currentTimeMillis(), subscribers, published, cut);
       lastSnapshot = snap;
       return snap;
     });
@@ -242,23 +244,28 @@ final class AdminConsole {
     java.util.List<JsonObject> rows = new java.util.ArrayList<>();
     for (Map.Entry<String, Integer> e : now.subscribers().entrySet()) {
       String ch = e.getKey();
-      // a channel new since the base started counting from 0 then; a loop that lost it may make the max drop: not < 0
-      long delta = Math.max(0, now.published().getOrDefault(ch, 0L) - before.published().getOrDefault(ch, 0L));
-      rows.add(new JsonObject().put("channel", ch).put("subscribers", e.getValue())
-          .put("rate", Math.round(delta / seconds * 10) / 10.0).put("nodes", fanout.nodesOf(ch).size()));
+      JsonObject row = new JsonObject().put("channel", ch).put("subscribers", e.getValue()).put("nodes", fanout.nodesOf(ch).size());
+      Long was = before.published().get(ch);
+      // a channel new since the base started counting from 0 then — unless the base was cut and merely left it out
+      if (was != null || !before.cut()) {
+        // a loop that lost the channel may make the max drop: never below 0
+        long delta = Math.max(0, now.published().getOrDefault(ch, 0L) - (was == null ? 0 : was));
+        row.put("rate", Math.round(delta / seconds * 10) / 10.0);
+      }
+      rows.add(row);
     }
     java.util.Comparator<JsonObject> byName = java.util.Comparator.comparing(r -> r.getString("channel"));
     java.util.Comparator<JsonObject> order = switch (sort) {
-      case "rate" -> java.util.Comparator.<JsonObject>comparingDouble(r -> -r.getDouble("rate"))
+      case "rate" -> java.util.Comparator.<JsonObject>comparingDouble(r -> -r.getDouble("rate", 0.0))
           .thenComparing(r -> -r.getInteger("subscribers")).thenComparing(byName);
       case "name" -> byName;
       default -> java.util.Comparator.<JsonObject>comparingInt(r -> -r.getInteger("subscribers"))
-          .thenComparing(r -> -r.getDouble("rate")).thenComparing(byName);
+          .thenComparing(r -> -r.getDouble("rate", 0.0)).thenComparing(byName);
     };
     rows.sort(order);
     JsonArray list = new JsonArray();
     rows.stream().limit(limit).forEach(list::add);
-    return new JsonObject().put("channels", list).put("more", rows.size() > limit).put("total", rows.size()).put("sort", sort)
+    return new JsonObject().put("channels", list).put("more", rows.size() > limit || now.cut()).put("total", rows.size()).put("sort", sort)
         .put("rateSeconds", Math.round(seconds * 10) / 10.0);
   }
 

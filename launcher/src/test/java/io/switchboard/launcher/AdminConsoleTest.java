@@ -159,6 +159,28 @@ class AdminConsoleTest {
       assertTrue(top.getDouble("rate") > 0, byRate.encode());
       assertEquals(0.0, byRate.getJsonArray("channels").getJsonObject(1).getDouble("rate"), byRate.encode());
     }
+    // each gateway node answers at most its top channels by subscribers and by publications, and says it cut
+    String few = "task:top-" + io.switchboard.common.Ids.hex(4) + "-";
+    try (WsClient a = s.connect(s.token("top-a", TestServer.allGrants()));
+        WsClient b = s.connect(s.token("top-b", TestServer.allGrants()))) {
+      a.subscribe(few + "one", few + "two", few + "three");
+      b.subscribe(few + "one", few + "two");
+      for (int i = 0; i < 3; i++) a.result("publish", new JsonObject().put("channel", few + "three").put("event", "e").put("data", i));
+      a.event(few + "three", "e");
+      String node = io.switchboard.common.Fanout.of(s.sb.vertx()).gatewayNodes().iterator().next();
+      java.util.function.IntFunction<JsonObject> counts = top -> io.switchboard.common.test.Await.result(s.sb.vertx().eventBus()
+          .<JsonObject>request(io.switchboard.common.Addresses.gatewayCounts(node),
+              new JsonObject().put("prefix", few).put("published", true).put("top", top)).map(m -> m.body()));
+      JsonObject all = counts.apply(3);
+      assertFalse(all.getBoolean("cut", false), all.encode());
+      assertEquals(3, all.getJsonObject("channels").size(), all.encode());
+      JsonObject cut = counts.apply(1);
+      assertTrue(cut.getBoolean("cut"), cut.encode());
+      // the top one by subscribers (one or two: a tie) and the top one by publications (three)
+      assertEquals(2, cut.getJsonObject("channels").size(), cut.encode());
+      assertTrue(cut.getJsonObject("channels").containsKey(few + "three"), cut.encode());
+      assertTrue(cut.getJsonObject("published").getLong(few + "three") >= 1, cut.encode());
+    }
     assertEquals(400, get("/admin/api/channels?sort=loudest", cookie).statusCode());
     assertEquals(400, get("/admin/api/channels?limit=0", cookie).statusCode());
     assertEquals(400, get("/admin/api/channels?limit=" + (AdminConsole.CHANNEL_LIST_LIMIT + 1), cookie).statusCode());
