@@ -62,7 +62,7 @@ function renderCluster(cluster) {
     row.dataset.node = n.node;
     cell(row, n.node + (n.node === cluster.self ? ' (this node)' : ''));
     if (!n.reachable) {
-      cell(row, 'not answering: ' + (n.error || ''), 'bad').colSpan = 9;
+      cell(row, 'not answering: ' + (n.error || ''), 'bad').colSpan = 10;
       body.appendChild(row);
       continue;
     }
@@ -71,9 +71,10 @@ function renderCluster(cluster) {
     cell(row, n.services.join(', '));
     cell(row, duration(n.uptimeSeconds), 'num');
     cell(row, number(n.connections), 'num');
+    cell(row, number(n.subscriptions), 'num');
     cell(row, number(n.publishes), 'num');
     cell(row, number(n.deliveries), 'num');
-    cell(row, mib(n.heap.usedBytes) + ' / ' + mib(n.heap.maxBytes), 'num');
+    cell(row, (n.heap.usedBytes / 1048576).toFixed(0) + ' / ' + mib(n.heap.maxBytes), 'num');
     cell(row, n.eventBus, n.eventBus === 'ok' ? 'ok' : 'bad');
     cell(row, n.redis, n.redis === 'ok' || n.redis === 'not used' ? 'ok' : 'bad');
     body.appendChild(row);
@@ -138,7 +139,7 @@ function renderSeries(body) {
   drawChart('chart-connections', seriesOf(nodes, ms, s => s.connections, 0), '');
   drawChart('chart-publishes', seriesOf(nodes, ms, s => s.publishes, 1000), '/s');
   drawChart('chart-deliveries', seriesOf(nodes, ms, s => s.deliveries, 1000), '/s');
-  drawChart('chart-slow', seriesOf(nodes, ms, s => (s.disconnects && s.disconnects['4500']) || 0, 60000), '/min');
+  drawChart('chart-slow', seriesOf(nodes, ms, s => s.slowConsumerCuts || 0, 60000), '/min');
   const totals = {};
   for (const n of nodes) {
     if (n.samples.length === 0) continue;
@@ -262,8 +263,25 @@ async function loadPresence() {
       const row = document.createElement('tr');
       cell(row, m.subject);
       cell(row, m.client);
-      cell(row, m.joinedAt);
+      cell(row, new Date(m.joinedAt).toLocaleTimeString()).title = m.joinedAt;
       cell(row, JSON.stringify(m.state));
+      const td = cell(row, '');
+      if (m.client === client.client) { td.textContent = '(this page)'; td.className = 'hint'; body.appendChild(row); continue; }
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'small';
+      b.textContent = 'Disconnect';
+      b.title = 'close this connection (' + m.client + ')';
+      b.addEventListener('click', async () => {
+        try {
+          await post('/admin/api/disconnect', { connection: m.client, reason: 'disconnected by an operator' });
+          b.textContent = 'disconnected';
+          b.disabled = true;
+        } catch (err) {
+          b.textContent = 'refused: ' + err.message;
+        }
+      });
+      td.appendChild(b);
       body.appendChild(row);
     }
   } catch (e) {
@@ -274,28 +292,35 @@ async function loadPresence() {
 
 async function loadActive() {
   const prefix = $('active-prefix').value.trim();
+  const sort = $('active-sort').value;
   try {
-    const r = await fetch('/admin/api/channels?prefix=' + encodeURIComponent(prefix), { credentials: 'same-origin' });
+    const r = await fetch('/admin/api/channels?prefix=' + encodeURIComponent(prefix) + '&sort=' + sort,
+      { credentials: 'same-origin' });
     if (!r.ok) return;
     const body = await r.json();
-    const list = $('active-list');
+    // an answer for an older prefix or ranking may arrive after a newer one: show only the current question's
+    if (prefix !== $('active-prefix').value.trim() || sort !== $('active-sort').value) return;
+    const list = document.querySelector('#active-list tbody');
     list.replaceChildren();
     for (const c of body.channels) {
-      const li = document.createElement('li');
+      const row = list.insertRow();
       const a = document.createElement('a');
       a.href = '#/channel?name=' + encodeURIComponent(c.channel);
       a.textContent = c.channel;
-      a.title = 'subscribers on ' + c.nodes + ' gateway node' + (c.nodes === 1 ? '' : 's');
-      li.appendChild(a);
-      list.appendChild(li);
+      cell(row, '').appendChild(a);
+      cell(row, String(c.subscribers), 'num');
+      cell(row, c.rate === undefined ? '–' : String(c.rate), 'num');
+      cell(row, String(c.nodes), 'num');
     }
     $('active-state').textContent = body.channels.length === 0 ? 'none' + (prefix ? ' starting with ' + prefix : '')
-      : body.channels.length + ' channel' + (body.channels.length === 1 ? '' : 's') + (body.more ? ' (more: narrow the prefix)' : '');
+      : body.total + ' channel' + (body.total === 1 ? '' : 's') + (body.more ? ', the first ' + body.channels.length + ' shown (narrow the prefix)' : '')
+        + '; rates over the last ' + body.rateSeconds + ' s';
   } catch (e) {
     $('active-state').textContent = 'could not list channels: ' + e.message;
   }
 }
 $('active-prefix').addEventListener('input', loadActive);
+$('active-sort').addEventListener('change', loadActive);
 $('active-form').addEventListener('submit', e => { e.preventDefault(); loadActive(); });
 setInterval(() => { if (!$('page-channel').hidden) loadActive(); }, 5000);
 
@@ -391,6 +416,16 @@ action('revoke-form', 'revoke-out', () => {
   const body = {};
   body[$('revoke-kind').value] = $('revoke-target').value.trim();
   return ['/admin/api/auth/revoke', body, () => 'revoked: matching connections close with 4003'];
+});
+
+action('disconnect-form', 'disconnect-out', () => {
+  const body = { reason: $('disconnect-reason').value.trim() };
+  if ($('disconnect-subject').value.trim()) body.subject = $('disconnect-subject').value.trim();
+  if ($('disconnect-connection').value.trim()) body.connection = $('disconnect-connection').value.trim();
+  return ['/admin/api/disconnect', body, r => 'disconnect sent to every gateway: '
+    + (r.requested.connection ? 'connection ' + r.requested.connection : '')
+    + (r.requested.connection && r.requested.subject ? ' of ' : '')
+    + (r.requested.subject ? 'subject ' + r.requested.subject : '')];
 });
 
 $('logout').addEventListener('click', async () => {

@@ -20,9 +20,11 @@ public final class LogFields {
   public static final String CHANNEL = "channel";
 
   private final Map<String, Object> fields;
+  private final Throwable thrown;
 
-  private LogFields(Map<String, Object> fields) {
+  private LogFields(Map<String, Object> fields, Throwable thrown) {
     this.fields = Collections.unmodifiableMap(fields);
+    this.thrown = thrown;
   }
 
   /** Pairs of name, value; null values are left out. */
@@ -32,7 +34,27 @@ public final class LogFields {
     for (int i = 0; i < namesAndValues.length; i += 2) {
       if (namesAndValues[i + 1] != null) m.put(String.valueOf(namesAndValues[i]), namesAndValues[i + 1]);
     }
-    return new LogFields(m);
+    return new LogFields(m, null);
+  }
+
+  /**
+   * The same fields with the exception of the event: {@link System.Logger} has no call taking both a throwable and
+   * parameters, so it travels here and the log formats print its stack trace as they print a thrown one.
+   */
+  public LogFields error(Throwable t) {
+    return new LogFields(fields, t);
+  }
+
+  /** These fields and more (pairs of name, value; null values left out). */
+  public LogFields with(Object... namesAndValues) {
+    Map<String, Object> m = new LinkedHashMap<>(fields);
+    m.putAll(of(namesAndValues).fields);
+    return new LogFields(m, thrown);
+  }
+
+  /** The exception of the event, or null. */
+  public Throwable thrown() {
+    return thrown;
   }
 
   public Map<String, Object> asMap() {

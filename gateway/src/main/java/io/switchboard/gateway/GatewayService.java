@@ -57,6 +57,7 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
     TokenVerifier verifier = TokenVerifier.fromConfig(config());
     SubjectLimits limits = new SubjectLimits(cfg.maxConnectionsPerSubject());
     GatewayMetrics metrics = new GatewayMetrics(config().getJsonObject("operations").getString("registryName"));
+    metrics.channels(this::channelCount);
     MessageConsumer<JsonObject> keysChanged = vertx.eventBus().consumer(Addresses.AUTH_KEYS_CHANGED, m -> verifier.addKeys(m.body()));
     MessageConsumer<Publication> deliveries = vertx.eventBus().consumer(Addresses.gatewayNode(node), m -> dispatch(m.body()));
     MessageConsumer<JsonObject> sync = vertx.eventBus().consumer(Addresses.GATEWAY_INTEREST_SYNC, m -> announce());
@@ -88,18 +89,55 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
     return node;
   }
 
-  /** {@code {channels:[…]}} or {@code {prefix}} → {@code {channels:{name: subscribers}}} over this node's loops. */
+  /**
+   * {@code {channels:[…]}} or {@code {prefix}} → {@code {channels:{name: subscribers}}} over this node's loops; with
+   * {@code published: true} also {@code published:{name: publications seen}} (the most any one loop saw: every loop
+   * with subscribers receives each publication once, and the oldest subscription has seen the most). With
+   * {@code top: n}, only the n channels with the most subscribers and the n with the most publications are answered
+   * ({@code cut: true} when others were left out): a node with a personal channel per connection has as many
+   * channels as connections.
+   */
   private Future<JsonObject> counts(JsonObject q) {
     java.util.List<String> names = q.getJsonArray("channels") == null ? null
         : q.getJsonArray("channels").stream().map(String::valueOf).toList();
     String prefix = q.getString("prefix", "");
+    boolean published = q.getBoolean("published", false);
     java.util.List<Future<Map<String, Integer>>> parts = new java.util.ArrayList<>();
-    for (GatewayVerticle g : instances) parts.add(g.counts(names, prefix));
-    return Future.all(parts).map(v -> {
+    java.util.List<Future<Map<String, Long>>> seen = new java.util.ArrayList<>();
+    for (GatewayVerticle g : instances) {
+      parts.add(g.counts(names, prefix));
+      if (published) seen.add(g.published(prefix));
+    }
+    return Future.all(Future.all(parts), Future.all(seen)).map(v -> {
       JsonObject out = new JsonObject();
       for (Future<Map<String, Integer>> f : parts) f.result().forEach((k, n) -> out.put(k, out.getInteger(k, 0) + n));
-      return new JsonObject().put("channels", out);
+      JsonObject answer = new JsonObject().put("channels", out);
+      if (published) {
+        JsonObject pub = new JsonObject();
+        for (Future<Map<String, Long>> f : seen) f.result().forEach((k, n) -> pub.put(k, Math.max(pub.getLong(k, 0L), n)));
+        answer.put("published", pub);
+      }
+      int top = q.getInteger("top", 0);
+      if (top > 0 && out.size() > top) keepTop(answer, top);
+      return answer;
     });
+  }
+
+  /** Cuts a counts answer to the {@code top} channels by subscribers and the {@code top} by publications seen. */
+  private static void keepTop(JsonObject answer, int top) {
+    JsonObject subs = answer.getJsonObject("channels");
+    JsonObject pub = answer.getJsonObject("published", new JsonObject());
+    java.util.Set<String> keep = new java.util.HashSet<>();
+    subs.fieldNames().stream().sorted((a, b) -> Integer.compare(subs.getInteger(b), subs.getInteger(a))).limit(top).forEach(keep::add);
+    pub.fieldNames().stream().sorted((a, b) -> Long.compare(pub.getLong(b), pub.getLong(a))).limit(top).forEach(keep::add);
+    JsonObject keptSubs = new JsonObject();
+    JsonObject keptPub = new JsonObject();
+    for (String k : keep) {
+      if (subs.containsKey(k)) keptSubs.put(k, subs.getValue(k));
+      if (pub.containsKey(k)) keptPub.put(k, pub.getValue(k));
+    }
+    answer.put("channels", keptSubs).put("cut", true);
+    if (answer.containsKey("published")) answer.put("published", keptPub);
   }
 
   /** Every event loop checks the publication against its own subscribers. */
@@ -122,6 +160,11 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
       fanout.removeInterest(node, channel);
       occupancy.changed(channel, false);
     }
+  }
+
+  /** Channels with subscribers on this node (the metrics' switchboard_node_num_channels). */
+  private synchronized int channelCount() {
+    return interest.size();
   }
 
   private synchronized void announce() {

@@ -108,6 +108,17 @@ final class GatewayVerticle extends VerticleBase {
     return p.future();
   }
 
+  /** This loop's publications seen per channel starting with prefix (the admin's publish rates), on its own loop. */
+  Future<java.util.Map<String, Long>> published(String prefix) {
+    io.vertx.core.Promise<java.util.Map<String, Long>> p = io.vertx.core.Promise.promise();
+    context.runOnContext(v -> {
+      java.util.Map<String, Long> m = new java.util.HashMap<>();
+      loop.hub.published(prefix, m);
+      p.complete(m);
+    });
+    return p.future();
+  }
+
   /** Hands a publication to this verticle's event loop. */
   void deliverOnLoop(Publication p) {
     context.runOnContext(v -> loop.deliver(p));

@@ -68,7 +68,8 @@ final class OccupancyReporter {
         settled(channel, n);
         return;
       }
-      if (attempt == 0) LOG.log(System.Logger.Level.WARNING, "occupancy of " + channel + " not applied (" + ar.cause().getMessage() + "), retrying");
+      if (attempt == 0) LOG.log(System.Logger.Level.WARNING, "occupancy of " + channel + " not applied (" + ar.cause().getMessage() + "), retrying",
+          io.switchboard.common.LogFields.of(io.switchboard.common.LogFields.CHANNEL, channel));
       if (attempt < MAX_RETRIES && isLatest(channel, n)) vertx.setTimer(RETRY_MS, t -> {
         if (isLatest(channel, n)) send(channel, n, occupied, attempt + 1);
       });

@@ -52,6 +52,7 @@ final class AdminConsole {
   private final Supplier<Future<JsonObject>> cluster;
   private final Supplier<Future<JsonObject>> series;
   private final EventBus bus;
+  private final io.vertx.core.Vertx vertx;
   private final Fanout fanout;
   private final int gatewayPort;
   static final int CHANNEL_LIST_LIMIT = 200;
@@ -66,8 +67,10 @@ final class AdminConsole {
   /**
    * @param gatewayPort the gateways' WebSocket port (the dashboard's own client connects there, on this host name)
    */
-  AdminConsole(String adminKey, EventBus bus, Fanout fanout, int gatewayPort, Supplier<Future<JsonObject>> cluster,
+  AdminConsole(String adminKey, io.vertx.core.Vertx vertx, Fanout fanout, int gatewayPort, Supplier<Future<JsonObject>> cluster,
       Supplier<Future<JsonObject>> series) {
+    this.vertx = vertx;
+    EventBus bus = vertx.eventBus();
     this.series = series;
     this.fanout = fanout;
     this.adminKey = adminKey.getBytes(StandardCharsets.UTF_8);
@@ -94,13 +97,7 @@ final class AdminConsole {
           ar.succeeded() ? ar.result() : error("unavailable", ar.cause().getMessage())));
     });
     router.get("/admin/api/channels").handler(ctx -> {
-      if (!requireSession(ctx)) return;
-      String prefix = ctx.request().getParam("prefix", "");
-      java.util.SortedMap<String, Integer> active = fanout.channels(prefix, CHANNEL_LIST_LIMIT + 1);
-      JsonArray list = new JsonArray();
-      active.entrySet().stream().limit(CHANNEL_LIST_LIMIT)
-          .forEach(e -> list.add(new JsonObject().put("channel", e.getKey()).put("nodes", e.getValue())));
-      json(ctx, 200, new JsonObject().put("channels", list).put("more", active.size() > CHANNEL_LIST_LIMIT));
+      if (requireSession(ctx)) channels(ctx);
     });
     // what a subject still has to ack on a channel, asked of the store directly (any subject: this is the operator)
     router.get("/admin/api/pending").handler(ctx -> {
@@ -154,11 +151,167 @@ final class AdminConsole {
       }
       authAdmin(ctx, action, body, "admin session " + who.label());
     });
+    router.post("/admin/api/disconnect").handler(this::disconnect);
     router.route("/admin/api/*").handler(ctx -> {
       if (requireSession(ctx)) json(ctx, 404, error("not_found", "no admin API at " + ctx.request().path()));
     });
     // stylesheet and scripts: public (they hold no data), from the jar
     router.get("/admin/assets/*").handler(StaticHandler.create("admin/assets").setCachingEnabled(false).setDirectoryListing(false));
+  }
+
+  // --- channels: the busiest by subscribers and by publish rate ---------------------------------------------------
+
+  /** Each gateway node answers its top this many channels by subscribers and by publications (the answer says when cut). */
+  static final int RANKED_MAX = 1000;
+  /** How long a snapshot of publication counts serves as the base of the next rate. */
+  static final long RATE_BASE_MAX_MS = 60_000;
+  /** Without a recent base, a second snapshot is taken this much later. */
+  static final long RATE_WINDOW_MS = 1000;
+
+  /** Publications seen per channel at a time, for one prefix: the base of the next rates. */
+  private record Snapshot(String prefix, long at, Map<String, Integer> subscribers, Map<String, Long> published, boolean cut) {}
+
+  private volatile Snapshot lastSnapshot;
+
+  /**
+   * {@code ?prefix=&sort=subscribers|rate&limit=}: channels with subscribers now whose name starts with the prefix,
+   * ranked by subscribers (cluster-wide) or by publications per second (since the previous call for the same prefix
+   * within {@link #RATE_BASE_MAX_MS}, else over {@link #RATE_WINDOW_MS} measured now).
+   */
+  private void channels(RoutingContext ctx) {
+    String prefix = ctx.request().getParam("prefix", "");
+    String sort = ctx.request().getParam("sort", "subscribers");
+    if (!sort.equals("subscribers") && !sort.equals("rate") && !sort.equals("name")) {
+      json(ctx, 400, error("bad_request", "sort must be subscribers, rate or name"));
+      return;
+    }
+    int limit;
+    try {
+      limit = Integer.parseInt(ctx.request().getParam("limit", "50"));
+    } catch (NumberFormatException e) {
+      limit = -1;
+    }
+    if (limit < 1 || limit > CHANNEL_LIST_LIMIT) {
+      json(ctx, 400, error("bad_request", "limit must be 1.." + CHANNEL_LIST_LIMIT));
+      return;
+    }
+    int top = limit;
+    Snapshot base = lastSnapshot;
+    long now = System.currentTimeMillis();
+    boolean usable = base != null && base.prefix().equals(prefix) && now - base.at() > 0 && now - base.at() <= RATE_BASE_MAX_MS;
+    Future<Snapshot> before = usable ? Future.succeededFuture(base) : snapshot(prefix).compose(first -> {
+      io.vertx.core.Promise<Snapshot> later = io.vertx.core.Promise.promise();
+      vertx().setTimer(RATE_WINDOW_MS, t -> later.complete(first));
+      return later.future();
+    });
+    before.compose(b -> snapshot(prefix).map(now2 -> rank(b, now2, sort, top))).onComplete(ar -> {
+      if (ar.succeeded()) json(ctx, 200, ar.result());
+      else json(ctx, 503, error("unavailable", String.valueOf(ar.cause().getMessage())));
+    });
+  }
+
+  private io.vertx.core.Vertx vertx() {
+    return vertx;
+  }
+
+  /** Every gateway node's subscribers and publications seen per channel with the prefix. */
+  private Future<Snapshot> snapshot(String prefix) {
+    JsonObject q = new JsonObject().put("prefix", prefix).put("published", true).put("top", RANKED_MAX);
+    java.util.List<Future<JsonObject>> answers = new java.util.ArrayList<>();
+    for (String node : fanout.gatewayNodes()) {
+      answers.add(bus.<JsonObject>request(Addresses.gatewayCounts(node), q, new DeliveryOptions().setSendTimeout(2000))
+          .map(m -> m.body()).otherwise(new JsonObject()));
+    }
+    return Future.all(answers).map(v -> {
+      Map<String, Integer> subscribers = new java.util.HashMap<>();
+      Map<String, Long> published = new java.util.HashMap<>();
+      boolean cut = false;
+      for (Future<JsonObject> f : answers) {
+        cut |= f.result().getBoolean("cut", false);
+        JsonObject c = f.result().getJsonObject("channels", new JsonObject());
+        for (String k : c.fieldNames()) subscribers.merge(k, c.getInteger(k), Integer::sum);
+        JsonObject p = f.result().getJsonObject("published", new JsonObject());
+        for (String k : p.fieldNames()) published.merge(k, p.getLong(k), Math::max);
+      }
+      Snapshot snap = new Snapshot(prefix, System.currentTimeMillis(), subscribers, published, cut);
+      lastSnapshot = snap;
+      return snap;
+    });
+  }
+
+  private JsonObject rank(Snapshot before, Snapshot now, String sort, int limit) {
+    double seconds = Math.max(0.001, (now.at() - before.at()) / 1000.0);
+    java.util.List<JsonObject> rows = new java.util.ArrayList<>();
+    for (Map.Entry<String, Integer> e : now.subscribers().entrySet()) {
+      String ch = e.getKey();
+      JsonObject row = new JsonObject().put("channel", ch).put("subscribers", e.getValue()).put("nodes", fanout.nodesOf(ch).size());
+      Long was = before.published().get(ch);
+      // a channel new since the base started counting from 0 then — unless the base was cut and merely left it out
+      if (was != null || !before.cut()) {
+        // a loop that lost the channel may make the max drop: never below 0
+        long delta = Math.max(0, now.published().getOrDefault(ch, 0L) - (was == null ? 0 : was));
+        row.put("rate", Math.round(delta / seconds * 10) / 10.0);
+      }
+      rows.add(row);
+    }
+    java.util.Comparator<JsonObject> byName = java.util.Comparator.comparing(r -> r.getString("channel"));
+    java.util.Comparator<JsonObject> order = switch (sort) {
+      case "rate" -> java.util.Comparator.<JsonObject>comparingDouble(r -> -r.getDouble("rate", 0.0))
+          .thenComparing(r -> -r.getInteger("subscribers")).thenComparing(byName);
+      case "name" -> byName;
+      default -> java.util.Comparator.<JsonObject>comparingInt(r -> -r.getInteger("subscribers"))
+          .thenComparing(r -> -r.getDouble("rate", 0.0)).thenComparing(byName);
+    };
+    rows.sort(order);
+    JsonArray list = new JsonArray();
+    rows.stream().limit(limit).forEach(list::add);
+    return new JsonObject().put("channels", list).put("more", rows.size() > limit || now.cut()).put("total", rows.size()).put("sort", sort)
+        .put("rateSeconds", Math.round(seconds * 10) / 10.0);
+  }
+
+  // --- disconnect a client -------------------------------------------------------------------------------------
+
+  /**
+   * {@code {subject?, connection?, app?, reason?}}: every gateway closes the matching sessions (4008 terminated in
+   * the native protocol) and logs each with this admin session; this JVM logs the request.
+   */
+  private void disconnect(RoutingContext ctx) {
+    Session who = requireAction(ctx);
+    if (who == null) return;
+    JsonObject body;
+    try {
+      body = ctx.body().asJsonObject();
+    } catch (RuntimeException e) {
+      body = null;
+    }
+    if (body == null) {
+      json(ctx, 400, error("bad_request", "the body must be a JSON object"));
+      return;
+    }
+    JsonObject order = new JsonObject();
+    for (String field : java.util.List.of("subject", "connection", "app", "reason")) {
+      Object v = body.getValue(field);
+      if (v == null || v instanceof String str && str.isBlank()) continue;
+      if (!(v instanceof String str) || str.length() > 256) {
+        json(ctx, 400, error("bad_request", field + " must be a string of at most 256 characters"));
+        return;
+      }
+      order.put(field, str.trim());
+    }
+    if (!order.containsKey("subject") && !order.containsKey("connection")) {
+      json(ctx, 400, error("bad_request", "name a subject, a connection id, or both"));
+      return;
+    }
+    String remote = ctx.request().remoteAddress() == null ? "?" : ctx.request().remoteAddress().hostAddress();
+    String by = "admin session " + who.label() + " from " + remote;
+    order.put("reason", order.getString("reason", "disconnected by an operator")).put("by", by);
+    LOG.log(System.Logger.Level.INFO, "admin: disconnect " + (order.containsKey("connection") ? "connection " + order.getString("connection") : "")
+        + (order.containsKey("connection") && order.containsKey("subject") ? " of " : "")
+        + (order.containsKey("subject") ? "subject " + order.getString("subject") : "") + " (" + by + ")",
+        LogFields.of(LogFields.SUBJECT, order.getString("subject"), LogFields.CONNECTION, order.getString("connection"),
+            "app", order.getString("app"), "by", by));
+    bus.publish(Addresses.GATEWAY_DISCONNECT, order);
+    json(ctx, 200, new JsonObject().put("requested", order));
   }
 
   private void securityHeaders(RoutingContext ctx) {

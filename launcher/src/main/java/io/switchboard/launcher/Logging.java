@@ -129,13 +129,19 @@ final class Logging {
     Map<String, Object> fields = new java.util.LinkedHashMap<>();
     Map<String, String> mdc = org.slf4j.MDC.getCopyOfContextMap();
     if (mdc != null) fields.putAll(mdc);
+    Throwable thrown = r.getThrown();
     if (r.getParameters() != null) {
-      for (Object p : r.getParameters()) if (p instanceof LogFields f) fields.putAll(f.asMap());
+      for (Object p : r.getParameters()) {
+        if (p instanceof LogFields f) {
+          fields.putAll(f.asMap());
+          if (thrown == null) thrown = f.thrown();
+        }
+      }
     }
     String error = null;
-    if (r.getThrown() != null) {
+    if (thrown != null) {
       StringWriter w = new StringWriter();
-      r.getThrown().printStackTrace(new PrintWriter(w));
+      thrown.printStackTrace(new PrintWriter(w));
       error = w.toString().stripTrailing();
     }
     if (json) {

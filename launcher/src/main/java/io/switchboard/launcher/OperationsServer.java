@@ -72,7 +72,7 @@ final class OperationsServer extends VerticleBase {
     router.get("/metrics").handler(PrometheusScrapingHandler.create(config.getJsonObject("operations").getString("registryName")));
     String adminKey = config.getString("adminKey");
     if (!adminKey.isEmpty()) {
-      new AdminConsole(adminKey, vertx.eventBus(), io.switchboard.common.Fanout.of(vertx), config.getJsonObject("gateway").getInteger("port"), this::cluster,
+      new AdminConsole(adminKey, vertx, io.switchboard.common.Fanout.of(vertx), config.getJsonObject("gateway").getInteger("port"), this::cluster,
           this::clusterSeries).mount(router);
     }
     JsonObject ops = config.getJsonObject("operations");
@@ -135,15 +135,18 @@ final class OperationsServer extends VerticleBase {
     JsonObject s = new JsonObject().put("t", now);
     MeterRegistry registry = BackendRegistries.getNow(config.getJsonObject("operations").getString("registryName"));
     if (registry != null) {
-      Gauge connections = registry.find("switchboard_connections").gauge();
-      Counter publishes = registry.find("switchboard_publishes").counter();
-      Counter deliveries = registry.find("switchboard_deliveries").counter();
-      s.put("connections", connections == null ? 0 : (long) connections.value());
-      s.put("publishes", publishes == null ? 0 : (long) publishes.count());
-      s.put("deliveries", deliveries == null ? 0 : (long) deliveries.count());
+      s.put("connections", gauge(registry, "switchboard_node_num_clients"));
+      s.put("subscriptions", gauge(registry, "switchboard_node_num_subscriptions"));
+      s.put("publishes", count(registry, "switchboard_publishes"));
+      s.put("deliveries", count(registry, "switchboard_messages_sent"));
       JsonObject disconnects = new JsonObject();
-      for (Counter c : registry.find("switchboard_disconnects").counters()) disconnects.put(c.getId().getTag("code"), (long) c.count());
-      s.put("disconnects", disconnects);
+      long slow = 0;
+      for (Counter c : registry.find("switchboard_server_disconnects").counters()) {
+        String code = c.getId().getTag("code");
+        disconnects.put(code, disconnects.getLong(code, 0L) + (long) c.count());
+        if ("slow_consumer".equals(c.getId().getTag("reason"))) slow += (long) c.count();
+      }
+      s.put("disconnects", disconnects).put("slowConsumerCuts", slow);
     }
     Runtime rt = Runtime.getRuntime();
     s.put("heapUsed", rt.totalMemory() - rt.freeMemory());
@@ -168,15 +171,28 @@ final class OperationsServer extends VerticleBase {
         .put("operationsPort", port);
     MeterRegistry registry = BackendRegistries.getNow(config.getJsonObject("operations").getString("registryName"));
     if (registry != null && services.contains(Service.GATEWAY)) {
-      Gauge connections = registry.find("switchboard_connections").gauge();
-      Counter publishes = registry.find("switchboard_publishes").counter();
-      Counter deliveries = registry.find("switchboard_deliveries").counter();
-      if (connections != null) info.put("connections", (long) connections.value());
-      if (publishes != null) info.put("publishes", (long) publishes.count());
-      if (deliveries != null) info.put("deliveries", (long) deliveries.count());
+      info.put("connections", gauge(registry, "switchboard_node_num_clients"))
+          .put("users", gauge(registry, "switchboard_node_num_users"))
+          .put("subscriptions", gauge(registry, "switchboard_node_num_subscriptions"))
+          .put("channels", gauge(registry, "switchboard_node_num_channels"))
+          .put("publishes", count(registry, "switchboard_publishes"))
+          .put("deliveries", count(registry, "switchboard_messages_sent"));
     }
     if (redis == null) return Future.succeededFuture(info.put("redis", "not used"));
     return redis.ping().map(v -> info.put("redis", "ok")).otherwise(t -> info.put("redis", "down: " + t.getMessage()));
+  }
+
+  /** A gauge's value (0 when absent: this JVM runs no gateway). */
+  static long gauge(MeterRegistry registry, String name) {
+    Gauge g = registry.find(name).gauge();
+    return g == null || Double.isNaN(g.value()) ? 0 : (long) g.value();
+  }
+
+  /** The sum of a counter's series over all its labels. */
+  static long count(MeterRegistry registry, String name) {
+    double n = 0;
+    for (Counter c : registry.find(name).counters()) n += c.count();
+    return (long) n;
   }
 
   private static String hostName() {

@@ -117,6 +117,110 @@ class AdminConsoleTest {
     assertEquals(401, get("/admin/api/cluster", cookie).statusCode());
   }
 
+  private String login() throws Exception {
+    HttpResponse<String> ok = post("/admin/login", form(TestServer.ADMIN_KEY), null, "Origin", base());
+    assertEquals(303, ok.statusCode());
+    String setCookie = ok.headers().firstValue("Set-Cookie").orElseThrow();
+    return setCookie.substring(0, setCookie.indexOf(';'));
+  }
+
+  private JsonObject channels(String cookie, String query) throws Exception {
+    HttpResponse<String> r = get("/admin/api/channels?" + query, cookie);
+    assertEquals(200, r.statusCode(), r.body());
+    return new JsonObject(r.body());
+  }
+
+  /** The busiest channels: ranked by subscribers (cluster-wide) or by publications per second, within a prefix. */
+  @Test
+  void channelsRankedBySubscribersAndByPublishRate() throws Exception {
+    String cookie = login();
+    String prefix = "task:rank-" + io.switchboard.common.Ids.hex(4) + "-";
+    String crowded = prefix + "crowded", busy = prefix + "busy";
+    try (WsClient a = s.connect(s.token("rank-a", TestServer.allGrants()));
+        WsClient b = s.connect(s.token("rank-b", TestServer.allGrants()));
+        WsClient c = s.connect(s.token("rank-c", TestServer.allGrants()))) {
+      a.subscribe(crowded, busy);
+      b.subscribe(crowded);
+      c.subscribe(crowded);
+      JsonObject bySubscribers = channels(cookie, "prefix=" + prefix + "&sort=subscribers");
+      assertEquals(List.of(crowded, busy), bySubscribers.getJsonArray("channels").stream().map(o -> ((JsonObject) o).getString("channel")).toList());
+      assertEquals(3, bySubscribers.getJsonArray("channels").getJsonObject(0).getInteger("subscribers"));
+      assertEquals(2, bySubscribers.getInteger("total"));
+      assertEquals(1, channels(cookie, "prefix=" + prefix + "&sort=subscribers&limit=1").getJsonArray("channels").size());
+      assertTrue(channels(cookie, "prefix=" + prefix + "&sort=subscribers&limit=1").getBoolean("more"));
+
+      // publications on the quieter channel between two rankings: it leads by rate
+      channels(cookie, "prefix=" + prefix + "&sort=rate");
+      for (int i = 0; i < 20; i++) a.result("publish", new JsonObject().put("channel", busy).put("event", "tick").put("data", i));
+      a.event(busy, "tick");
+      JsonObject byRate = channels(cookie, "prefix=" + prefix + "&sort=rate");
+      JsonObject top = byRate.getJsonArray("channels").getJsonObject(0);
+      assertEquals(busy, top.getString("channel"), byRate.encode());
+      assertTrue(top.getDouble("rate") > 0, byRate.encode());
+      assertEquals(0.0, byRate.getJsonArray("channels").getJsonObject(1).getDouble("rate"), byRate.encode());
+    }
+    // each gateway node answers at most its top channels by subscribers and by publications, and says it cut
+    String few = "task:top-" + io.switchboard.common.Ids.hex(4) + "-";
+    try (WsClient a = s.connect(s.token("top-a", TestServer.allGrants()));
+        WsClient b = s.connect(s.token("top-b", TestServer.allGrants()))) {
+      a.subscribe(few + "one", few + "two", few + "three");
+      b.subscribe(few + "one", few + "two");
+      for (int i = 0; i < 3; i++) a.result("publish", new JsonObject().put("channel", few + "three").put("event", "e").put("data", i));
+      a.event(few + "three", "e");
+      String node = io.switchboard.common.Fanout.of(s.sb.vertx()).gatewayNodes().iterator().next();
+      java.util.function.IntFunction<JsonObject> counts = top -> io.switchboard.common.test.Await.result(s.sb.vertx().eventBus()
+          .<JsonObject>request(io.switchboard.common.Addresses.gatewayCounts(node),
+              new JsonObject().put("prefix", few).put("published", true).put("top", top)).map(m -> m.body()));
+      JsonObject all = counts.apply(3);
+      assertFalse(all.getBoolean("cut", false), all.encode());
+      assertEquals(3, all.getJsonObject("channels").size(), all.encode());
+      JsonObject cut = counts.apply(1);
+      assertTrue(cut.getBoolean("cut"), cut.encode());
+      // the top one by subscribers (one or two: a tie) and the top one by publications (three)
+      assertEquals(2, cut.getJsonObject("channels").size(), cut.encode());
+      assertTrue(cut.getJsonObject("channels").containsKey(few + "three"), cut.encode());
+      assertTrue(cut.getJsonObject("published").getLong(few + "three") >= 1, cut.encode());
+    }
+    assertEquals(400, get("/admin/api/channels?sort=loudest", cookie).statusCode());
+    assertEquals(400, get("/admin/api/channels?limit=0", cookie).statusCode());
+    assertEquals(400, get("/admin/api/channels?limit=" + (AdminConsole.CHANNEL_LIST_LIMIT + 1), cookie).statusCode());
+    assertEquals(401, get("/admin/api/channels", null).statusCode());
+  }
+
+  /** Disconnect by connection id or by subject: the session closes; bad requests are refused by name. */
+  @Test
+  void disconnectByConnectionOrSubject() throws Exception {
+    String cookie = login();
+    assertEquals(403, post("/admin/api/disconnect", "{\"subject\":\"x\"}", cookie).statusCode());
+    HttpResponse<String> nothing = post("/admin/api/disconnect", "{\"reason\":\"why not\"}", cookie, AdminConsole.CSRF_HEADER, "1");
+    assertEquals(400, nothing.statusCode());
+    assertTrue(nothing.body().contains("name a subject, a connection id, or both"), nothing.body());
+    HttpResponse<String> notText = post("/admin/api/disconnect", "{\"subject\":7}", cookie, AdminConsole.CSRF_HEADER, "1");
+    assertEquals(400, notText.statusCode());
+    assertTrue(notText.body().contains("subject must be a string"), notText.body());
+    assertEquals(400, post("/admin/api/disconnect", "[1]", cookie, AdminConsole.CSRF_HEADER, "1").statusCode());
+
+    String subject = "disconnect-me-" + io.switchboard.common.Ids.hex(4);
+    try (WsClient one = s.connect(s.token(subject, TestServer.allGrants()));
+        WsClient two = s.connect(s.token(subject, TestServer.allGrants()));
+        WsClient bystander = s.connect(s.token("bystander", TestServer.allGrants()))) {
+      String id = one.connectResult.getString("client");
+      HttpResponse<String> r = post("/admin/api/disconnect", new JsonObject().put("connection", id).encode(), cookie,
+          AdminConsole.CSRF_HEADER, "1");
+      assertEquals(200, r.statusCode(), r.body());
+      assertEquals(io.switchboard.common.CloseCode.FORBIDDEN, one.awaitClose());
+      assertTrue(two.isOpen(), "only that connection");
+      assertEquals(200, post("/admin/api/disconnect", new JsonObject().put("subject", subject).encode(), cookie,
+          AdminConsole.CSRF_HEADER, "1").statusCode());
+      assertEquals(io.switchboard.common.CloseCode.FORBIDDEN, two.awaitClose());
+      // the subject was not revoked: it may connect again
+      try (WsClient again = s.connect(s.token(subject, TestServer.allGrants()))) {
+        assertTrue(again.isOpen());
+      }
+      assertTrue(bystander.isOpen());
+    }
+  }
+
   /** Debian's chromium, headless: bad login refused, good login shows this node, the cookie is out of scripts' reach. */
   @Test
   void inARealBrowser() throws Exception {
@@ -173,7 +277,16 @@ class AdminConsoleTest {
           + "document.querySelector('#pending-form button').click(); true");
       browser.waitFor("pending for agent-x", "document.getElementById('pending-state').textContent === '1 not acked by agent-x'"
           + " && document.querySelector('#pending tbody tr td:nth-child(3)').textContent === 'needs.ack'");
-      browser.screenshot(Path.of("target", "admin-screenshots", "channel.png"));
+      // a member of the channel, disconnected from its presence row
+      try (WsClient member = s.connect(s.token("member-in-ui", TestServer.allGrants()))) {
+        member.subscribe(channel);
+        String id = member.connectResult.getString("client");
+        browser.waitFor("the member's presence row", "[...document.querySelectorAll('#presence tbody tr')].some(r => r.textContent.includes('" + id + "'))");
+        browser.screenshot(Path.of("target", "admin-screenshots", "channel.png"));
+        browser.eval("[...document.querySelectorAll('#presence tbody tr')].find(r => r.textContent.includes('" + id + "'))"
+            + ".querySelector('button').click(); true");
+        assertEquals(io.switchboard.common.CloseCode.FORBIDDEN, member.awaitClose());
+      }
 
       // actions: mint a token, revoke a connected subject and see its connection go
       browser.eval("location.hash = '#/actions'; document.getElementById('token-subject').value = 'minted-in-ui';"
@@ -189,6 +302,17 @@ class AdminConsoleTest {
             + "document.querySelector('#revoke-form button').click(); true");
         browser.waitFor("revoked", "document.getElementById('revoke-out').textContent.startsWith('revoked')");
         assertEquals(io.switchboard.common.CloseCode.FORBIDDEN, doomed.awaitClose());
+      }
+      // disconnect one connection from the form: it closes, another connection of the same subject stays
+      String target = "disconnected-in-ui-" + io.switchboard.common.Ids.hex(4);
+      try (WsClient kicked = s.connect(s.token(target, TestServer.allGrants()));
+          WsClient kept = s.connect(s.token(target, TestServer.allGrants()))) {
+        String id = kicked.connectResult.getString("client");
+        browser.eval("document.getElementById('disconnect-connection').value = '" + id + "';"
+            + "document.querySelector('#disconnect-form button').click(); true");
+        browser.waitFor("disconnect sent", "document.getElementById('disconnect-out').textContent.includes('connection " + id + "')");
+        assertEquals(io.switchboard.common.CloseCode.FORBIDDEN, kicked.awaitClose());
+        assertTrue(kept.isOpen());
       }
       browser.screenshot(Path.of("target", "admin-screenshots", "actions.png"));
 

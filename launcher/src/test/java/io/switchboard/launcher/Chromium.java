@@ -176,8 +176,8 @@ final class Chromium implements AutoCloseable {
     }
     try (var files = Files.walk(profile)) {
       files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-    } catch (IOException ignored) {
-      // temp files
+    } catch (IOException | java.io.UncheckedIOException ignored) {
+      // temp files; chromium's helper processes may still be removing their cache files as we walk
     }
   }
 }

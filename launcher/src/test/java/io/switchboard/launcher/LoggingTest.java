@@ -53,6 +53,23 @@ class LoggingTest {
     assertTrue(text.contains("java.lang.IllegalStateException: store down"), text);
   }
 
+  /** System.Logger has no call with both an exception and parameters: the exception travels in the fields. */
+  @Test
+  void anExceptionInTheFieldsIsPrintedLikeAThrownOne() {
+    LogRecord r = new LogRecord(Level.SEVERE, "native request failed");
+    r.setLoggerName("io.switchboard.gateway.protocol.nativev1.NativeDialect");
+    r.setParameters(new Object[] {LogFields.of(LogFields.CONNECTION, "c9", LogFields.SUBJECT, "agent-7").with("method", "publish")
+        .error(new IllegalStateException("bug"))});
+    JsonObject o = new JsonObject(Logging.format(r, true, "loop-2"));
+    assertEquals("ERROR", o.getString("level"));
+    assertEquals("c9", o.getString("connection"));
+    assertEquals("agent-7", o.getString("subject"));
+    assertEquals("publish", o.getString("method"));
+    assertTrue(o.getString("error").startsWith("java.lang.IllegalStateException: bug"), o.encode());
+    String text = Logging.format(r, false, "loop-2");
+    assertTrue(text.contains("native request failed connection=c9 subject=agent-7 method=publish\njava.lang.IllegalStateException: bug"), text);
+  }
+
   @Test
   void onlyVertxsOwnRepeatedGaugesAreDropped() {
     LogRecord vertx = new LogRecord(Level.WARNING, "This Gauge has been already registered (MeterId{name='vertx.eventbus.handlers', tags=[]}), the registration will be ignored.");

@@ -92,6 +92,11 @@ final class MemoryWebhookQueue implements WebhookQueue, Shareable {
   }
 
   @Override
+  public Future<Long> depth() {
+    return Future.succeededFuture((long) size());
+  }
+
+  @Override
   public Future<Void> close() {
     return Future.succeededFuture(); // shared by the verticles of this Vertx
   }

@@ -65,7 +65,7 @@ public final class PresenceVerticle extends VerticleBase {
             BusReplies.serve(bus, Addresses.PRESENCE_QUERY, this::query).completion(),
             BusReplies.serve(bus, Addresses.PRESENCE_SET_STATE, this::setState).completion()))
         // the webhook sender (and occupancy), only where some app has a webhook
-        .compose(v -> webhooks == null ? Future.succeededFuture()
+        .compose(v -> webhooks == null ? idleWebhookMeters()
             : vertx.deployVerticle(new WebhookVerticle(), new DeploymentOptions().setConfig(config)))
         .onSuccess(v -> sweepTimer = vertx.setPeriodic(sweepIntervalMs, id -> sweep()));
   }
@@ -179,5 +179,10 @@ public final class PresenceVerticle extends VerticleBase {
     NamespaceOptions options = namespaces.of(channel);
     if (options == null) throw new ServiceError(ErrorCode.UNKNOWN_CHANNEL, "channel " + channel + " is in no configured namespace");
     if (!options.presence()) throw ServiceError.badRequest("presence is off for the namespace of channel " + channel);
+  }
+
+  private <T> Future<T> idleWebhookMeters() {
+    WebhookVerticle.idleMeters(config().getJsonObject("operations").getString("registryName"));
+    return Future.succeededFuture();
   }
 }

@@ -139,6 +139,11 @@ final class RedisWebhookQueue implements WebhookQueue {
   }
 
   @Override
+  public Future<Long> depth() {
+    return redis.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.HLEN).arg(KEYS.get(1))).map(r -> r.toLong());
+  }
+
+  @Override
   public Future<Void> close() {
     redis.close();
     return Future.succeededFuture();

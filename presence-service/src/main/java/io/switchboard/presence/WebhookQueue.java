@@ -48,6 +48,9 @@ interface WebhookQueue {
 
   Future<Void> close();
 
+  /** Items queued, due or held or claimed (the metrics' switchboard_webhook_queue_depth). */
+  Future<Long> depth();
+
   /** The engine named by the config: the JVM-wide memory queue, or Redis (durable across restarts). */
   static WebhookQueue create(Vertx vertx, JsonObject config) {
     if ("redis".equals(config.getString("engine"))) {

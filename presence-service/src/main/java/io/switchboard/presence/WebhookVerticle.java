@@ -70,6 +70,11 @@ public final class WebhookVerticle extends VerticleBase {
   private Counter delivered;
   private Counter failed;
   private Counter dropped;
+  /** The queue's size at the last poll (read by the depth gauge; the queue itself may be in Redis). */
+  private final java.util.concurrent.atomic.AtomicLong depth = new java.util.concurrent.atomic.AtomicLong();
+  private long depthAt;
+  /** How often the depth is read (a Redis HLEN): often enough for a gauge scraped every 15 s. */
+  static final long DEPTH_EVERY_MS = 1000;
 
   @Override
   public Future<?> start() {
@@ -107,11 +112,36 @@ public final class WebhookVerticle extends VerticleBase {
   private void meters(String registryName) {
     MeterRegistry r = BackendRegistries.getNow(registryName);
     MeterRegistry registry = r != null ? r : new SimpleMeterRegistry();
-    delivered = Counter.builder("switchboard_webhook_requests").description("webhook requests answered 2xx").register(registry);
-    failed = Counter.builder("switchboard_webhook_failures")
-        .description("webhook requests that failed (non-2xx, no connection, timeout) and were rescheduled or dropped").register(registry);
-    dropped = Counter.builder("switchboard_webhook_dropped")
-        .description("webhook events given up after failing for webhooks.retryForSeconds").register(registry);
+    Counter[] c = counters(registry);
+    delivered = c[0];
+    failed = c[1];
+    dropped = c[2];
+    io.micrometer.core.instrument.Gauge.builder("switchboard_webhook_queue_depth", depth, java.util.concurrent.atomic.AtomicLong::get)
+        .description("webhook deliveries queued (due, held or being sent), as of the last poll").register(registry);
+  }
+
+  private static Counter[] counters(MeterRegistry registry) {
+    return new Counter[] {
+        Counter.builder("switchboard_webhook_requests").description("webhook requests answered 2xx").register(registry),
+        Counter.builder("switchboard_webhook_failures")
+            .description("webhook requests that failed (non-2xx, no connection, timeout) and were rescheduled or dropped").register(registry),
+        Counter.builder("switchboard_webhook_dropped")
+            .description("webhook events given up after failing for webhooks.retryForSeconds").register(registry)};
+  }
+
+  /** Nothing queued: a gauge's source that is never collected (gauges hold theirs weakly). */
+  private static final java.util.concurrent.atomic.AtomicLong NONE = new java.util.concurrent.atomic.AtomicLong();
+
+  /**
+   * The webhook meters of a presence service without webhooks (no app has one): at zero, so dashboards and alerts
+   * read 0 rather than nothing.
+   */
+  static void idleMeters(String registryName) {
+    MeterRegistry registry = BackendRegistries.getNow(registryName);
+    if (registry == null) return;
+    counters(registry);
+    io.micrometer.core.instrument.Gauge.builder("switchboard_webhook_queue_depth", NONE, java.util.concurrent.atomic.AtomicLong::get)
+        .description("webhook deliveries queued (due, held or being sent), as of the last poll").register(registry);
   }
 
   // --- from gateways ------------------------------------------------------------------------------
@@ -162,6 +192,11 @@ public final class WebhookVerticle extends VerticleBase {
   // --- delivery -----------------------------------------------------------------------------------
 
   private void poll() {
+    long at = System.currentTimeMillis();
+    if (at - depthAt >= DEPTH_EVERY_MS) {
+      depthAt = at;
+      queue.depth().onSuccess(depth::set);
+    }
     if (polling || inFlight >= MAX_IN_FLIGHT) return;
     polling = true;
     long now = System.currentTimeMillis();

@@ -53,6 +53,8 @@ public final class ChannelHub {
     String epoch;
     /** Non-null while a backfill runs: stored publications that arrived meanwhile, in arrival order. */
     ArrayDeque<Publication> waiting;
+    /** Publications that reached this loop for the channel since it got its first subscriber here (the admin's rates). */
+    long published;
 
     Channel(String name) {
       this.name = name;
@@ -86,6 +88,13 @@ public final class ChannelHub {
     }
   }
 
+  /** Publications seen per channel on this loop (see {@code Channel.published}), of every channel starting with prefix. */
+  public void published(String prefix, Map<String, Long> into) {
+    for (Channel ch : channels.values()) {
+      if (ch.name.startsWith(prefix)) into.merge(ch.name, ch.published, Math::max);
+    }
+  }
+
   void add(Subscription s) {
     Channel ch = channels.get(s.channel);
     if (ch == null) {
@@ -95,6 +104,7 @@ public final class ChannelHub {
     }
     s.hubIndex = ch.subs.size();
     ch.subs.add(s);
+    metrics.subscribed();
   }
 
   void remove(Subscription s) {
@@ -107,6 +117,7 @@ public final class ChannelHub {
       last.hubIndex = i;
     }
     s.hubIndex = -1;
+    metrics.unsubscribed();
     if (ch.subs.isEmpty()) {
       channels.remove(s.channel);
       interest.channelRemoved(s.channel);
@@ -144,6 +155,7 @@ public final class ChannelHub {
   int deliver(Publication p) {
     Channel ch = channels.get(p.channel());
     if (ch == null) return 0;
+    ch.published++;
     if (!p.stored()) return fanout(ch, p);
     if (ch.waiting != null) {
       ch.waiting.add(p);
@@ -186,7 +198,7 @@ public final class ChannelHub {
         if (!retry && (trigger != null || !ch.waiting.isEmpty())) {
           log.log(System.Logger.Level.WARNING, "channel " + ch.name + ": could not backfill after offset " + from + " ("
               + (ar.failed() ? ar.cause().getMessage() : answer.getJsonObject("error").getString("message")) + "); holding later publications and retrying every "
-              + BACKFILL_RETRY_MS + " ms");
+              + BACKFILL_RETRY_MS + " ms", io.switchboard.common.LogFields.of(io.switchboard.common.LogFields.CHANNEL, ch.name));
         }
         vertx.setTimer(BACKFILL_RETRY_MS, t -> {
           if (channels.get(ch.name) == ch) requestBackfill(ch, trigger, true);
@@ -204,7 +216,7 @@ public final class ChannelHub {
           log.log(System.Logger.Level.WARNING, "channel " + ch.name + ": could not backfill after offset " + from + " ("
               + (ar.failed() ? ar.cause().getMessage()
                   : answer.containsKey("error") ? answer.getJsonObject("error").getString("message") : "position no longer in history")
-              + "); delivering from offset " + waiting.peekFirst().offset());
+              + "); delivering from offset " + waiting.peekFirst().offset(), io.switchboard.common.LogFields.of(io.switchboard.common.LogFields.CHANNEL, ch.name));
         }
         // arrival order across JVMs is not offset order: deliver the held ones sorted, or the first would hide the rest
         waiting.stream().sorted(java.util.Comparator.comparingLong(Publication::offset)).forEach(p -> deliverInOrder(ch, p));

@@ -49,6 +49,11 @@ public final class ChannelOps {
     this.loop = loop;
   }
 
+  /** {@link #guarded(Supplier)} for a client command, timed until its answer (switchboard_client_command_duration_seconds). */
+  private <T> Future<T> guarded(GatewayMetrics.Command command, Supplier<Future<T>> step) {
+    return loop.metrics.timed(command, System.nanoTime(), guarded(step));
+  }
+
   /** Runs a check-then-request step, turning a thrown ServiceError into a failed future. */
   private static <T> Future<T> guarded(Supplier<Future<T>> step) {
     try {
@@ -62,7 +67,7 @@ public final class ChannelOps {
 
   /** Publishes; the result is {@code {id, offset, epoch, timestamp}} (no offset on ephemeral channels). */
   public Future<JsonObject> publish(Caller c, App app, PublishCommand cmd) {
-    return guarded(() -> {
+    return guarded(GatewayMetrics.Command.PUBLISH, () -> {
       NamespaceOptions ns = loop.access.check(c, cmd.channel(), ChannelAccess.Op.PUBLISH);
       long now = System.currentTimeMillis();
       long wait = c.takePublishToken(now);
@@ -100,7 +105,7 @@ public final class ChannelOps {
       JsonObject req = new JsonObject().put("publication", pub.toJson());
       if (cmd.idempotencyKey() != null) req.put("idempotencyKey", cmd.idempotencyKey());
       if (cmd.exclude() != null) req.put("exclude", cmd.exclude());
-      return loop.bus.<JsonObject>request(Addresses.STORE_APPEND, req, loop.timeout()).map(m -> {
+      return loop.<JsonObject>request(Addresses.STORE_APPEND, req, loop.timeout()).map(m -> {
         JsonObject r = m.body();
         r.remove("duplicate");
         return r;
@@ -111,7 +116,7 @@ public final class ChannelOps {
   // --- reads ---------------------------------------------------------------------------------------
 
   public Future<JsonObject> history(Caller c, App app, HistoryQuery q) {
-    return guarded(() -> {
+    return guarded(GatewayMetrics.Command.HISTORY, () -> {
       NamespaceOptions ns = loop.access.check(c, q.channel(), ChannelAccess.Op.HISTORY);
       if (ns.ephemeral()) return Future.succeededFuture(new JsonObject().put("publications", new JsonArray()).put("offset", 0));
       JsonObject req = new JsonObject().put("channel", app.scope(q.channel())).put("subject", c.subject());
@@ -119,7 +124,7 @@ public final class ChannelOps {
       if (q.sinceTime() != null) req.put("sinceTime", q.sinceTime());
       req.put("limit", q.limit()).put("reverse", q.reverse());
       if (q.filter() != null) req.put("filter", q.filter());
-      return loop.bus.<JsonObject>request(Addresses.STORE_HISTORY, req, loop.timeout())
+      return loop.<JsonObject>request(Addresses.STORE_HISTORY, req, loop.timeout())
           .map(m -> unscoped(app, m.body())).recover(t -> failed(t, "message store"));
     });
   }
@@ -132,25 +137,25 @@ public final class ChannelOps {
     if (!s.subscribed(channel) || offset <= 0) return Future.succeededFuture(null);
     JsonObject req = new JsonObject().put("channel", s.app.scope(channel)).put("since", new JsonObject().put("offset", offset - 1)
         .put("epoch", epoch)).put("limit", 1);
-    return loop.bus.<JsonObject>request(Addresses.STORE_HISTORY, req, loop.timeout()).map(m -> {
+    return loop.<JsonObject>request(Addresses.STORE_HISTORY, req, loop.timeout()).map(m -> {
       JsonArray pubs = m.body().getJsonArray("publications", new JsonArray());
       return pubs.isEmpty() ? null : Publication.fromJson(pubs.getJsonObject(0));
     });
   }
 
   public Future<JsonObject> presence(Caller c, App app, String channel) {
-    return guarded(() -> {
+    return guarded(GatewayMetrics.Command.PRESENCE, () -> {
       loop.access.check(c, channel, ChannelAccess.Op.PRESENCE);
-      return loop.bus.<JsonObject>request(Addresses.PRESENCE_QUERY, new JsonObject().put("channel", app.scope(channel)), loop.timeout())
+      return loop.<JsonObject>request(Addresses.PRESENCE_QUERY, new JsonObject().put("channel", app.scope(channel)), loop.timeout())
           .map(m -> m.body()).recover(t -> failed(t, "presence service"));
     });
   }
 
   public Future<JsonObject> setState(Caller c, App app, String channel, JsonObject state) {
-    return guarded(() -> {
+    return guarded(GatewayMetrics.Command.PRESENCE_STATE, () -> {
       loop.access.check(c, channel, ChannelAccess.Op.PRESENCE_STATE);
       JsonObject req = new JsonObject().put("channel", app.scope(channel)).put("client", c.clientId()).put("state", state);
-      return loop.bus.<JsonObject>request(Addresses.PRESENCE_SET_STATE, req, loop.timeout())
+      return loop.<JsonObject>request(Addresses.PRESENCE_SET_STATE, req, loop.timeout())
           .map(m -> new JsonObject()).recover(t -> failed(t, "presence service"));
     });
   }
@@ -158,25 +163,25 @@ public final class ChannelOps {
   // --- acks ----------------------------------------------------------------------------------------
 
   public Future<JsonObject> ack(Caller c, App app, String channel, List<String> ids) {
-    return guarded(() -> {
+    return guarded(GatewayMetrics.Command.ACK, () -> {
       if (ids == null || ids.isEmpty()) throw ServiceError.badRequest("ids must be a non-empty array of publication ids");
       if (ids.size() > MAX_ACK_IDS) throw ServiceError.badRequest("at most " + MAX_ACK_IDS + " ids per ack");
       NamespaceOptions ns = loop.access.check(c, channel, ChannelAccess.Op.ACK);
       if (ns.ephemeral()) return Future.succeededFuture(new JsonObject().put("acked", new JsonArray()));
       JsonObject req = new JsonObject().put("channel", app.scope(channel)).put("ids", new JsonArray(ids)).put("subject", c.subject());
-      return loop.bus.<JsonObject>request(Addresses.STORE_ACK, req, loop.timeout()).map(m -> m.body())
+      return loop.<JsonObject>request(Addresses.STORE_ACK, req, loop.timeout()).map(m -> m.body())
           .recover(t -> failed(t, "message store"));
     });
   }
 
   /** The caller's publications awaiting its ack, after {@code since} (a page's {@code next}) when given. */
   public Future<JsonObject> pending(Caller c, App app, String channel, Long sinceOffset, String sinceEpoch) {
-    return guarded(() -> {
+    return guarded(GatewayMetrics.Command.PENDING, () -> {
       NamespaceOptions ns = loop.access.check(c, channel, ChannelAccess.Op.PENDING);
       if (ns.ephemeral()) return Future.succeededFuture(new JsonObject().put("publications", new JsonArray()));
       JsonObject req = new JsonObject().put("channel", app.scope(channel)).put("subject", c.subject());
       if (sinceOffset != null) req.put("since", new JsonObject().put("offset", sinceOffset).put("epoch", sinceEpoch));
-      return loop.bus.<JsonObject>request(Addresses.STORE_PENDING, req, loop.timeout())
+      return loop.<JsonObject>request(Addresses.STORE_PENDING, req, loop.timeout())
           .map(m -> unscoped(app, m.body())).recover(t -> failed(t, "message store"));
     });
   }
@@ -185,7 +190,7 @@ public final class ChannelOps {
 
   /** Forwards a method the gateway does not know to the app's handler at {@code rpc.<method>}. */
   public Future<Object> rpc(Caller c, App app, String method, JsonObject params) {
-    return guarded(() -> {
+    return guarded(GatewayMetrics.Command.RPC, () -> {
       if (!RPC_METHOD.matcher(method).matches()) {
         throw ServiceError.badRequest("method '" + Channels.abbreviate(method) + "' is not a valid method name ([A-Za-z0-9_.-], 1-64 chars)");
       }

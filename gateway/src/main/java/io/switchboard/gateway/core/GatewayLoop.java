@@ -30,6 +30,7 @@ import java.util.function.Consumer;
  * token expiry for every session, and one presence refresh keeps all of its members alive in a single bus message.
  */
 public final class GatewayLoop {
+  private static final System.Logger LOG = System.getLogger(GatewayLoop.class.getName());
   public final Vertx vertx;
   public final GatewayConfig cfg;
   public final TokenVerifier verifier;
@@ -52,6 +53,8 @@ public final class GatewayLoop {
   private final DeliveryOptions requestTimeout;
   /** Set by drain(): new sessions are refused while existing ones are told to reconnect elsewhere. */
   private boolean draining;
+  /** This loop's part of the metrics (outbound queue figures, fan-out lag sampling). */
+  private final GatewayMetrics.Loop meters;
 
   public GatewayLoop(Vertx vertx, GatewayConfig cfg, Apps apps, TokenVerifier verifier, SubjectLimits subjectLimits,
       GatewayMetrics metrics, String node, ChannelHub.Interest interest, Flusher flusher) {
@@ -62,6 +65,7 @@ public final class GatewayLoop {
     this.verifier = verifier;
     this.subjectLimits = subjectLimits;
     this.metrics = metrics;
+    this.meters = metrics.loop();
     this.node = node;
     this.bus = vertx.eventBus();
     this.fanout = Fanout.of(vertx);
@@ -96,14 +100,25 @@ public final class GatewayLoop {
 
   /** Fan-out entry point, on this loop. */
   public void deliver(Publication p) {
-    metrics.deliveries.increment(hub.deliver(p));
+    meters.sent(p, hub.deliver(p));
   }
 
   /** The store's publications on {@code channel} after a position (for the hub's backfill). */
   private Future<JsonObject> storedAfter(String channel, long offset, String epoch) {
     JsonObject q = new JsonObject().put("channel", channel).put("recover", new JsonObject().put("offset", offset).put("epoch", epoch));
-    return bus.<JsonObject>request(Addresses.STORE_POSITION, new JsonObject().put("channels", new JsonArray().add(q)), requestTimeout)
+    return this.<JsonObject>request(Addresses.STORE_POSITION, new JsonObject().put("channels", new JsonArray().add(q)), requestTimeout)
         .compose(m -> complete(m.body().getJsonArray("channels").getJsonObject(0)));
+  }
+
+  /**
+   * A request over the event bus; round trips to the store and the presence service are timed per address
+   * ({@code switchboard_store_request_duration_seconds}, {@code switchboard_presence_request_duration_seconds}).
+   */
+  public <T> Future<io.vertx.core.eventbus.Message<T>> request(String address, Object body, DeliveryOptions options) {
+    io.micrometer.core.instrument.Timer timer = metrics.busTimer(address);
+    if (timer == null) return bus.request(address, body, options);
+    long start = System.nanoTime();
+    return bus.<T>request(address, body, options).onComplete(ar -> timer.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS));
   }
 
   /**
@@ -124,7 +139,7 @@ public final class GatewayLoop {
   private Future<Void> readRest(String channel, JsonObject since, long head, JsonArray into) {
     if (since.getLong("offset", 0L) >= head) return Future.succeededFuture();
     JsonObject q = new JsonObject().put("channel", channel).put("since", since).put("limit", cfg.maxHistoryLimit());
-    return bus.<JsonObject>request(Addresses.STORE_HISTORY, q, requestTimeout).compose(m -> {
+    return this.<JsonObject>request(Addresses.STORE_HISTORY, q, requestTimeout).compose(m -> {
       JsonObject page = m.body();
       JsonArray got = page.getJsonArray("publications", new JsonArray());
       long last = since.getLong("offset", 0L);
@@ -180,6 +195,7 @@ public final class GatewayLoop {
   void closed(Session s) {
     if (sessions.remove(s.id) != null) metrics.connections.decrementAndGet();
     if (s.claims() != null) {
+      metrics.clientDown(s);
       subjectLimits.release(s.subject());
       subjectLimits.releaseApp(s.app);
     }
@@ -189,7 +205,11 @@ public final class GatewayLoop {
 
   /** Housekeeping for every session of this loop: connect timeout, liveness, token expiry. */
   private void sweep(long now) {
+    long queuedSum = 0, queuedMax = 0;
     for (Session s : new ArrayList<>(sessions.values())) {
+      long queued = s.transport.queuedBytes();
+      queuedSum += queued;
+      queuedMax = Math.max(queuedMax, queued);
       if (s.closing()) {
         s.forceCloseIfLingering(now);
         continue;
@@ -211,6 +231,7 @@ public final class GatewayLoop {
         s.protocol().ping(s);
       }
     }
+    meters.queues(queuedSum, queuedMax);
     verifier.dropExpired(now / 1000);
   }
 
@@ -234,14 +255,26 @@ public final class GatewayLoop {
     });
   }
 
-  /** {@code {subject, app?, reason?}}: that subject's sessions in the app are closed (terminated). */
+  /**
+   * {@code {subject?, connection?, app?, reason?, by?}}: the matching sessions are closed (terminated) — the
+   * subject's sessions in the app (the default app unless named), the one connection, or the subject's session
+   * with that id when both are given. Each close is logged with who asked ({@code by}: the admin dashboard's
+   * session, the Pusher HTTP API).
+   */
   public void terminate(JsonObject t) {
     String subject = t.getString("subject");
-    String app = t.getString("app", App.DEFAULT_ID);
+    String connection = t.getString("connection");
+    String app = t.getString("app", subject != null ? App.DEFAULT_ID : null);
     String reason = t.getString("reason", "connections terminated");
-    if (subject == null) return;
+    if (subject == null && connection == null) return;
     each(s -> {
-      if (app.equals(s.app.id()) && subject.equals(s.subject())) s.disconnect(Disconnect.TERMINATED, reason);
+      if (connection != null && !connection.equals(s.id)) return;
+      if (subject != null && !subject.equals(s.subject())) return;
+      if (app != null && !app.equals(s.app.id())) return;
+      LOG.log(System.Logger.Level.INFO, "session terminated: " + reason, io.switchboard.common.LogFields.of(
+          io.switchboard.common.LogFields.CONNECTION, s.id, io.switchboard.common.LogFields.SUBJECT, s.subject(),
+          "app", s.app.id(), "by", t.getString("by")));
+      s.disconnect(Disconnect.TERMINATED, reason);
     });
   }
 

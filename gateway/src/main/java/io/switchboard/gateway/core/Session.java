@@ -117,6 +117,7 @@ public final class Session implements Caller, Transport.Listener {
   /** Becomes CONNECTED with verified claims. */
   public void connected(Claims c) {
     if (state == State.CLOSING) return;
+    if (this.claims == null) loop.metrics.clientUp(c, app);
     this.claims = c;
     state = State.CONNECTED;
   }
@@ -230,7 +231,7 @@ public final class Session implements Caller, Transport.Listener {
     state = State.CLOSING;
     closingSince = System.currentTimeMillis();
     int code = protocol.closeCode(reason);
-    loop.metrics.disconnect(code);
+    loop.metrics.disconnect(code, reason);
     if (!transport.isOpen()) return;
     ByteBuf bye = protocol.goodbye(reason, code, text);
     if (bye != null) {
@@ -284,7 +285,7 @@ public final class Session implements Caller, Transport.Listener {
   private Future<?> presenceChain = Future.succeededFuture();
 
   void presence(String address, JsonObject change) {
-    presenceChain = presenceChain.transform(ar -> loop.bus.request(address, change, PRESENCE_DELIVERY));
+    presenceChain = presenceChain.transform(ar -> loop.request(address, change, PRESENCE_DELIVERY));
   }
 
   /** Completes when every presence change sent so far has been answered (e.g. before reading the members). */

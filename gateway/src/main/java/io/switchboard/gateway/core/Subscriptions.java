@@ -74,6 +74,10 @@ public final class Subscriptions {
    * its answer and then calls {@link #goLive}.
    */
   public Future<Established> subscribe(Session s, List<Request> requests) {
+    return loop.metrics.timed(GatewayMetrics.Command.SUBSCRIBE, System.nanoTime(), subscribeBatch(s, requests));
+  }
+
+  private Future<Established> subscribeBatch(Session s, List<Request> requests) {
     Outcome[] outcomes = new Outcome[requests.size()];
     List<Wanted> wanted = new ArrayList<>();
     List<Integer> wantedAt = new ArrayList<>();
@@ -221,7 +225,7 @@ public final class Subscriptions {
     }
     Future<JsonObject> positions = storeReq.isEmpty()
         ? Future.succeededFuture(new JsonObject().put("channels", new JsonArray()))
-        : loop.bus.<JsonObject>request(Addresses.STORE_POSITION, new JsonObject().put("channels", storeReq), loop.timeout())
+        : loop.<JsonObject>request(Addresses.STORE_POSITION, new JsonObject().put("channels", storeReq), loop.timeout())
             .compose(m -> {
               // entries the store cut by bytes are read to the end, so recovery stays whole and in order
               JsonArray entries = m.body().getJsonArray("channels", new JsonArray());
@@ -272,6 +276,7 @@ public final class Subscriptions {
           if (w.request.recovering()) {
             boolean ok = w.options.recovery() && p.getBoolean("recovered", false);
             recoveredFlag = ok;
+            loop.metrics.recover(ok);
             if (ok) {
               from = w.request.recoverOffset();
               recovered = new ArrayList<>();

@@ -59,7 +59,8 @@ final class Http {
     } else if (status == 400) {
       error(ctx, ServiceError.badRequest("malformed request"));
     } else {
-      if (t != null) System.getLogger(Http.class.getName()).log(System.Logger.Level.ERROR, "HTTP API request failed", t);
+      if (t != null) System.getLogger(Http.class.getName()).log(System.Logger.Level.ERROR, "HTTP API request failed",
+          io.switchboard.common.LogFields.of("method", ctx.request().method().name(), "path", ctx.request().path()).error(t));
       error(ctx, new ServiceError(ErrorCode.INTERNAL, "internal error"));
     }
   }

@@ -69,4 +69,9 @@ public interface Transport {
   String header(String name);
 
   String remoteAddress();
+
+  /** Bytes written to this connection and not yet taken by the client (metrics; 0 when the transport cannot tell). */
+  default long queuedBytes() {
+    return 0;
+  }
 }

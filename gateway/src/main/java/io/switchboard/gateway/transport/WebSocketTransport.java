@@ -289,4 +289,11 @@ public final class WebSocketTransport implements Transport, Flusher.Target {
     }
     return b.toString();
   }
+
+  /** Netty's pending outbound bytes of the socket: the figure {@code maxQueueBytes} bounds. */
+  @Override
+  public long queuedBytes() {
+    io.netty.channel.ChannelOutboundBuffer out = pipeline.channel().unsafe().outboundBuffer();
+    return out == null ? 0 : out.totalPendingWriteBytes();
+  }
 }

@@ -140,7 +140,8 @@ public final class CentrifugeDialect implements SessionProtocol {
     } catch (ServiceError e) {
       replyError(s, id, e);
     } catch (RuntimeException e) {
-      System.getLogger(CentrifugeDialect.class.getName()).log(System.Logger.Level.ERROR, "centrifuge " + method + " failed", e);
+      System.getLogger(CentrifugeDialect.class.getName()).log(System.Logger.Level.ERROR, "centrifuge " + method + " failed",
+          io.switchboard.gateway.core.SessionLog.of(s, "method", method).error(e));
       replyError(s, id, new ServiceError(ErrorCode.INTERNAL, "internal error"));
     }
   }

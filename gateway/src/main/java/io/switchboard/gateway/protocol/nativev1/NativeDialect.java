@@ -93,7 +93,8 @@ public final class NativeDialect implements SessionProtocol {
       fail(s, id, e);
     } catch (RuntimeException e) {
       // a bug must still answer: the client gets internal, the log the cause
-      System.getLogger(NativeDialect.class.getName()).log(System.Logger.Level.ERROR, "native request failed", e);
+      System.getLogger(NativeDialect.class.getName()).log(System.Logger.Level.ERROR, "native request failed",
+          io.switchboard.gateway.core.SessionLog.of(s).error(e));
       fail(s, id, new ServiceError(ErrorCode.INTERNAL, "internal error"));
     }
   }
