@@ -150,6 +150,28 @@ class PubNubWireTest {
     assertTrue(r.body().contains("store must be 0 or 1"), r.body());
   }
 
+  /** ttl (hours) is the stored publication's ttl; store=0 is delivered to a held poll and never stored. */
+  @Test
+  void ttlAndStoreZeroOnTheWire() throws Exception {
+    String ch = "task:wire-ttl";
+    String pubAuth = "?uuid=wire-tpub&auth=" + s.token("wire-tpub", TestServer.allGrants());
+    String pubBase = "/publish/" + KEY + "/" + KEY + "/0/" + enc(ch) + "/0/";
+    String base = "/v2/subscribe/" + KEY + "/" + enc(ch) + "/0?uuid=wire-tsub&auth=" + s.token("wire-tsub", TestServer.allGrants());
+    String cursor = new JsonObject(get(base + "&tt=0").body()).getJsonObject("t").getString("t");
+    assertEquals(200, get(pubBase + enc("\"kept\"") + pubAuth + "&ttl=2&meta=" + enc("{\"k\":1}")).statusCode());
+    assertEquals(200, get(pubBase + enc("\"live only\"") + pubAuth + "&store=0").statusCode());
+    JsonArray m = new JsonObject(get(base + "&tt=" + cursor + "&tr=1").body()).getJsonArray("m");
+    assertEquals(List.of("kept", "live only"), m.stream().map(o -> ((JsonObject) o).getString("d")).toList());
+    HttpResponse<String> h = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.wsPort + "/api/history"))
+        .header("x-api-key", TestServer.ADMIN_KEY).header("content-type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("channel", ch).encode())).build(), HttpResponse.BodyHandlers.ofString());
+    JsonArray stored = new JsonObject(h.body()).getJsonArray("publications");
+    assertEquals(1, stored.size(), h.body());
+    assertEquals("kept", stored.getJsonObject(0).getString("data"));
+    assertEquals(2 * 3600, stored.getJsonObject(0).getInteger("ttl"));
+    assertEquals(new JsonObject().put("k", 1), stored.getJsonObject(0).getJsonObject("meta"));
+  }
+
   /** A held poll is counted, answered by the next publication with PubNub's envelope, and the cursor acknowledges it. */
   @Test
   void aHeldPollIsAnsweredByAPublication() throws Exception {

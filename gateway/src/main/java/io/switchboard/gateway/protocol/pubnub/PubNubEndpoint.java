@@ -354,7 +354,7 @@ public final class PubNubEndpoint implements Endpoint {
     withPoller(rc, app, p -> {
       if (heartbeat != null) p.timeoutMs = heartbeat * 1000L;
       // the latest subscribe's filter applies to what is delivered from now on (the SDK sends it on every poll)
-      if (chosen == null ? p.filter != null : p.filter == null || !p.filter.text().equals(chosen.text())) p.filter = chosen;
+      if (chosen == null || p.filter == null || !p.filter.text().equals(chosen.text())) p.filter = chosen;
       p.poll(resp, names, tt, state);
     });
   }
