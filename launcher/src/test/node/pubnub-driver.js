@@ -12,6 +12,7 @@ const pubnub = new PubNub({
   ...(process.env.HEARTBEAT ? { presenceTimeout: +process.env.HEARTBEAT } : {}),
   ...(process.env.EE ? { enableEventEngine: process.env.EE === '1' } : {}),
   ...(process.env.SEND_BY_POST ? { useRequestId: true } : {}),
+  ...(process.env.FILTER ? { filterExpression: process.env.FILTER } : {}),
 });
 pubnub.addListener({
   message: (m) => out({ event: 'message', channel: m.channel, subscription: m.subscription, message: m.message,
@@ -38,7 +39,8 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
     case 'setToken': pubnub.setToken(c.token); out({ event: 'tokenSet' }); break;
     case 'reconnect': pubnub.reconnect(); break;
     case 'publish': reply(c.ref, pubnub.publish({ channel: c.channel, message: c.message, sendByPost: !!c.sendByPost,
-      ...(c.meta ? { meta: c.meta } : {}) })); break;
+      ...(c.meta ? { meta: c.meta } : {}), ...(c.store === false ? { storeInHistory: false } : {}),
+      ...(c.ttl ? { ttl: c.ttl } : {}), ...(c.norep ? { replicate: false } : {}) })); break;
     case 'signal': reply(c.ref, pubnub.signal({ channel: c.channel, message: c.message })); break;
     case 'setState': reply(c.ref, pubnub.setState({ channels: c.channels, state: c.state })); break;
     case 'getState': reply(c.ref, pubnub.getState({ channels: c.channels, uuid: c.uuid })); break;
@@ -46,7 +48,7 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
     case 'whereNow': reply(c.ref, pubnub.whereNow({ uuid: c.uuid })); break;
     case 'history': reply(c.ref, pubnub.history({ channel: c.channel, count: c.count || 100, stringifiedTimeToken: true })); break;
     case 'fetchMessages': reply(c.ref, pubnub.fetchMessages(Object.assign({ channels: c.channels, count: c.count || 25,
-      includeUUID: true }, c.start ? { start: c.start } : {}, c.end ? { end: c.end } : {}))); break;
+      includeUUID: true, includeMeta: !!c.includeMeta }, c.start ? { start: c.start } : {}, c.end ? { end: c.end } : {}))); break;
     case 'time': reply(c.ref, pubnub.time()); break;
     case 'crash': process.exit(0); // no leave: what a killed agent does
     case 'exit': pubnub.stop ? pubnub.stop() : pubnub.destroy(); process.exit(0);

@@ -25,10 +25,12 @@ import java.util.regex.Pattern;
  * @param maxPayloadBytes size of one event's data through the Pusher dialect and HTTP API
  * @param clientEventsPerSecond client events per connection per second (above: an error, the connection lives)
  * @param webhooks {@code [{url, events?}]}
+ * @param proxies the app backend's HTTP proxies for this app ({@code proxy.*} keys, plus {@code namespaces: {ns:
+ *     {subscribeUrl?, publishUrl?}}} overrides); null = the global {@code proxy} section applies
  */
 public record App(String id, String key, String secret, String name, boolean enabled, boolean clientEvents,
     int maxConnections, int maxPresenceMembers, int maxPresenceInfoBytes, int maxPayloadBytes, int clientEventsPerSecond,
-    List<Webhook> webhooks) {
+    List<Webhook> webhooks, JsonObject proxies) {
 
   public static final String DEFAULT_ID = "default";
   public static final char SCOPE = '~';
@@ -46,6 +48,12 @@ public record App(String id, String key, String secret, String name, boolean ena
 
   public App {
     webhooks = webhooks == null ? List.of() : List.copyOf(webhooks);
+  }
+
+  public App(String id, String key, String secret, String name, boolean enabled, boolean clientEvents, int maxConnections,
+      int maxPresenceMembers, int maxPresenceInfoBytes, int maxPayloadBytes, int clientEventsPerSecond, List<Webhook> webhooks) {
+    this(id, key, secret, name, enabled, clientEvents, maxConnections, maxPresenceMembers, maxPresenceInfoBytes, maxPayloadBytes,
+        clientEventsPerSecond, webhooks, null);
   }
 
   /** Whether any of the app's webhooks wants {@code event} (one of {@link #WEBHOOK_EVENTS}). */
@@ -102,7 +110,12 @@ public record App(String id, String key, String secret, String name, boolean ena
   }
 
   private static final Set<String> FIELDS = Set.of("id", "key", "secret", "name", "enabled", "clientEvents", "maxConnections",
-      "maxPresenceMembers", "maxPresenceInfoBytes", "maxPayloadBytes", "clientEventsPerSecond", "webhooks");
+      "maxPresenceMembers", "maxPresenceInfoBytes", "maxPayloadBytes", "clientEventsPerSecond", "webhooks", "proxies");
+  /** The settings of an app's {@code proxies} (the global {@code proxy} section's, plus namespace overrides). */
+  public static final Set<String> PROXY_FIELDS = Set.of("connectUrl", "rpcUrl", "subscribeUrl", "publishUrl", "subscribeNamespaces",
+      "publishNamespaces", "timeoutMs", "retries", "breakerFailures", "breakerResetMs", "namespaces");
+  /** The proxies a namespace may override: the calls that name a channel. */
+  public static final Set<String> NAMESPACE_PROXY_FIELDS = Set.of("subscribeUrl", "publishUrl");
 
   private static App parse(JsonObject o, String where) {
     for (String f : o.fieldNames()) {
@@ -142,7 +155,43 @@ public record App(String id, String key, String secret, String name, boolean ena
     return new App(id, key, secret, name, bool(o, "enabled", where, true), bool(o, "clientEvents", where, false),
         integer(o, "maxConnections", where, 0, 0), integer(o, "maxPresenceMembers", where, d.maxPresenceMembers(), 1),
         integer(o, "maxPresenceInfoBytes", where, d.maxPresenceInfoBytes(), 16), integer(o, "maxPayloadBytes", where, d.maxPayloadBytes(), 16),
-        integer(o, "clientEventsPerSecond", where, d.clientEventsPerSecond(), 1), hooks);
+        integer(o, "clientEventsPerSecond", where, d.clientEventsPerSecond(), 1), hooks, proxies(o.getValue("proxies"), where + ".proxies"));
+  }
+
+  /** Validates an app's {@code proxies}: known keys, http(s) URLs (or "" = off), whole numbers, namespace overrides. */
+  private static JsonObject proxies(Object v, String where) {
+    if (v == null) return null;
+    if (!(v instanceof JsonObject p)) throw new ConfigException(where, "must be an object {rpcUrl, subscribeUrl, publishUrl, connectUrl, …}");
+    for (String f : p.fieldNames()) {
+      if (!PROXY_FIELDS.contains(f)) throw new ConfigException(where + "." + f, "is not a known proxy setting (known: " + PROXY_FIELDS + ")");
+      Object x = p.getValue(f);
+      String at = where + "." + f;
+      if (f.endsWith("Url")) {
+        url(x, at);
+      } else if (f.endsWith("Namespaces")) {
+        if (!(x instanceof String)) throw new ConfigException(at, "must be a comma list of namespaces");
+      } else if (f.equals("namespaces")) {
+        if (!(x instanceof JsonObject ns)) throw new ConfigException(at, "must be an object {namespace: {subscribeUrl?, publishUrl?}}");
+        for (String n : ns.fieldNames()) {
+          if (!(ns.getValue(n) instanceof JsonObject o)) throw new ConfigException(at + "." + n, "must be an object {subscribeUrl?, publishUrl?}");
+          for (String k : o.fieldNames()) {
+            if (!NAMESPACE_PROXY_FIELDS.contains(k)) {
+              throw new ConfigException(at + "." + n + "." + k, "is not a proxy a namespace can override (known: " + NAMESPACE_PROXY_FIELDS + ")");
+            }
+            url(o.getValue(k), at + "." + n + "." + k);
+          }
+        }
+      } else if (!(x instanceof Number num) || num.doubleValue() != Math.rint(num.doubleValue()) || num.longValue() < 0) {
+        throw new ConfigException(at, "must be a whole number of at least 0");
+      }
+    }
+    return p.copy();
+  }
+
+  private static void url(Object x, String at) {
+    if (!(x instanceof String u) || !u.isEmpty() && !u.startsWith("http://") && !u.startsWith("https://")) {
+      throw new ConfigException(at, "must be an http(s) URL, or \"\" for none");
+    }
   }
 
   private static String string(JsonObject o, String f, String where, boolean required) {

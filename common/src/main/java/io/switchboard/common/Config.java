@@ -152,6 +152,7 @@ public final class Config {
     range(config, "gateway.publishBurst", 1, Integer.MAX_VALUE);
     range(config, "gateway.violationLimit", 1, Integer.MAX_VALUE);
     range(config, "gateway.requestTimeoutMs", 10, Integer.MAX_VALUE);
+    range(config, "gateway.pubnubPresenceIntervalSeconds", 0, 3600);
     range(config, "auth.tokenTtlSeconds", 1, Integer.MAX_VALUE);
     range(config, "presence.timeoutSeconds", 1, Integer.MAX_VALUE);
     range(config, "presence.sweepIntervalMs", 10, Integer.MAX_VALUE);

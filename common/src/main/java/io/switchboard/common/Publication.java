@@ -17,6 +17,8 @@ import java.util.List;
  * @param ttl seconds after {@code timestamp} when the publication expires; 0 = never
  * @param exclude a client id the fan-out skips (the sender of a Pusher client event, a trigger's {@code socket_id});
  *     routing only: never stored, carried by the bus codec
+ * @param meta publisher metadata (PubNub's publish {@code meta}): a JSON object stored and delivered with the
+ *     publication, never part of {@code data}; null when unset
  */
 public record Publication(
     String id,
@@ -33,11 +35,18 @@ public record Publication(
     int ttl,
     boolean requiresAck,
     String correlationId,
-    String exclude) {
+    String exclude,
+    JsonObject meta) {
+
+  public Publication(String id, String channel, long offset, String epoch, long timestamp, String event, Object data,
+      String sourceType, String sourceId, Priority priority, List<String> tags, int ttl, boolean requiresAck, String correlationId,
+      String exclude) {
+    this(id, channel, offset, epoch, timestamp, event, data, sourceType, sourceId, priority, tags, ttl, requiresAck, correlationId, exclude, null);
+  }
 
   public Publication(String id, String channel, long offset, String epoch, long timestamp, String event, Object data,
       String sourceType, String sourceId, Priority priority, List<String> tags, int ttl, boolean requiresAck, String correlationId) {
-    this(id, channel, offset, epoch, timestamp, event, data, sourceType, sourceId, priority, tags, ttl, requiresAck, correlationId, null);
+    this(id, channel, offset, epoch, timestamp, event, data, sourceType, sourceId, priority, tags, ttl, requiresAck, correlationId, null, null);
   }
 
   public Publication {
@@ -61,13 +70,19 @@ public record Publication(
 
   public Publication withPosition(String id, long offset, String epoch, long timestamp) {
     return new Publication(id, channel, offset, epoch, timestamp, event, data, sourceType, sourceId, priority, tags, ttl,
-        requiresAck, correlationId, exclude);
+        requiresAck, correlationId, exclude, meta);
   }
 
   /** The same publication, skipped by the fan-out for one client. */
   public Publication withExclude(String client) {
     return new Publication(id, channel, offset, epoch, timestamp, event, data, sourceType, sourceId, priority, tags, ttl,
-        requiresAck, correlationId, client);
+        requiresAck, correlationId, client, meta);
+  }
+
+  /** The same publication with publisher metadata (null = none). */
+  public Publication withMeta(JsonObject m) {
+    return new Publication(id, channel, offset, epoch, timestamp, event, data, sourceType, sourceId, priority, tags, ttl,
+        requiresAck, correlationId, exclude, m);
   }
 
   /** The JSON of the publication: every field that is set, in wire names (no {@code type}). */
@@ -87,6 +102,7 @@ public record Publication(
     if (ttl > 0) j.put("ttl", ttl);
     if (requiresAck) j.put("requiresAck", true);
     if (correlationId != null) j.put("correlationId", correlationId);
+    if (meta != null) j.put("meta", meta);
     j.put("data", data);
     return j;
   }
@@ -114,6 +130,7 @@ public record Publication(
         j.getInteger("ttl", 0),
         j.getBoolean("requiresAck", false),
         j.getString("correlationId"),
-        j.getString("exclude"));
+        j.getString("exclude"),
+        j.getValue("meta") instanceof JsonObject m ? m : null);
   }
 }

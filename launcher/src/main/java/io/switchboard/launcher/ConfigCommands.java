@@ -85,6 +85,7 @@ final class ConfigCommands {
     d("store.maxHistoryBytes", "bytes of publications in one history, pending or recovery answer; a cut page says more: true and where to continue (keep well under gateway.maxQueueBytes)");
     d("gateway.ticketTtlMs", "how long a single-use SSE/stream ticket (POST /v1/tickets) stays valid");
     d("gateway.maxPollWaitSeconds", "longest wait a long-poll (GET /v1/poll?wait=) may ask for");
+    d("gateway.pubnubPresenceIntervalSeconds", "how often PubNub clients subscribed to <channel>-pnpres get an interval event with the channel's occupancy; 0 = never");
     d("proxy", "HTTP proxies to the app backend: a URL enables each (empty = off)");
     d("proxy.connectUrl", "POST here to exchange a cookie/session for an identity when a client connects without a token");
     d("proxy.rpcUrl", "POST here a client's unknown method (the answer or a typed error goes back to the client)");
@@ -96,7 +97,10 @@ final class ConfigCommands {
     d("proxy.retries", "extra attempts of idempotent calls (connect, subscribe) after a failure or timeout");
     d("proxy.breakerFailures", "consecutive failures that open a proxy's circuit (clients then get unavailable at once)");
     d("proxy.breakerResetMs", "how long an open circuit stays open before a trial call");
-    d("apps", "apps: [{id, key, secret, name, enabled, clientEvents, clientEventsPerSecond, maxConnections, maxPresenceMembers, maxPresenceInfoBytes, maxPayloadBytes, webhooks: [{url, events}]}]; none = one app, default (Pusher clients need an app with a key and secret)");
+    d("apps", "apps: [{id, key, secret, name, enabled, clientEvents, clientEventsPerSecond, maxConnections, maxPresenceMembers, maxPresenceInfoBytes, maxPayloadBytes, webhooks: [{url, events}], proxies}]; none = one app, default (Pusher clients need an app with a key and secret).\n"
+        + "proxies: the app's own HTTP proxies to its backend, the keys of the proxy section (rpcUrl, subscribeUrl, publishUrl, connectUrl,\n"
+        + "  subscribeNamespaces, publishNamespaces, timeoutMs, retries, breakerFailures, breakerResetMs) plus per-namespace overrides\n"
+        + "  namespaces: {room: {subscribeUrl, publishUrl}} (\"\" = off there); an app without proxies uses the proxy section");
     d("webhooks", "delivery of the apps' webhooks (Pusher format, signed with the app secret)");
     d("webhooks.holdMs", "channel_vacated / member_removed wait this long and are dropped with their pair when the channel is re-occupied or the user re-joins (Pusher: about 3 s)");
     d("webhooks.retryForSeconds", "a failing webhook is retried until it has failed for this long, then dropped (logged and counted)");

@@ -37,6 +37,8 @@ class PubNubTest {
   static void start() {
     JsonObject cfg = SharedServer.config();
     cfg.put("apps", new JsonArray().add(new JsonObject().put("id", "default").put("key", KEY).put("secret", "pn-app-secret-0123")));
+    // interval occupancy events every second (PubNub's default is 10 s): presence listeners see them quickly
+    cfg.put("gateway", cfg.getJsonObject("gateway", new JsonObject()).copy().put("pubnubPresenceIntervalSeconds", 1));
     s = TestServer.start(cfg);
   }
 
@@ -263,8 +265,11 @@ class PubNubTest {
   void anExpiredSubscribeResumesAfterSetTokenAndReconnect(String version) {
     String cmd = "task:exp-sub-" + version;
     String agent = "exp-sub-" + version;
-    try (NodeScript a = sdk(version, agent, agentToken(agent, cmd, "task:none", 2));
+    try (NodeScript a = sdk(version, agent, agentToken(agent, cmd, "task:none", 0));
         NodeScript pub = sdk(version, "exp-pub-" + version, s.token("exp-pub-" + version, TestServer.allGrants()))) {
+      // the short token is minted once the SDK is up (a busy machine may take seconds to start Node), then used at once
+      a.send(new JsonObject().put("op", "setToken").put("token", agentToken(agent, cmd, "task:none", 4)));
+      a.event("tokenSet");
       subscribe(a, false, cmd);
       status(a, "PNConnectedCategory");
       // the 403: v8's legacy loop reports access denied; v11's event engine stops receiving
@@ -319,6 +324,84 @@ class PubNubTest {
       String second = items.getJsonObject(1).getString("timetoken");
       JsonObject older = ok(a, new JsonObject().put("op", "fetchMessages").put("channels", new JsonArray().add(ch)).put("start", second)).getJsonObject("result");
       assertEquals(1, older.getJsonObject("channels").getJsonArray(ch).size(), older.encode());
+    }
+  }
+
+  /**
+   * Publish {@code meta} reaches subscribers as {@code userMetadata} and {@code fetchMessages({includeMeta})}; a client
+   * with a {@code filterExpression} gets only the messages whose meta (or publisher) pass it, in order;
+   * {@code storeInHistory: false} is delivered live and never stored; {@code replicate: false} is accepted.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"pubnub8", "pubnub11"})
+  void metaFilterExpressionAndStoreInHistory(String version) {
+    String ch = "task:pn-meta-" + version;
+    String filter = "meta.priority == 'high' || (meta.tag LIKE 'urgent*' && uuid != 'nobody')";
+    try (NodeScript pub = sdk(version, "meta-pub-" + version, s.token("meta-pub-" + version, TestServer.allGrants()));
+        NodeScript all = sdk(version, "meta-all-" + version, s.token("meta-all-" + version, TestServer.allGrants()));
+        NodeScript some = sdk(version, "meta-some-" + version, s.token("meta-some-" + version, TestServer.allGrants()), s.wsPort,
+            Map.of("FILTER", filter))) {
+      subscribe(all, false, ch);
+      status(all, "PNConnectedCategory");
+      subscribe(some, false, ch);
+      status(some, "PNConnectedCategory");
+      JsonObject[] metas = {new JsonObject().put("priority", "low"), new JsonObject().put("priority", "high"),
+          new JsonObject().put("tag", "Urgent-fix"), null, new JsonObject().put("priority", "high")};
+      for (int i = 0; i < metas.length; i++) {
+        JsonObject cmd = new JsonObject().put("op", "publish").put("channel", ch).put("message", new JsonObject().put("n", i + 1));
+        if (metas[i] != null) cmd.put("meta", metas[i]);
+        if (i == 4) cmd.put("norep", true);
+        ok(pub, cmd);
+      }
+      for (int i = 0; i < metas.length; i++) {
+        JsonObject m = message(all, ch);
+        assertEquals(i + 1, m.getJsonObject("message").getInteger("n"), m.encode());
+        if (metas[i] != null) assertEquals(metas[i], m.getJsonObject("meta"), m.encode());
+        else assertFalse(m.containsKey("meta") && m.getValue("meta") != null, m.encode());
+      }
+      // the filtered client: 2, 3, 5 in order (1 and 4 were published before 5 and never came)
+      for (int n : new int[] {2, 3, 5}) assertEquals(n, message(some, ch).getJsonObject("message").getInteger("n"));
+      assertTrue(some.seen(j -> "message".equals(j.getString("event"))).isEmpty(), some::toString);
+
+      // storeInHistory: false is delivered, and not stored
+      ok(pub, new JsonObject().put("op", "publish").put("channel", ch).put("message", new JsonObject().put("n", 6))
+          .put("meta", new JsonObject().put("priority", "high")).put("store", false));
+      assertEquals(6, message(all, ch).getJsonObject("message").getInteger("n"));
+      assertEquals(6, message(some, ch).getJsonObject("message").getInteger("n"));
+      JsonObject f = ok(all, new JsonObject().put("op", "fetchMessages").put("channels", new JsonArray().add(ch))
+          .put("includeMeta", true)).getJsonObject("result");
+      JsonArray items = f.getJsonObject("channels").getJsonArray(ch);
+      assertEquals(5, items.size(), f.encode());
+      for (int i = 0; i < 5; i++) {
+        JsonObject it = items.getJsonObject(i);
+        assertEquals(i + 1, it.getJsonObject("message").getInteger("n"), f.encode());
+        if (metas[i] != null) assertEquals(metas[i], it.getJsonObject("meta"), f.encode());
+      }
+    }
+  }
+
+  /** {@code -pnpres} listeners see the occupancy in join and leave events and an {@code interval} event each period. */
+  @ParameterizedTest
+  @ValueSource(strings = {"pubnub8", "pubnub11"})
+  void occupancyInJoinLeaveAndIntervalEvents(String version) {
+    String ch = "chat:pn-occ-" + version;
+    String watcher = "occ-watch-" + version;
+    String other = "occ-other-" + version;
+    try (NodeScript w = sdk(version, watcher, s.token(watcher, TestServer.allGrants()));
+        NodeScript o = sdk(version, other, s.token(other, TestServer.allGrants()))) {
+      subscribe(w, true, ch);
+      status(w, "PNConnectedCategory");
+      assertEquals(1, presence(w, "join", watcher, Duration.ofSeconds(10)).getInteger("occupancy"));
+      subscribe(o, false, ch);
+      status(o, "PNConnectedCategory");
+      assertEquals(2, presence(w, "join", other, Duration.ofSeconds(10)).getInteger("occupancy"));
+      JsonObject interval = w.take("interval with occupancy 2", j -> "presence".equals(j.getString("event"))
+          && "interval".equals(j.getString("action")) && Integer.valueOf(2).equals(j.getInteger("occupancy")), Duration.ofSeconds(10));
+      assertEquals(ch, interval.getString("channel"), interval.encode());
+      o.send(new JsonObject().put("op", "unsubscribeAll"));
+      assertEquals(1, presence(w, "leave", other, Duration.ofSeconds(10)).getInteger("occupancy"));
+      w.take("interval with occupancy 1", j -> "presence".equals(j.getString("event"))
+          && "interval".equals(j.getString("action")) && Integer.valueOf(1).equals(j.getInteger("occupancy")), Duration.ofSeconds(10));
     }
   }
 

@@ -96,6 +96,82 @@ class PubNubWireTest {
     assertEquals(200, get("/time/0").statusCode());
   }
 
+  /**
+   * filter-expr: the supported language is accepted up to {@link PubNubFilter#MAX_LENGTH} characters; anything else
+   * is a 400 in PubNub's shape naming what and where. Publish meta travels in the envelope's {@code u}, bounded.
+   */
+  @Test
+  void filterExpressionsAndMetaOnTheWire() throws Exception {
+    String token = s.token("wire-filter", TestServer.allGrants());
+    String ch = "task:wire-filter";
+    String base = "/v2/subscribe/" + KEY + "/" + enc(ch) + "/0?uuid=wire-filter&auth=" + token;
+    for (String bad : new String[] {"meta.n % 10 == 0", "meta.a == ", "meta.a IN ('x')", "(meta.a == 'x'", "meta == 'x'",
+        "meta.n > 'text'", "'x' == 'y'", "meta.a == 'unterminated"}) {
+      HttpResponse<String> r = get(base + "&tt=0&filter-expr=" + enc(bad));
+      assertEquals(400, r.statusCode(), bad + " -> " + r.body());
+      assertJson(r);
+      JsonObject e = new JsonObject(r.body());
+      assertEquals(true, e.getBoolean("error"));
+      assertTrue(e.getString("message").startsWith("filter-expr: ") && e.getString("message").contains("position"), r.body());
+    }
+    // at the length limit: accepted; one past it: refused
+    String longest = "meta.a == '" + "x".repeat(io.switchboard.gateway.protocol.pubnub.PubNubEndpoint.maxFilterLength() - 12) + "'";
+    assertEquals(io.switchboard.gateway.protocol.pubnub.PubNubEndpoint.maxFilterLength(), longest.length());
+    assertEquals(200, get(base + "&tt=0&filter-expr=" + enc(longest)).statusCode());
+    HttpResponse<String> tooLong = get(base + "&tt=0&filter-expr=" + enc(longest + " "));
+    assertEquals(400, tooLong.statusCode());
+    assertTrue(tooLong.body().contains("longer than"), tooLong.body());
+
+    // a filtered subscriber: only the message that passes, with its meta in u
+    HttpResponse<String> hs = get(base + "&tt=0&filter-expr=" + enc("meta.level >= 3 && data.kind == \"alert\""));
+    String cursor = new JsonObject(hs.body()).getJsonObject("t").getString("t");
+    String pubAuth = "?uuid=wire-fpub&auth=" + s.token("wire-fpub", TestServer.allGrants());
+    String pubBase = "/publish/" + KEY + "/" + KEY + "/0/" + enc(ch) + "/0/";
+    assertEquals(200, get(pubBase + enc("{\"kind\":\"alert\",\"n\":1}") + pubAuth + "&meta=" + enc("{\"level\":2}")).statusCode());
+    assertEquals(200, get(pubBase + enc("{\"kind\":\"info\",\"n\":2}") + pubAuth + "&meta=" + enc("{\"level\":5}")).statusCode());
+    assertEquals(200, get(pubBase + enc("{\"kind\":\"alert\",\"n\":3}") + pubAuth + "&meta=" + enc("{\"level\":3}") + "&norep=true").statusCode());
+    HttpResponse<String> got = get(base + "&tt=" + cursor + "&tr=1&filter-expr=" + enc("meta.level >= 3 && data.kind == \"alert\""));
+    JsonArray m = new JsonObject(got.body()).getJsonArray("m");
+    assertEquals(1, m.size(), got.body());
+    assertEquals(3, m.getJsonObject(0).getJsonObject("d").getInteger("n"));
+    assertEquals(new JsonObject().put("level", 3), m.getJsonObject(0).getJsonObject("u"));
+
+    // meta: a JSON object of at most 4 KiB; store: 0 or 1
+    HttpResponse<String> r = get(pubBase + enc("1") + pubAuth + "&meta=" + enc("[1]"));
+    assertEquals(400, r.statusCode());
+    assertTrue(r.body().contains("meta must be a JSON object"), r.body());
+    String atLimit = "{\"p\":\"" + "x".repeat(4 * 1024 - 8) + "\"}";
+    assertEquals(4 * 1024, atLimit.length());
+    assertEquals(200, get(pubBase + enc("1") + pubAuth + "&meta=" + enc(atLimit)).statusCode());
+    r = get(pubBase + enc("1") + pubAuth + "&meta=" + enc(atLimit.replace("\"p\"", "\"pp\"")));
+    assertEquals(413, r.statusCode(), r.body());
+    r = get(pubBase + enc("1") + pubAuth + "&store=maybe");
+    assertEquals(400, r.statusCode());
+    assertTrue(r.body().contains("store must be 0 or 1"), r.body());
+  }
+
+  /** ttl (hours) is the stored publication's ttl; store=0 is delivered to a held poll and never stored. */
+  @Test
+  void ttlAndStoreZeroOnTheWire() throws Exception {
+    String ch = "task:wire-ttl";
+    String pubAuth = "?uuid=wire-tpub&auth=" + s.token("wire-tpub", TestServer.allGrants());
+    String pubBase = "/publish/" + KEY + "/" + KEY + "/0/" + enc(ch) + "/0/";
+    String base = "/v2/subscribe/" + KEY + "/" + enc(ch) + "/0?uuid=wire-tsub&auth=" + s.token("wire-tsub", TestServer.allGrants());
+    String cursor = new JsonObject(get(base + "&tt=0").body()).getJsonObject("t").getString("t");
+    assertEquals(200, get(pubBase + enc("\"kept\"") + pubAuth + "&ttl=2&meta=" + enc("{\"k\":1}")).statusCode());
+    assertEquals(200, get(pubBase + enc("\"live only\"") + pubAuth + "&store=0").statusCode());
+    JsonArray m = new JsonObject(get(base + "&tt=" + cursor + "&tr=1").body()).getJsonArray("m");
+    assertEquals(List.of("kept", "live only"), m.stream().map(o -> ((JsonObject) o).getString("d")).toList());
+    HttpResponse<String> h = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.wsPort + "/api/history"))
+        .header("x-api-key", TestServer.ADMIN_KEY).header("content-type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("channel", ch).encode())).build(), HttpResponse.BodyHandlers.ofString());
+    JsonArray stored = new JsonObject(h.body()).getJsonArray("publications");
+    assertEquals(1, stored.size(), h.body());
+    assertEquals("kept", stored.getJsonObject(0).getString("data"));
+    assertEquals(2 * 3600, stored.getJsonObject(0).getInteger("ttl"));
+    assertEquals(new JsonObject().put("k", 1), stored.getJsonObject(0).getJsonObject("meta"));
+  }
+
   /** A held poll is counted, answered by the next publication with PubNub's envelope, and the cursor acknowledges it. */
   @Test
   void aHeldPollIsAnsweredByAPublication() throws Exception {

@@ -77,8 +77,10 @@ final class StoreJson {
     String correlationId = string(p, "correlationId", "publication.correlationId", false);
     // defence in depth: gateways parse frames with SafeJson, but anything on the bus may send here
     SafeJson.checkDepth(p.getValue("data"), Defaults.MAX_JSON_DEPTH, "publication.data");
+    JsonObject meta = object(p, "meta", false);
+    if (meta != null) SafeJson.checkDepth(meta, Defaults.MAX_JSON_DEPTH, "publication.meta");
     return new Publication(null, channel, 0, null, 0, event, p.getValue("data"), sourceType, sourceId, priority, tags,
-        ttl, requiresAck, correlationId);
+        ttl, requiresAck, correlationId, null, meta);
   }
 
   static String idempotencyKey(JsonObject req) {

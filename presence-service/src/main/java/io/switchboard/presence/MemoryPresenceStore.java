@@ -56,8 +56,9 @@ public final class MemoryPresenceStore implements PresenceStore, Shareable {
       if (!members.containsKey(join.client())) {
         PresenceMember member = join.memberOf(channel);
         members.put(join.client(), member);
-        int n = subjects.computeIfAbsent(channel, ch -> new HashMap<>()).merge(member.subject(), 1, Integer::sum);
-        added.add(member.withSubjectClients(n));
+        Map<String, Integer> counts = subjects.computeIfAbsent(channel, ch -> new HashMap<>());
+        int n = counts.merge(member.subject(), 1, Integer::sum);
+        added.add(member.withCounts(n, counts.size()));
       }
       tracked.channels.add(channel);
     }
@@ -133,8 +134,9 @@ public final class MemoryPresenceStore implements PresenceStore, Shareable {
     if (member == null) return null;
     Map<String, Integer> counts = subjects.get(channel);
     Integer left = counts == null ? null : counts.computeIfPresent(member.subject(), (k, n) -> n <= 1 ? null : n - 1);
+    int users = counts == null ? 0 : counts.size();
     if (counts != null && counts.isEmpty()) subjects.remove(channel);
-    return member.withSubjectClients(left == null ? 0 : left);
+    return member.withCounts(left == null ? 0 : left, users);
   }
 
   static ServiceError notMember(String channel, String client) {

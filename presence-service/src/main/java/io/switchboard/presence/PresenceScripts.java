@@ -88,19 +88,24 @@ final class PresenceScripts {
       """);
 
   /**
-   * KEYS channel; ARGV client, memberJson, ttlMs, subject → 0 when the client was a member already (a re-join keeps
-   * the first), else the number of the subject's clients in the channel now ({@code u:<subject>} counts them).
+   * KEYS channel; ARGV client, memberJson, ttlMs, subject → {0, users} when the client was a member already (a re-join
+   * keeps the first), else {the number of the subject's clients in the channel now, the distinct subjects in it}
+   * ({@code u:<subject>} counts a subject's clients, {@code $u} the subjects with at least one).
    */
   static final LuaScript MEMBER_JOIN = new LuaScript("""
       local added = redis.call('HSETNX', KEYS[1], 'm:' .. ARGV[1], ARGV[2])
       redis.call('PEXPIRE', KEYS[1], ARGV[3])
-      if added == 0 then return 0 end
-      return redis.call('HINCRBY', KEYS[1], 'u:' .. ARGV[4], 1)
+      if added == 0 then return {0, 0} end
+      local n = redis.call('HINCRBY', KEYS[1], 'u:' .. ARGV[4], 1)
+      local users
+      if n == 1 then users = redis.call('HINCRBY', KEYS[1], '$u', 1)
+      else users = tonumber(redis.call('HGET', KEYS[1], '$u') or '0') end
+      return {n, users}
       """);
 
   /**
-   * KEYS channel; ARGV client → {memberJson, stateJson or '', the subject's clients left}, or nil when it was not a
-   * member. The subject is read from the member JSON (cjson) only to count.
+   * KEYS channel; ARGV client → {memberJson, stateJson or '', the subject's clients left, the distinct subjects
+   * left}, or nil when it was not a member. The subject is read from the member JSON (cjson) only to count.
    */
   static final LuaScript MEMBER_REMOVE = new LuaScript("""
       local member = redis.call('HGET', KEYS[1], 'm:' .. ARGV[1])
@@ -109,8 +114,15 @@ final class PresenceScripts {
       redis.call('HDEL', KEYS[1], 'm:' .. ARGV[1], 's:' .. ARGV[1])
       local field = 'u:' .. tostring(cjson.decode(member)['subject'])
       local left = redis.call('HINCRBY', KEYS[1], field, -1)
-      if left <= 0 then redis.call('HDEL', KEYS[1], field); left = 0 end
-      return {member, state, left}
+      local users
+      if left <= 0 then
+        redis.call('HDEL', KEYS[1], field); left = 0
+        users = redis.call('HINCRBY', KEYS[1], '$u', -1)
+        if users <= 0 then redis.call('HDEL', KEYS[1], '$u'); users = 0 end
+      else
+        users = tonumber(redis.call('HGET', KEYS[1], '$u') or '0')
+      end
+      return {member, state, left, users}
       """);
 
   /** KEYS channel; ARGV client, stateJson, ttlMs → memberJson, or nil when it is not a member. */

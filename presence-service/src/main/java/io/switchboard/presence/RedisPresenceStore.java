@@ -96,7 +96,7 @@ public final class RedisPresenceStore implements PresenceStore {
     return CLIENT_JOIN.run(redis, List.of(DEADLINES, clientKey(join.client())), args)
         .compose(done -> each(join.channels(), channel ->
             MEMBER_JOIN.run(redis, List.of(channelKey(channel)), List.of(join.client(), memberJson, ttl(), join.subject()))
-                .map(n -> n.toInteger() > 0 ? join.memberOf(channel).withSubjectClients(n.toInteger()) : null)));
+                .map(n -> n.get(0).toInteger() > 0 ? join.memberOf(channel).withCounts(n.get(0).toInteger(), n.get(1).toInteger()) : null)));
   }
 
   @Override
@@ -201,8 +201,8 @@ public final class RedisPresenceStore implements PresenceStore {
   /** Deletes one member; null when it was not there (someone else removed it first). */
   private Future<PresenceMember> removeMember(String channel, String client) {
     return MEMBER_REMOVE.run(redis, List.of(channelKey(channel)), List.of(client)).map(r -> {
-      if (r == null || r.size() < 3) return null;
-      return member(channel, client, r.get(0).toString(), r.get(1).toString()).withSubjectClients(r.get(2).toInteger());
+      if (r == null || r.size() < 4) return null;
+      return member(channel, client, r.get(0).toString(), r.get(1).toString()).withCounts(r.get(2).toInteger(), r.get(3).toInteger());
     });
   }
 

@@ -77,6 +77,24 @@ abstract class PresenceStoreContract {
         .filter(m -> m.client().equals(again.client())).findFirst().orElseThrow().subjectClients(), "a timeout is a removal too");
   }
 
+  /** The distinct subjects in the channel after each change (PubNub's occupancy), counted with it. */
+  @Test
+  void joinsAndRemovalsCountTheChannelsUsers() {
+    String ch = "room:" + id + "-users";
+    long now = System.currentTimeMillis();
+    PresenceJoin a = new PresenceJoin(id + "-ua", "user-1", "n", new JsonObject(), List.of(ch), now);
+    PresenceJoin b = new PresenceJoin(id + "-ub", "user-1", "n", new JsonObject(), List.of(ch), now);
+    PresenceJoin other = new PresenceJoin(id + "-uo", "user-2", "n", new JsonObject(), List.of(ch), now);
+    assertEquals(1, Await.result(store().join(a, now + 60_000)).get(0).users());
+    assertEquals(1, Await.result(store().join(b, now + 60_000)).get(0).users(), "a second client of the same subject");
+    assertEquals(2, Await.result(store().join(other, now + 60_000)).get(0).users());
+    assertEquals(2, Await.result(store().leave(a.client(), List.of(ch))).get(0).users(), "user-1 is still there");
+    assertEquals(1, Await.result(sameStorage().leave(b.client(), null)).get(0).users());
+    assertEquals(0, Await.result(store().sweep(now + 120_000)).stream()
+        .filter(m -> m.client().equals(other.client())).findFirst().orElseThrow().users(), "a timeout counts too");
+    assertEquals(1, Await.result(store().join(a, now + 180_000)).get(0).users(), "counting starts over");
+  }
+
   @Test
   void joinListsMembersOldestFirstAndLeaveRemovesThem() {
     String a = channel("a"), b = channel("b");

@@ -118,7 +118,8 @@ class PresenceVerticleTest {
     Publication join = awaitEvent(channel, "presence.join");
     JsonObject identity = new JsonObject().put("client", client).put("subject", "u-" + client)
         .put("info", new JsonObject().put("name", "N" + client));
-    assertEquals(identity.copy().put("subjectClients", 1), join.data());
+    // users: the distinct subjects in the channel after the join (PubNub's occupancy)
+    assertEquals(identity.copy().put("subjectClients", 1).put("users", 1), join.data());
     assertFalse(join.stored());
 
     JsonObject member = members(channel).getJsonObject(0);
@@ -178,7 +179,7 @@ class PresenceVerticleTest {
     request(Addresses.PRESENCE_LEAVE, new JsonObject().put("client", client).put("channels", new JsonArray().add(a)));
     Publication leave = awaitEvent(a, "presence.leave");
     assertEquals(new JsonObject().put("client", client).put("subject", "u-" + client)
-        .put("info", new JsonObject().put("name", "N" + client)).put("subjectClients", 0), leave.data());
+        .put("info", new JsonObject().put("name", "N" + client)).put("subjectClients", 0).put("users", 1), leave.data());
     assertEquals(List.of(other), names(members(a)));
     assertEquals(List.of(client), names(members(b)));
 
@@ -206,7 +207,7 @@ class PresenceVerticleTest {
     awaitEvent(b, "presence.timeout");
     Publication timeout = events(a, "presence.timeout").get(0);
     assertEquals(new JsonObject().put("client", dead).put("subject", "u-" + dead)
-        .put("info", new JsonObject().put("name", "N" + dead)).put("subjectClients", 0), timeout.data());
+        .put("info", new JsonObject().put("name", "N" + dead)).put("subjectClients", 0).put("users", 1), timeout.data());
     assertEquals(List.of(live), names(members(a)), "the refreshed client outlives the timeout");
     assertEquals(List.of(), names(members(b)));
 

@@ -29,9 +29,19 @@ public final class ChannelOps {
   public static final int MAX_ACK_IDS = 1000;
   private static final Pattern RPC_METHOD = Pattern.compile("[A-Za-z0-9_.\\-]{1,64}");
 
-  /** A publication as a caller asks for it; the server adds id, position, time and source. */
+  /**
+   * A publication as a caller asks for it; the server adds id, position, time and source. {@code meta}: publisher
+   * metadata stored and delivered with it (PubNub's publish meta); {@code unstored}: deliver live only, never append
+   * to history (PubNub's {@code store=0}: an ephemeral publication, like one on a history-0 namespace).
+   */
   public record PublishCommand(String channel, String event, Object data, Priority priority, List<String> tags, int ttl,
-      boolean requiresAck, String correlationId, String idempotencyKey, String exclude, String sourceId) {
+      boolean requiresAck, String correlationId, String idempotencyKey, String exclude, String sourceId, JsonObject meta,
+      boolean unstored) {
+    public PublishCommand(String channel, String event, Object data, Priority priority, List<String> tags, int ttl,
+        boolean requiresAck, String correlationId, String idempotencyKey, String exclude, String sourceId) {
+      this(channel, event, data, priority, tags, ttl, requiresAck, correlationId, idempotencyKey, exclude, sourceId, null, false);
+    }
+
     /** A client's publication: delivered to everyone, the source stamped from the caller. */
     public PublishCommand(String channel, String event, Object data, Priority priority, List<String> tags, int ttl,
         boolean requiresAck, String correlationId, String idempotencyKey) {
@@ -95,9 +105,9 @@ public final class ChannelOps {
       // sourceId: only a dialect sets it, from a credential it verified (a Pusher presence user_id from signed channel_data)
       Publication pub = new Publication(null, app.scope(cmd.channel()), 0, null, now, cmd.event(), data, c.sourceType(),
           cmd.sourceId() != null ? cmd.sourceId() : c.subject(), cmd.priority() == null ? Priority.NORMAL : cmd.priority(),
-          cmd.tags(), cmd.ttl(), cmd.requiresAck(), cmd.correlationId(), cmd.exclude());
+          cmd.tags(), cmd.ttl(), cmd.requiresAck(), cmd.correlationId(), cmd.exclude(), cmd.meta());
       loop.metrics.publishes.increment();
-      if (ns.ephemeral()) {
+      if (ns.ephemeral() || cmd.unstored()) {
         Publication sent = pub.withPosition(Ids.ulid(now), 0, null, now);
         loop.fanout.publish(sent);
         return Future.succeededFuture(new JsonObject().put("id", sent.id()).put("timestamp", Instant.ofEpochMilli(now).toString()));

@@ -63,8 +63,9 @@ final class GatewayApiCommands {
 
   private void onCommand(JsonObject c) {
     String user = c.getString("user");
+    String app = c.getString("app", App.DEFAULT_ID);
     switch (c.getString("command", "")) {
-      case "subscribe" -> forUser(user, s -> {
+      case "subscribe" -> forUser(app, user, s -> {
         if (!s.transport.isOpen()) return;
         loop.subscriptions.subscribeByServer(s, new Subscriptions.Request(c.getString("channel"), null, null)).onSuccess(est -> {
           Subscriptions.Outcome o = est.outcomes().get(0);
@@ -73,13 +74,13 @@ final class GatewayApiCommands {
           loop.subscriptions.goLive(s, est);
         });
       });
-      case "unsubscribe" -> forUser(user, s -> {
+      case "unsubscribe" -> forUser(app, user, s -> {
         if (loop.subscriptions.unsubscribe(s, List.of(c.getString("channel"))).get(0) == null) {
           s.protocol().unsubscribed(s, c.getString("channel"), "unsubscribed by the server");
         }
       });
-      case "disconnect" -> forUser(user, s -> s.disconnect(Disconnect.TERMINATED, c.getString("reason", "disconnected by the server")));
-      case "refresh" -> loop.verifier.verify(c.getString("token")).onSuccess(claims -> forUser(user, s -> {
+      case "disconnect" -> forUser(app, user, s -> s.disconnect(Disconnect.TERMINATED, c.getString("reason", "disconnected by the server")));
+      case "refresh" -> loop.verifier.verify(c.getString("token")).onSuccess(claims -> forUser(app, user, s -> {
         s.refreshed(claims);
         for (String ch : loop.subscriptions.dropUngranted(s)) s.protocol().unsubscribed(s, ch, "grant revoked");
       }));
@@ -89,8 +90,10 @@ final class GatewayApiCommands {
         for (Session s : loop.sessions()) {
           if (s.closing()) continue;
           for (String scoped : s.channels()) {
-            if (!App.appOf(scoped).equals(App.DEFAULT_ID) || !scoped.startsWith(prefix)) continue;
-            counts.put(scoped, counts.getInteger(scoped, 0) + 1);
+            // the app's own channels, by their app-local names
+            String local = App.local(scoped);
+            if (!App.appOf(scoped).equals(app) || !local.startsWith(prefix)) continue;
+            counts.put(local, counts.getInteger(local, 0) + 1);
           }
         }
         loop.bus.send(c.getString("replyTo"), new JsonObject().put("node", loop.node).put("channels", counts));
@@ -105,10 +108,11 @@ final class GatewayApiCommands {
     }
   }
 
-  private void forUser(String user, java.util.function.Consumer<Session> action) {
+  /** The user's connected sessions in one app (a subject names a user within its app). */
+  private void forUser(String app, String user, java.util.function.Consumer<Session> action) {
     if (user == null) return;
     for (Session s : loop.sessions()) {
-      if (s.connected() && user.equals(s.subject()) && s.app.isDefault()) action.accept(s);
+      if (s.connected() && user.equals(s.subject()) && s.app.id().equals(app)) action.accept(s);
     }
   }
 

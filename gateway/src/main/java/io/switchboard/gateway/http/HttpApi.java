@@ -26,8 +26,9 @@ public final class HttpApi implements Endpoint {
     loop.vertx.setPeriodic(60_000, t -> buckets.sweep(System.currentTimeMillis()));
     this.rest = new ClientRest(loop, buckets, presenceTimeout);
     this.server = new ServerApi(loop, new GatewayApiCommands(loop));
-    // the app backend's HTTP proxies, when configured, are the loop's backend (rpc, publish, subscribe, connect)
-    HttpProxies proxies = HttpProxies.of(loop, config.getJsonObject("proxy"));
+    // the app backends' HTTP proxies, when configured, are the loop's backend (rpc, publish, subscribe, connect),
+    // each app's own (apps[].proxies) or the proxy section's
+    AppProxies proxies = AppProxies.of(loop, config.getJsonObject("proxy"));
     if (proxies != null) loop.backend = proxies;
     this.streams = new Streams(loop, new Tickets(loop, g.getLong("ticketTtlMs", 30_000L)), g.getLong("maxPollWaitSeconds", 60L));
   }

@@ -22,12 +22,14 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * The app backend over HTTP, for backends that are not on the JVM (config {@code proxy.*}): each proxy is a
+ * One app's backend over HTTP, for backends that are not on the JVM (config {@code proxy.*}, or an app's
+ * {@code apps[].proxies}; {@link AppProxies} picks the app's): each proxy is a
  * {@code POST} of a JSON body to the backend's URL, answered {@code {"result": …}} or {@code {"error":{code,
  * message}}} (a decision, passed to the client with the same error body as everywhere).
  *
@@ -36,8 +38,12 @@ import java.util.stream.Collectors;
  * {@code proxy.retries} more times; rpc and publish never are (the backend may have acted). Per proxy and event loop
  * a circuit breaker opens after {@code proxy.breakerFailures} failures in a row: calls then fail at once with
  * {@code unavailable} for {@code proxy.breakerResetMs}, after which one call is let through to try the backend.
+ * A namespace may have its own subscribe and publish URL ({@code namespaces: {ns: {subscribeUrl, publishUrl}}},
+ * {@code ""} = none there): its channels go there whatever {@code subscribeNamespaces}/{@code publishNamespaces} say.
+ * Breakers are per URL.
  */
 final class HttpProxies implements AppBackend {
+
   enum Kind {
     CONNECT(true), RPC(false), SUBSCRIBE(true), PUBLISH(false);
 
@@ -62,7 +68,10 @@ final class HttpProxies implements AppBackend {
   private final GatewayLoop loop;
   private final HttpClient client;
   private final Map<Kind, String> urls = new EnumMap<>(Kind.class);
-  private final Map<Kind, Breaker> breakers = new EnumMap<>(Kind.class);
+  /** namespace → its own URL per proxy ("" = no proxy for that namespace). */
+  private final Map<String, Map<Kind, String>> byNamespace = new HashMap<>();
+  /** One breaker per proxy URL (kind and URL: two proxies on one URL still fail separately). */
+  private final Map<String, Breaker> breakers = new HashMap<>();
   private final Set<String> subscribeNamespaces;
   private final Set<String> publishNamespaces;
   private final long timeoutMs;
@@ -75,7 +84,15 @@ final class HttpProxies implements AppBackend {
     for (Kind k : Kind.values()) {
       String url = p.getString(k.wire() + "Url", "");
       if (!url.isEmpty()) urls.put(k, url);
-      breakers.put(k, new Breaker());
+    }
+    JsonObject ns = p.getJsonObject("namespaces", new JsonObject());
+    for (String n : ns.fieldNames()) {
+      Map<Kind, String> own = new EnumMap<>(Kind.class);
+      for (Kind k : new Kind[] {Kind.SUBSCRIBE, Kind.PUBLISH}) {
+        String url = ns.getJsonObject(n).getString(k.wire() + "Url");
+        if (url != null) own.put(k, url);
+      }
+      byNamespace.put(n, own);
     }
     subscribeNamespaces = names(p.getString("subscribeNamespaces", ""));
     publishNamespaces = names(p.getString("publishNamespaces", ""));
@@ -91,7 +108,19 @@ final class HttpProxies implements AppBackend {
   static HttpProxies of(GatewayLoop loop, JsonObject proxyConfig) {
     if (proxyConfig == null) return null;
     HttpProxies p = new HttpProxies(loop, proxyConfig);
-    return p.urls.isEmpty() ? null : p;
+    boolean any = !p.urls.isEmpty();
+    for (Map<Kind, String> own : p.byNamespace.values()) for (String u : own.values()) any |= !u.isEmpty();
+    return any ? p : null;
+  }
+
+  /** The URL a call about {@code channel} goes to; null when none. */
+  private String url(Kind kind, Set<String> namespaces, String channel) {
+    Map<Kind, String> own = byNamespace.get(Channels.namespace(channel));
+    if (own != null && own.containsKey(kind)) {
+      String u = own.get(kind);
+      return u.isEmpty() ? null : u;
+    }
+    return urls.containsKey(kind) && applies(namespaces, channel) ? urls.get(kind) : null;
   }
 
   private static Set<String> names(String list) {
@@ -113,21 +142,23 @@ final class HttpProxies implements AppBackend {
   @Override
   public Future<Object> rpc(Caller c, App app, String method, JsonObject params) {
     if (!urls.containsKey(Kind.RPC)) return null;
-    return call(Kind.RPC, who(c, app).put("method", method).put("params", params)).map(r -> r);
+    return call(Kind.RPC, urls.get(Kind.RPC), who(c, app).put("method", method).put("params", params)).map(r -> r);
   }
 
   @Override
   public Future<Object> publish(Caller c, App app, ChannelOps.PublishCommand cmd) {
-    if (!urls.containsKey(Kind.PUBLISH) || !applies(publishNamespaces, cmd.channel())) return null;
+    String url = url(Kind.PUBLISH, publishNamespaces, cmd.channel());
+    if (url == null) return null;
     JsonObject body = who(c, app).put("channel", cmd.channel()).put("event", cmd.event()).put("data", cmd.data());
     if (cmd.tags() != null) body.put("tags", new JsonArray(cmd.tags()));
-    return call(Kind.PUBLISH, body).map(r -> r instanceof JsonObject o && o.containsKey("data") ? o.getValue("data") : cmd.data());
+    return call(Kind.PUBLISH, url, body).map(r -> r instanceof JsonObject o && o.containsKey("data") ? o.getValue("data") : cmd.data());
   }
 
   @Override
   public Future<Void> subscribe(Caller c, App app, String channel) {
-    if (!urls.containsKey(Kind.SUBSCRIBE) || !applies(subscribeNamespaces, channel)) return null;
-    return call(Kind.SUBSCRIBE, who(c, app).put("channel", channel)).mapEmpty();
+    String url = url(Kind.SUBSCRIBE, subscribeNamespaces, channel);
+    if (url == null) return null;
+    return call(Kind.SUBSCRIBE, url, who(c, app).put("channel", channel)).mapEmpty();
   }
 
   @Override
@@ -150,7 +181,7 @@ final class HttpProxies implements AppBackend {
     JsonObject body = new JsonObject().put("client", s.id).put("transport", s.transport.bidirectional() ? "websocket" : "http")
         .put("headers", headers).put("remoteAddress", s.transport.remoteAddress());
     if (!s.app.isDefault()) body.put("app", s.app.id());
-    return call(Kind.CONNECT, body).map(r -> {
+    return call(Kind.CONNECT, urls.get(Kind.CONNECT), body).map(r -> {
       if (!(r instanceof JsonObject o) || !(o.getValue("subject") instanceof String subject) || subject.isEmpty()) {
         throw new ServiceError(ErrorCode.UNAVAILABLE, "app backend's connect answer has no subject");
       }
@@ -171,8 +202,8 @@ final class HttpProxies implements AppBackend {
   // --- calls, retries, breaker -------------------------------------------------------------------------
 
   /** The backend's result; a failed future with its decision or {@code unavailable}. */
-  Future<Object> call(Kind kind, JsonObject body) {
-    Breaker b = breakers.get(kind);
+  Future<Object> call(Kind kind, String url, JsonObject body) {
+    Breaker b = breakers.computeIfAbsent(kind.wire() + " " + url, k -> new Breaker());
     long now = System.currentTimeMillis();
     if (b.openUntil > now || (b.openUntil > 0 && b.trial)) {
       return Future.failedFuture(new ServiceError(ErrorCode.UNAVAILABLE, "app backend (" + kind.wire()
@@ -180,13 +211,12 @@ final class HttpProxies implements AppBackend {
     }
     if (b.openUntil > 0) b.trial = true; // half-open: this call is the one trial
     Promise<Object> done = Promise.promise();
-    attempt(kind, body.encode(), kind.idempotent ? retries : 0, done);
+    attempt(kind, url, b, body.encode(), kind.idempotent ? retries : 0, done);
     return done.future();
   }
 
-  private void attempt(Kind kind, String body, int retriesLeft, Promise<Object> done) {
-    Breaker b = breakers.get(kind);
-    once(kind, body).onComplete(ar -> {
+  private void attempt(Kind kind, String url, Breaker b, String body, int retriesLeft, Promise<Object> done) {
+    once(kind, url, body).onComplete(ar -> {
       if (ar.succeeded()) {
         b.failures = 0;
         b.openUntil = 0;
@@ -208,7 +238,7 @@ final class HttpProxies implements AppBackend {
         done.fail(unavailable(kind, ar.cause()));
         return;
       }
-      if (retriesLeft > 0) attempt(kind, body, retriesLeft - 1, done);
+      if (retriesLeft > 0) attempt(kind, url, b, body, retriesLeft - 1, done);
       else done.fail(unavailable(kind, ar.cause()));
     });
   }
@@ -227,8 +257,8 @@ final class HttpProxies implements AppBackend {
     }
   }
 
-  private Future<Object> once(Kind kind, String body) {
-    RequestOptions o = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(urls.get(kind))
+  private Future<Object> once(Kind kind, String url, String body) {
+    RequestOptions o = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(url)
         .setIdleTimeout(timeoutMs).putHeader("content-type", "application/json");
     return client.request(o)
         .compose(req -> req.send(Buffer.buffer(body)))

@@ -27,7 +27,10 @@ import java.util.Set;
 /**
  * The server API for backends: {@code POST /api/<command>} with a JSON body, authenticated with an API key that has
  * a server capability (the admin key, or an API key with {@code server} grants, limited to the channels they match)
- * — never a client token. Keys are checked by the auth-service over the bus, so this works on any gateway node.
+ * — never a client token. A request acts on one app: the one its {@code X-Switchboard-App} header names (an app id),
+ * the default app without it. The admin key may act on any app; an API key (not bound to an app) on the default app
+ * only. Channel names are the app's own: scoped with {@code app.scope(channel)} on the bus and in storage, exactly as
+ * the Pusher HTTP API does for its app. Keys are checked by the auth-service over the bus, so this works on any gateway node.
  * Channel operations run through the core's ChannelOps as a server {@link Caller}; commands about users' live
  * sessions are broadcast to every gateway event loop of the cluster ({@link Addresses#GATEWAY_API}).
  */
@@ -36,6 +39,8 @@ final class ServerApi {
   static final int MAX_BROADCAST = 1000;
   /** How long a gather (channels, info) waits for more event loops once answers stop coming. */
   static final long GATHER_QUIET_MS = 150;
+  /** The header naming the app a request acts on (an app id; absent = the default app). */
+  static final String APP_HEADER = "x-switchboard-app";
 
   /** Who is calling: the admin, or an API key's identity and grants. */
   record ServerKey(boolean admin, String subject, String sourceType, Grants grants) {
@@ -65,10 +70,28 @@ final class ServerApi {
   private Future<JsonObject> call(RoutingContext ctx) {
     String command = ctx.pathParam("command");
     return key(ctx.request()).compose(k -> {
+      App app = app(ctx.request(), k);
       JsonObject params = Http.body(ctx);
-      if (command.equals("batch")) return batch(k, params);
-      return run(k, command, params);
+      if (command.equals("batch")) return batch(k, app, params);
+      return run(k, app, command, params);
     });
+  }
+
+  /** The app the request names (after its key is verified: an unknown key never learns which apps exist). */
+  private App app(HttpServerRequest r, ServerKey k) {
+    String id = r.getHeader(APP_HEADER);
+    if (id == null || id.isBlank()) return loop.apps.defaultApp();
+    App app = loop.apps.byId(id.trim());
+    if (app == null) {
+      throw new ServiceError(ErrorCode.NOT_FOUND, "unknown app '" + Channels.abbreviate(id.trim()) + "' (" + APP_HEADER
+          + " names the id of an app in the apps config)");
+    }
+    if (!app.isDefault() && !k.admin()) {
+      throw new ServiceError(ErrorCode.PERMISSION_DENIED, "only the admin key acts on app '" + app.id()
+          + "'; API keys act on the default app");
+    }
+    if (!app.enabled()) throw new ServiceError(ErrorCode.PERMISSION_DENIED, "app " + app.id() + " is disabled");
+    return app;
   }
 
   /** The caller's key, verified by the auth-service. */
@@ -99,7 +122,7 @@ final class ServerApi {
   }
 
   /** Runs commands in order; each gets its own result or error, a failed one does not stop the rest. */
-  private Future<JsonObject> batch(ServerKey k, JsonObject params) {
+  private Future<JsonObject> batch(ServerKey k, App app, JsonObject params) {
     JsonArray cmds = params.getValue("commands") instanceof JsonArray a ? a : null;
     if (cmds == null || cmds.isEmpty()) throw ServiceError.badRequest("commands must be a non-empty array of {method, params}");
     if (cmds.size() > MAX_BATCH) throw ServiceError.badRequest("at most " + MAX_BATCH + " commands per batch");
@@ -113,7 +136,7 @@ final class ServerApi {
           String method = Params.string(c, "method", true, 64);
           if (method.equals("batch")) throw ServiceError.badRequest("a batch cannot contain a batch");
           JsonObject p = Params.object(c, "params", false);
-          one = run(k, method, p == null ? new JsonObject() : p);
+          one = run(k, app, method, p == null ? new JsonObject() : p);
         } catch (RuntimeException e) {
           one = Future.failedFuture(e);
         }
@@ -127,44 +150,44 @@ final class ServerApi {
     return chain.map(v -> new JsonObject().put("replies", replies));
   }
 
-  Future<JsonObject> run(ServerKey k, String command, JsonObject p) {
+  Future<JsonObject> run(ServerKey k, App app, String command, JsonObject p) {
     try {
       return switch (command) {
-        case "publish" -> publish(k, p);
-        case "broadcast" -> broadcast(k, p);
+        case "publish" -> publish(k, app, p);
+        case "broadcast" -> broadcast(k, app, p);
         case "history" -> {
           var q = NativeRequests.historyQuery(p, loop.cfg.maxHistoryLimit());
           k.require(q.channel());
-          yield loop.ops.history(caller(k, null), app(), q);
+          yield loop.ops.history(caller(k, null), app, q);
         }
         case "presence" -> {
           String ch = Params.channel(p);
           k.require(ch);
-          yield loop.ops.presence(caller(k, null), app(), ch);
+          yield loop.ops.presence(caller(k, null), app, ch);
         }
         case "presence_stats" -> {
           String ch = Params.channel(p);
           k.require(ch);
-          yield loop.ops.presence(caller(k, null), app(), ch).map(ServerApi::stats);
+          yield loop.ops.presence(caller(k, null), app, ch).map(ServerApi::stats);
         }
         case "subscribe", "unsubscribe" -> {
           String user = Params.string(p, "user", true, 256);
           String ch = Params.channel(p);
           k.require(ch);
-          yield commands.broadcast(new JsonObject().put("command", command).put("user", user).put("channel", ch));
+          yield commands.broadcast(new JsonObject().put("command", command).put("app", app.id()).put("user", user).put("channel", ch));
         }
         case "disconnect" -> {
           String user = Params.string(p, "user", true, 256);
           k.requireUser(user);
           String reason = Params.string(p, "reason", false, 120);
-          yield commands.broadcast(new JsonObject().put("command", "disconnect").put("user", user)
+          yield commands.broadcast(new JsonObject().put("command", "disconnect").put("app", app.id()).put("user", user)
               .put("reason", reason == null ? "disconnected by the server" : reason));
         }
-        case "refresh" -> refresh(k, p);
+        case "refresh" -> refresh(k, app, p);
         case "channels" -> {
           if (!k.admin()) throw new ServiceError(ErrorCode.PERMISSION_DENIED, "channels needs the admin key");
           String prefix = Params.string(p, "prefix", false, 255);
-          yield commands.gather(new JsonObject().put("command", "channels").put("prefix", prefix == null ? "" : prefix))
+          yield commands.gather(new JsonObject().put("command", "channels").put("app", app.id()).put("prefix", prefix == null ? "" : prefix))
               .map(ServerApi::mergeChannels);
         }
         case "info" -> {
@@ -179,17 +202,13 @@ final class ServerApi {
     }
   }
 
-  private App app() {
-    return loop.apps.defaultApp();
-  }
-
-  private Future<JsonObject> publish(ServerKey k, JsonObject p) {
+  private Future<JsonObject> publish(ServerKey k, App app, JsonObject p) {
     var cmd = NativeRequests.publishCommand(p);
     k.require(cmd.channel());
-    return loop.ops.publish(caller(k, source(k, p)), app(), cmd);
+    return loop.ops.publish(caller(k, source(k, p)), app, cmd);
   }
 
-  private Future<JsonObject> broadcast(ServerKey k, JsonObject p) {
+  private Future<JsonObject> broadcast(ServerKey k, App app, JsonObject p) {
     List<String> channels = Params.strings(p, "channels", MAX_BROADCAST, 255);
     if (channels == null || channels.isEmpty()) throw ServiceError.badRequest("channels must be a non-empty array of channel names");
     JsonObject source = source(k, p);
@@ -201,7 +220,7 @@ final class ServerApi {
         one.remove("channels");
         var cmd = NativeRequests.publishCommand(one.put("channel", ch));
         k.require(ch);
-        f = loop.ops.publish(caller(k, source), app(), cmd);
+        f = loop.ops.publish(caller(k, source), app, cmd);
       } catch (RuntimeException e) {
         f = Future.failedFuture(e);
       }
@@ -227,7 +246,7 @@ final class ServerApi {
   }
 
   /** {@code {user, token}}: the user's live sessions take the new token (same subject); channels it no longer grants are dropped. */
-  private Future<JsonObject> refresh(ServerKey k, JsonObject p) {
+  private Future<JsonObject> refresh(ServerKey k, App app, JsonObject p) {
     String user = Params.string(p, "user", true, 256);
     k.requireUser(user);
     String token = Params.string(p, "token", true, 16 * 1024);
@@ -235,7 +254,7 @@ final class ServerApi {
       if (!c.subject().equals(user)) {
         return Future.failedFuture(ServiceError.badRequest("token is for subject " + c.subject() + ", not " + user));
       }
-      return commands.broadcast(new JsonObject().put("command", "refresh").put("user", user).put("token", token));
+      return commands.broadcast(new JsonObject().put("command", "refresh").put("app", app.id()).put("user", user).put("token", token));
     });
   }
 

@@ -50,11 +50,26 @@ final class PubNubDialect implements SessionProtocol {
   @Override
   public void onBinary(Session s, int bytes) {}
 
-  /** Presence events only to clients subscribed to the channel's {@code -pnpres} (the SDK would drop them anyway). */
+  /**
+   * Presence events only to clients subscribed to the channel's {@code -pnpres} (the SDK would drop them anyway);
+   * messages and signals only when they pass the client's {@code filter-expr}.
+   */
   @Override
   public int variant(Session s, Publication p) {
-    if (p.id() == null && s.dialectState instanceof PubNubPoller poller && !poller.presenceWanted.contains(p.channel())) return -1;
+    if (s.dialectState instanceof PubNubPoller poller) {
+      if (p.id() == null) {
+        if (!poller.presenceWanted.contains(p.channel())) return -1;
+      } else if (!passes(poller, p)) {
+        return -1;
+      }
+    }
     return 0;
+  }
+
+  /** Whether a message reaches a client: no filter, or one it passes. */
+  static boolean passes(PubNubPoller poller, Publication p) {
+    PubNubFilter f = poller.filter;
+    return f == null || p.id() == null || f.matches(p);
   }
 
   @Override
@@ -69,6 +84,7 @@ final class PubNubDialect implements SessionProtocol {
       b.append("\"i\":").append(Json.encode(p.sourceId() == null ? "" : p.sourceId()))
           .append(",\"k\":").append(Json.encode(key)).append(",\"c\":").append(Json.encode(local))
           .append(",\"d\":").append(Json.encode(p.data()));
+      if (p.meta() != null) b.append(",\"u\":").append(p.meta().encode());
       if (SIGNAL.equals(event)) b.append(",\"e\":1");
     } else if (event != null && event.startsWith("presence.")) {
       JsonObject data = p.data() instanceof JsonObject j ? j : new JsonObject();
@@ -82,6 +98,8 @@ final class PubNubDialect implements SessionProtocol {
       };
       if (action == null) return null;
       d.put("action", action).put("uuid", data.getString("subject")).put("timestamp", p.timestamp() / 1000);
+      // the distinct subjects in the channel right after the change, counted by the presence service with it
+      if (!"state-change".equals(action) && data.getValue("users") instanceof Number n) d.put("occupancy", n.intValue());
       if ("state-change".equals(action)) d.put("state", data.getJsonObject("state", new JsonObject()));
       String pres = local + PRESENCE_SUFFIX;
       b.append("\"k\":").append(Json.encode(key)).append(",\"c\":").append(Json.encode(pres))
@@ -93,12 +111,20 @@ final class PubNubDialect implements SessionProtocol {
     return Unpooled.wrappedBuffer(b.toString().getBytes(StandardCharsets.UTF_8));
   }
 
+  /** The {@code interval} presence event of a channel (app-local name) of an app with key {@code key}. */
+  static ByteBuf interval(String key, String local, int occupancy, long now) {
+    JsonObject d = new JsonObject().put("action", "interval").put("occupancy", occupancy).put("timestamp", now / 1000);
+    String b = "{\"p\":{\"t\":\"" + pad(Timetokens.of(now, 0)) + "\",\"r\":1},\"a\":\"1\",\"f\":0,\"k\":" + Json.encode(key)
+        + ",\"c\":" + Json.encode(local + PRESENCE_SUFFIX) + ",\"d\":" + d.encode() + "}";
+    return Unpooled.wrappedBuffer(b.getBytes(StandardCharsets.UTF_8));
+  }
+
   static String pad(long tt) {
     String s = Long.toString(tt);
     return s.length() >= TT_DIGITS ? s : "0".repeat(TT_DIGITS - s.length()) + s;
   }
 
-  private String keyOf(String scoped) {
+  String keyOf(String scoped) {
     int i = scoped.indexOf(App.SCOPE);
     App app = i < 0 ? loop.apps.defaultApp() : loop.apps.byId(scoped.substring(0, i));
     return app == null || app.key() == null ? "" : app.key();

@@ -1,15 +1,20 @@
 package io.switchboard.gateway.protocol.pubnub;
 
+import io.netty.buffer.ByteBuf;
+import io.switchboard.common.Addresses;
 import io.switchboard.common.App;
 import io.switchboard.common.ErrorCode;
 import io.switchboard.common.ServiceError;
 import io.switchboard.gateway.TokenVerifier;
 import io.switchboard.gateway.core.ChannelOps;
 import io.switchboard.gateway.core.GatewayLoop;
+import io.switchboard.gateway.transport.Encoded;
 import io.switchboard.gateway.transport.Endpoint;
+import io.switchboard.gateway.transport.Framing;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.DecodeException;
@@ -56,6 +61,10 @@ public final class PubNubEndpoint implements Endpoint {
   /** How long a subscribe poll is held before an empty answer (PubNub: under 310 s). */
   static final long HOLD_MS = 280_000;
   static final int MAX_MESSAGE_BYTES = 32 * 1024;
+  /** Largest publish {@code meta} (JSON bytes): it travels with every delivery of the message. */
+  static final int MAX_META_BYTES = 4 * 1024;
+  /** Default period of {@code interval} presence events (PubNub's default announce interval). */
+  static final int DEFAULT_PRESENCE_INTERVAL_S = 10;
   private static final Map<TokenVerifier, Map<String, PubNubPoller>> REGISTRIES = Collections.synchronizedMap(new WeakHashMap<>());
   /** Held subscribe polls in this JVM (every gateway of it). */
   private static final AtomicInteger HELD = new AtomicInteger();
@@ -68,12 +77,22 @@ public final class PubNubEndpoint implements Endpoint {
   private final Set<PubNubPoller> owned = new HashSet<>();
   final AtomicInteger held = HELD;
   final long holdMs;
+  /** Period of {@code interval} presence events; 0 = none. */
+  private final long intervalMs;
 
   public PubNubEndpoint(GatewayLoop loop) {
     this.loop = loop;
     this.dialect = new PubNubDialect(loop);
     this.pollers = REGISTRIES.computeIfAbsent(loop.verifier, v -> new ConcurrentHashMap<>());
     this.holdMs = HOLD_MS;
+    JsonObject config = Vertx.currentContext() == null ? new JsonObject() : Vertx.currentContext().config();
+    this.intervalMs = config.getJsonObject("gateway", new JsonObject())
+        .getLong("pubnubPresenceIntervalSeconds", (long) DEFAULT_PRESENCE_INTERVAL_S) * 1000L;
+  }
+
+  /** The longest subscribe {@code filter-expr} accepted (tests). */
+  public static int maxFilterLength() {
+    return PubNubFilter.MAX_LENGTH;
   }
 
   /** Subscribe polls held now in this JVM (a figure for load measurements and tests). */
@@ -84,6 +103,7 @@ public final class PubNubEndpoint implements Endpoint {
   @Override
   public void routes(Router router) {
     loop.vertx.setPeriodic(1000, id -> sweep());
+    if (intervalMs > 0) loop.vertx.setPeriodic(intervalMs, id -> announceOccupancy());
     BodyHandler body = BodyHandler.create(false).setBodyLimit(MAX_MESSAGE_BYTES + 1024);
     router.get("/time/0").handler(rc -> json(rc.response(), 200).end("[\"" + PubNubDialect.pad(Timetokens.now()) + "\"]"));
     router.get("/publish/*").handler(rc -> publish(rc, PubNubDialect.MESSAGE, null));
@@ -194,6 +214,38 @@ public final class PubNubEndpoint implements Endpoint {
     for (PubNubPoller p : new ArrayList<>(owned)) p.sweep(now);
   }
 
+  /**
+   * PubNub's {@code interval} presence event: every {@code gateway.pubnubPresenceIntervalSeconds}, each client of
+   * this event loop subscribed to a {@code <channel>-pnpres} gets {@code {action:"interval", occupancy}} (the distinct
+   * subjects present, as here-now counts them). One presence read per channel and loop per interval, and only for
+   * channels someone here listens to the presence of.
+   */
+  private void announceOccupancy() {
+    Map<String, List<PubNubPoller>> byChannel = new LinkedHashMap<>();
+    for (PubNubPoller p : owned) {
+      if (p.closed() || p.session == null) continue;
+      for (String scoped : p.presenceWanted) byChannel.computeIfAbsent(scoped, k -> new ArrayList<>()).add(p);
+    }
+    DeliveryOptions o = new DeliveryOptions().setSendTimeout(loop.cfg.requestTimeoutMs());
+    for (Map.Entry<String, List<PubNubPoller>> e : byChannel.entrySet()) {
+      String scoped = e.getKey();
+      loop.bus.<JsonObject>request(Addresses.PRESENCE_QUERY, new JsonObject().put("channel", scoped), o).onSuccess(m -> {
+        Set<String> subjects = new HashSet<>();
+        for (Object x : m.body().getJsonArray("members", new JsonArray())) subjects.add(((JsonObject) x).getString("subject"));
+        ByteBuf payload = PubNubDialect.interval(dialect.keyOf(scoped), App.local(scoped), subjects.size(), System.currentTimeMillis());
+        Encoded frame = Encoded.frame(Framing.NDJSON, payload);
+        payload.release();
+        try {
+          for (PubNubPoller p : e.getValue()) {
+            if (!p.closed() && p.presenceWanted.contains(scoped)) p.session.send(frame);
+          }
+        } finally {
+          frame.release();
+        }
+      });
+    }
+  }
+
   // --- publish and signal --------------------------------------------------------------------------
 
   /** {@code /publish/{pub}/{sub}/0/{channel}/0/{json}} (or the JSON as the POST body); {@code /signal/…} alike. */
@@ -231,8 +283,23 @@ public final class PubNubEndpoint implements Endpoint {
       }
     }
     int ttlSeconds = ttl;
+    JsonObject meta = jsonObjectParam(rc, "meta");
+    if (meta == null && resp.ended()) return;
+    if (meta != null && meta.encode().length() > MAX_META_BYTES) {
+      error(resp, 413, "meta larger than " + MAX_META_BYTES + " bytes");
+      return;
+    }
+    // store=0: delivered live, never appended to history (an ephemeral publication: no offset, not recoverable)
+    String store = rc.request().getParam("store");
+    if (store != null && !store.isEmpty() && !store.equals("0") && !store.equals("1") && !store.equals("true") && !store.equals("false")) {
+      error(resp, 400, "store must be 0 or 1");
+      return;
+    }
+    boolean unstored = "0".equals(store) || "false".equals(store);
+    // norep (do not replicate to PubNub's other data centres) is accepted and has no effect: a Switchboard
+    // cluster is one data centre, and every node of it delivers the publication
     withPoller(rc, app, p -> loop.ops.publish(p.session, app,
-            new ChannelOps.PublishCommand(channel, event, data, null, null, ttlSeconds, false, null, null))
+            new ChannelOps.PublishCommand(channel, event, data, null, null, ttlSeconds, false, null, null, null, null, meta, unstored))
         .onSuccess(r -> {
           long ms = r.getString("timestamp") == null ? System.currentTimeMillis() : java.time.Instant.parse(r.getString("timestamp")).toEpochMilli();
           long tt = Timetokens.of(ms, r.getLong("offset", 0L));
@@ -259,11 +326,17 @@ public final class PubNubEndpoint implements Endpoint {
       error(resp, 400, "channel groups are not supported: subscribe to channels by name");
       return;
     }
-    String filter = req.getParam("filter-expr");
-    if (filter != null && !filter.isEmpty()) {
-      error(resp, 400, "filter-expr is not supported: filter in the listener (history can filter by tags through the native API)");
-      return;
+    String filterText = req.getParam("filter-expr");
+    PubNubFilter filter = null;
+    if (filterText != null && !filterText.isEmpty()) {
+      try {
+        filter = PubNubFilter.parse(filterText);
+      } catch (PubNubFilter.Invalid e) {
+        error(resp, 400, e.getMessage());
+        return;
+      }
     }
+    PubNubFilter chosen = filter;
     List<String> names = channels(seg.get(3));
     if (names.isEmpty()) {
       error(resp, 400, "no channel to subscribe to");
@@ -280,6 +353,8 @@ public final class PubNubEndpoint implements Endpoint {
     if (state == null && resp.ended()) return;
     withPoller(rc, app, p -> {
       if (heartbeat != null) p.timeoutMs = heartbeat * 1000L;
+      // the latest subscribe's filter applies to what is delivered from now on (the SDK sends it on every poll)
+      if (chosen == null || p.filter == null || !p.filter.text().equals(chosen.text())) p.filter = chosen;
       p.poll(resp, names, tt, state);
     });
   }
@@ -512,7 +587,7 @@ public final class PubNubEndpoint implements Endpoint {
           for (JsonObject pub : pubs) {
             if (withToken || withMeta) {
               JsonObject it = new JsonObject().put("message", pub.getValue("data")).put("timetoken", PubNubDialect.pad(Timetokens.of(pub)));
-              if (withMeta) it.put("meta", "");
+              if (withMeta) it.put("meta", pub.getValue("meta") instanceof JsonObject m ? m : "");
               items.add(it);
             } else {
               items.add(pub.getValue("data"));
@@ -531,7 +606,7 @@ public final class PubNubEndpoint implements Endpoint {
     JsonObject src = pub.getJsonObject("source");
     if (withUuid && src != null) it.put("uuid", src.getString("id"));
     it.put("message_type", PubNubDialect.SIGNAL.equals(pub.getString("event")) ? 1 : null);
-    if (withMeta) it.put("meta", "");
+    if (withMeta) it.put("meta", pub.getValue("meta") instanceof JsonObject m ? m : "");
     return it;
   }
 

@@ -82,6 +82,8 @@ final class PubNubPoller implements Transport {
   private long heldUntil;
   long lastActivity = System.currentTimeMillis();
   long timeoutMs;
+  /** The client's subscribe {@code filter-expr} (the latest subscribe's), or null; read by PubNubDialect.variant. */
+  PubNubFilter filter;
   /** Polls and channel changes of this client, one at a time (a poll waits for the previous one's subscriptions). */
   private Future<?> chain = Future.succeededFuture();
 
@@ -251,7 +253,9 @@ final class PubNubPoller implements Transport {
       pubs.sort(java.util.Comparator.comparingLong(Timetokens::of));
       List<Entry> all2 = new ArrayList<>();
       for (JsonObject p : pubs) {
-        ByteBuf b = endpoint.dialect.encodePublication(io.switchboard.common.Publication.fromJson(p));
+        io.switchboard.common.Publication pub = io.switchboard.common.Publication.fromJson(p);
+        if (!PubNubDialect.passes(this, pub)) continue;
+        ByteBuf b = endpoint.dialect.encodePublication(pub);
         if (b == null) continue;
         byte[] bytes = new byte[b.readableBytes()];
         b.readBytes(bytes);
