@@ -61,7 +61,12 @@ public final class RedisMessageStore implements MessageStore {
     Publication stamped = p.withPosition(Ids.ulid(now), 0, null, now);
     String key = idempotencyKey == null ? null
         : RedisKeys.idempotency(p.channel(), p.sourceType(), p.sourceId(), idempotencyKey);
-    return appends.append(new RedisAppends.Pending(stamped, o, key, stamped.toJson().toBuffer(), Promise.promise()));
+    return appends.append(new RedisAppends.Pending(stamped, o, key, storedJson(stamped), Promise.promise()));
+  }
+
+  /** The stored text of a publication (see {@link #encodedSize}, which relies on it being {@code toJson()}). */
+  static Buffer storedJson(Publication stamped) {
+    return stamped.toJson().toBuffer();
   }
 
   /** Script calls made by appends so far (see {@link RedisAppends}). */

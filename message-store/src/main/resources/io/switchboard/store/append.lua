@@ -57,18 +57,17 @@ local function appendOne(c, flags, id, ts, expiry, json, idem)
       return 2, wait, ''
     end
   end
-  local keep = now + c.ttl
   -- NOMKSTREAM: a missing stream means no history yet, or history lost although offsets were handed out
   local added = false
   if c.epoch and c.offset > 0 then
-    added = redis.call('XADD', c.hist, 'NOMKSTREAM', 'MAXLEN', c.size, (c.offset + 1) .. '-0',
-      'k', keep, 'x', expiry, 'p', json)
+    added = redis.call('XADD', c.hist, 'NOMKSTREAM', 'MAXLEN', c.sizeText, (c.offset + 1) .. '-0',
+      'k', c.keep, 'x', expiry, 'p', json)
   end
   if not added then
     local epoch = c.epoch
     if not epoch or c.offset > 0 then epoch = fresh end -- lost (or never had) a history: a new epoch
     redis.call('DEL', c.hist, c.ackable)
-    redis.call('XADD', c.hist, 'MAXLEN', c.size, '1-0', 'k', keep, 'x', expiry, 'p', json)
+    redis.call('XADD', c.hist, 'MAXLEN', c.sizeText, '1-0', 'k', c.keep, 'x', expiry, 'p', json)
     c.epoch, c.offset, c.trimAt, c.lastAck, c.first = epoch, 0, 0, 0, 1
   end
   c.offset = c.offset + 1
@@ -112,7 +111,7 @@ local function answer(status, x, y)
 end
 
 while a <= #ARGV do
-  local n, size, ttl, limit = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local n, size, ttl, limit = tonumber(ARGV[a]), ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
   a = a + 4
   local meta = KEYS[k]
   local c = channels[meta]
@@ -128,7 +127,8 @@ while a <= #ARGV do
     end
   end
   k = k + 4
-  if c then c.size, c.ttl, c.limit = size, ttl, limit end
+  -- keep-until (now + ttl) is the same for every publication of the group: formatted once, like the size
+  if c then c.size, c.sizeText, c.ttl, c.limit, c.keep = tonumber(size), size, ttl, limit, string.format('%.0f', now + ttl) end
   for _ = 1, n do
     local flags = tonumber(ARGV[a])
     local idem

@@ -45,10 +45,8 @@ class RedisBatchBench {
             RedisMessageStore store = new RedisMessageStore(
                 RedisConnector.create(vertx, new JsonObject().put("url", url)), StoreSettings.DEFAULT, v.getValue());
             int calls0 = store.appendCalls();
-            cpu.resetStats();
             StoreThroughputBench.run(v.getKey(), channels, p -> store.append(p, StoreThroughputBench.OPTS, null), cpu);
             System.out.printf("    %d script calls in all (warm-up, window, one at a time)%n", store.appendCalls() - calls0);
-            cpu.printStats();
             Await.result(store.close());
           }
         }

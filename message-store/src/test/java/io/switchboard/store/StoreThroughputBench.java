@@ -77,22 +77,27 @@ class StoreThroughputBench {
     }
 
     double seconds() {
+      double[] t = userSys();
+      return t[0] + t[1];
+    }
+
+    /** {used_cpu_user, used_cpu_sys} in seconds. */
+    double[] userSys() {
       String text = Await.result(info.send(Request.cmd(Command.INFO).arg("cpu"))).toString();
-      double total = 0;
+      double[] t = new double[2];
       for (String line : text.split("\r?\n")) {
-        if (line.startsWith("used_cpu_user:") || line.startsWith("used_cpu_sys:")) {
-          total += Double.parseDouble(line.substring(line.indexOf(':') + 1).trim());
-        }
+        if (line.startsWith("used_cpu_user:")) t[0] = Double.parseDouble(line.substring(line.indexOf(':') + 1).trim());
+        if (line.startsWith("used_cpu_sys:")) t[1] = Double.parseDouble(line.substring(line.indexOf(':') + 1).trim());
       }
-      return total;
+      return t;
     }
 
     void resetStats() {
       Await.result(info.send(Request.cmd(Command.CONFIG).arg("RESETSTAT")));
     }
 
-    /** Redis's time per command (scripts' inner calls included) since {@link #resetStats}. */
-    void printStats() {
+    /** Redis's calls and time per command (scripts' inner calls included) since {@link #resetStats}. */
+    String stats() {
       String text = Await.result(info.send(Request.cmd(Command.INFO).arg("commandstats"))).toString();
       StringBuilder out = new StringBuilder("    redis");
       for (String line : text.split("\r?\n")) {
@@ -101,7 +106,7 @@ class StoreThroughputBench {
         // name, calls, N, usec, N, usec_per_call, N
         out.append(' ').append(f[0]).append(' ').append(f[2]).append('x').append(f[6]).append("us");
       }
-      System.out.println(out);
+      return out.length() == "    redis".length() ? "" : out.toString();
     }
 
     void close() {
@@ -114,15 +119,21 @@ class StoreThroughputBench {
         .getProcessCpuTime() / 1e9;
   }
 
+  /** {@code -Dbench.only=TEXT}: only the runs whose name contains TEXT (e.g. "redis via bus"). */
   static void run(String what, int channels, Function<Publication, Future<?>> append, RedisCpu cpu) {
+    if (!what.contains(System.getProperty("bench.only", ""))) return;
     String prefix = "bench:" + Long.toHexString(System.nanoTime()) + "-";
     window(prefix + "w", Math.max(10_000, N / 5), channels, append, new long[Math.max(10_000, N / 5)]); // warm-up
     long[] latency = new long[N];
+    cpu.resetStats();
     double jvm0 = jvmCpuSeconds();
-    double redis0 = cpu.seconds();
+    double[] redis0 = cpu.userSys();
     double secs = window(prefix, N, channels, append, latency);
     double jvm = jvmCpuSeconds() - jvm0;
-    double redis = cpu.seconds() - redis0;
+    double[] redis1 = cpu.userSys();
+    double redis = redis1[0] + redis1[1] - redis0[0] - redis0[1];
+    double redisSys = redis1[1] - redis0[1];
+    String stats = cpu.stats();
     // latency one at a time
     int m = Math.min(N, 5000);
     long[] single = new long[m];
@@ -132,9 +143,11 @@ class StoreThroughputBench {
       single[i] = System.nanoTime() - t0;
     }
     System.out.printf(Locale.ROOT, "%-28s channels=%-5d %8.0f appends/s (window %d: p50 %s p99 %s) | CPU per append: "
-            + "JVM %5.1f us, redis-server %5.1f us | one at a time: p50 %s p99 %s%n",
+            + "JVM %5.1f us, redis-server %5.1f us (sys %4.1f) | one at a time: p50 %s p99 %s%n",
         what, channels, N / secs, WINDOW, pct(latency, 50), pct(latency, 99), jvm / N * 1e6, redis / N * 1e6,
+        redisSys / N * 1e6,
         pct(single, 50), pct(single, 99));
+    if (!stats.isEmpty()) System.out.println(stats);
   }
 
   /** {@code n} appends with up to WINDOW in flight; the seconds they took. */
