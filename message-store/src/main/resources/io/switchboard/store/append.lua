@@ -34,14 +34,16 @@ end
 
 -- The state of a channel, read once per call.
 local function load(meta, hist, ackable, rate)
-  local c = {meta = meta, hist = hist, ackable = ackable, rate = rate, counted = 0, dirty = false, acks = false,
-             first = 1}
+  local epoch, offset, trimAt, lastAck
   local state = redis.call('GET', meta)
   if state then
-    local e, o, t, l = string.match(state, '^(%x+):(%d+):(%d+):(%d+)$')
-    c.epoch, c.offset, c.trimAt, c.lastAck = e, tonumber(o), tonumber(t), tonumber(l)
+    epoch, offset, trimAt, lastAck = string.match(state, '^(%x+):(%d+):(%d+):(%d+)$')
+    offset, trimAt, lastAck = tonumber(offset), tonumber(trimAt), tonumber(lastAck)
   end
-  return c
+  -- every field named here, so the table is sized once (no rehash as fields are added)
+  return {meta = meta, hist = hist, ackable = ackable, rate = rate, counted = 0, dirty = false, acks = false,
+          first = 1, epoch = epoch or false, offset = offset or 0, trimAt = trimAt or 0, lastAck = lastAck or 0,
+          size = 0, sizeText = '', ttl = 0, limit = 0, keep = '', used = false}
 end
 
 local function appendOne(c, flags, id, ts, expiry, json, idem)
@@ -50,7 +52,7 @@ local function appendOne(c, flags, id, ts, expiry, json, idem)
     if first then return 1, first, '' end
   end
   if c.limit > 0 then
-    if c.used == nil then c.used = tonumber(redis.call('GET', c.rate) or '0') end
+    if not c.used then c.used = tonumber(redis.call('GET', c.rate) or '0') end
     if c.used >= c.limit then
       local wait = redis.call('PTTL', c.rate)
       if wait < 0 then wait = 1000 end
