@@ -34,7 +34,7 @@ class RedisBatchBench {
       if (only.contains("knobs")) {
         variants.put("in flight 1", new RedisAppends.Tuning(1, d.maxBatch(), d.maxBatchBytes(), false, d.maxQueued()));
         variants.put("in flight 4", new RedisAppends.Tuning(4, d.maxBatch(), d.maxBatchBytes(), false, d.maxQueued()));
-        variants.put("batch 64", new RedisAppends.Tuning(d.maxInFlight(), 64, d.maxBatchBytes(), false, d.maxQueued()));
+        variants.put("batch 256", new RedisAppends.Tuning(d.maxInFlight(), 256, d.maxBatchBytes(), false, d.maxQueued()));
         variants.put("batch 1024", new RedisAppends.Tuning(d.maxInFlight(), 1024, d.maxBatchBytes(), false,
             d.maxQueued()));
       }

@@ -115,8 +115,9 @@ class RedisBatchingTest {
       assertFalse(r.duplicate(), "append " + i);
       assertEquals(next[ch]++, r.publication().offset(), "append " + i);
     }
-    // 2 single calls, then batches of at most 256 appends: one call each, or one per channel
-    int batches = (n - 2 + 255) / 256;
+    // 2 single calls, then batches of at most maxBatch appends: one call each, or one per channel
+    int max = RedisAppends.Tuning.DEFAULT.maxBatch();
+    int batches = (n - 2 + max - 1) / max;
     assertEquals(2 + batches * (callPerChannel ? 2 : 1), store.appendCalls() - calls0);
     assertEquals(new Position(next[0] - 1, results.get(0).result().publication().epoch()),
         Await.result(store.position(a, KEEP)));
