@@ -170,7 +170,13 @@ final class RedisAppends {
     AtomicInteger open = new AtomicInteger(out.size());
     for (Call call : out) {
       calls.incrementAndGet();
-      link.eval(RedisScript.APPEND, r -> arguments(call, r)).onComplete(ar -> {
+      Future<Response> reply;
+      try {
+        reply = link.eval(RedisScript.APPEND, r -> arguments(call, r));
+      } catch (RuntimeException e) {
+        reply = Future.failedFuture(e); // every call completes, so the batch always leaves the in-flight count
+      }
+      reply.onComplete(ar -> {
         complete(call, ar);
         if (open.decrementAndGet() == 0) done();
       });
