@@ -125,6 +125,28 @@ class RedisBatchingTest {
   }
 
   @Test
+  @DisplayName("a batch holds at most maxBatchBytes of publications: exactly the bound fits, past it a new batch; a larger one goes alone")
+  void batchBoundedByBytes() {
+    dedicated(false);
+    String ch = MessageStoreContract.channel();
+    Publication sample = MessageStoreContract.pub(ch, "x".repeat(100));
+    long now = System.currentTimeMillis();
+    int one = RedisMessageStore.storedJson(sample.withPosition(io.switchboard.common.Ids.ulid(now), 0, null, now)).length();
+    RedisAppends.Tuning d = RedisAppends.Tuning.DEFAULT;
+    RedisMessageStore store = open(redis.url(), new RedisAppends.Tuning(2, d.maxBatch(), 3 * one, false, d.maxQueued()));
+    Await.result(store.append(MessageStoreContract.pub(ch, "warm"), KEEP, null));
+    int calls0 = store.appendCalls();
+    pause();
+    List<Future<AppendResult>> results = new ArrayList<>();
+    for (int i = 0; i < 2; i++) results.add(store.append(sample, KEEP, null)); // the 2 calls in flight
+    results.add(store.append(MessageStoreContract.pub(ch, "y".repeat(10 * one)), KEEP, null)); // alone, over the bound
+    for (int i = 0; i < 7; i++) results.add(store.append(sample, KEEP, null)); // 3 + 3 (exactly the bound) + 1
+    resume();
+    for (int i = 0; i < results.size(); i++) assertEquals(i + 2L, Await.result(results.get(i)).publication().offset());
+    assertEquals(2 + 1 + 3, store.appendCalls() - calls0);
+  }
+
+  @Test
   @DisplayName("a channel whose keys are broken fails its own appends in a batch with the Redis error; the others store")
   void oneChannelFailsAlone() {
     dedicated(false);
