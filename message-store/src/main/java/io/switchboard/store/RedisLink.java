@@ -11,6 +11,7 @@ import io.vertx.redis.client.Response;
 import io.vertx.redis.client.impl.types.ErrorType;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * One long-lived, pipelined Redis connection that runs the store's scripts.
@@ -39,11 +40,23 @@ final class RedisLink {
 
   /** Runs a script by SHA, falling back to its source when Redis does not have it cached. */
   Future<Response> eval(RedisScript script, List<String> keys, List<String> args) {
+    return eval(script, r -> {
+      r.arg(keys.size());
+      for (String k : keys) r.arg(k);
+      for (String a : args) r.arg(a);
+    });
+  }
+
+  /**
+   * Runs a script by SHA, falling back to its source when Redis does not have it cached; {@code arguments} adds
+   * numkeys, the keys and the arguments to the request (it may be called twice: the fallback builds a new one).
+   */
+  Future<Response> eval(RedisScript script, Consumer<Request> arguments) {
     Future<RedisConnection> conn = connection();
     return conn
-        .compose(c -> c.send(request(Command.EVALSHA, script.sha(), keys, args))
+        .compose(c -> c.send(request(Command.EVALSHA, script.sha(), arguments))
             .recover(t -> t instanceof ErrorType e && e.is("NOSCRIPT")
-                ? c.send(request(Command.EVAL, script.source(), keys, args))
+                ? c.send(request(Command.EVAL, script.source(), arguments))
                 : Future.failedFuture(t)))
         .recover(t -> {
           if (!(t instanceof ErrorType)) drop(conn);
@@ -86,14 +99,13 @@ final class RedisLink {
     if (connection == f) connection = null;
   }
 
-  private static Request request(Command cmd, String script, List<String> keys, List<String> args) {
-    Request r = Request.cmd(cmd).arg(script).arg(keys.size());
-    for (String k : keys) r.arg(k);
-    for (String a : args) r.arg(a);
+  private static Request request(Command cmd, String script, Consumer<Request> arguments) {
+    Request r = Request.cmd(cmd).arg(script);
+    arguments.accept(r);
     return r;
   }
 
-  private static ServiceError unavailable(Throwable t) {
+  static ServiceError unavailable(Throwable t) {
     if (t instanceof ServiceError e) return e;
     return new ServiceError(ErrorCode.UNAVAILABLE, "message store unavailable (redis): " + t.getMessage());
   }

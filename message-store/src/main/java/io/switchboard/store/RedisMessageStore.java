@@ -5,6 +5,7 @@ import io.switchboard.common.NamespaceOptions;
 import io.switchboard.common.Publication;
 import io.switchboard.common.RedisConnector;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Response;
@@ -18,7 +19,8 @@ import java.util.Set;
  * The {@code redis} engine (Redis ≥ 6.2; key layout in {@link RedisKeys}, scripts next to this class). Every
  * operation is one Lua script — one round trip, atomic — so any number of JVMs can share a channel: append does
  * idempotency check, rate limit, offset increment, XADD, size/TTL trim and expiry refresh together, and never leaves
- * a gap or a half-written append. Every key carries a TTL (history and its bookkeeping: historyTtl after the last
+ * a gap or a half-written append. Appends that arrive while earlier ones are in flight share one script call
+ * ({@link RedisAppends}). Every key carries a TTL (history and its bookkeeping: historyTtl after the last
  * append; acks: as long as what they ack; idempotency: the window; rate: one second), so nothing grows forever.
  *
  * <p>Reads filter by expiry in Java (scripts return keep-until and the publication). Timestamps come from the JVM
@@ -28,11 +30,17 @@ public final class RedisMessageStore implements MessageStore {
   private final RedisConnector connector;
   private final RedisLink link;
   private final StoreSettings settings;
+  private final RedisAppends appends;
 
   public RedisMessageStore(RedisConnector connector, StoreSettings settings) {
+    this(connector, settings, RedisAppends.Tuning.DEFAULT.withCallPerChannel(connector.url().startsWith("redis-cluster:")));
+  }
+
+  RedisMessageStore(RedisConnector connector, StoreSettings settings, RedisAppends.Tuning tuning) {
     this.connector = connector;
     this.link = new RedisLink(connector.client());
     this.settings = settings;
+    this.appends = new RedisAppends(link, settings, tuning);
   }
 
   /**
@@ -50,30 +58,20 @@ public final class RedisMessageStore implements MessageStore {
   public Future<AppendResult> append(Publication p, NamespaceOptions o, String idempotencyKey) {
     if (o.ephemeral()) return Future.failedFuture(StoreErrors.ephemeral(p.channel()));
     long now = System.currentTimeMillis();
-    String id = Ids.ulid(now);
-    String json = p.withPosition(id, 0, null, now).toJson().encode();
-    String ch = p.channel();
-    List<String> keys = new ArrayList<>(List.of(RedisKeys.meta(ch), RedisKeys.history(ch), RedisKeys.ackable(ch),
-        RedisKeys.rate(ch)));
-    if (idempotencyKey != null) keys.add(RedisKeys.idempotency(ch, p.sourceType(), p.sourceId(), idempotencyKey));
-    List<String> args = List.of(
-        Long.toString(now),
-        Integer.toString(o.historySize()),
-        Long.toString(o.historyTtlSeconds() * 1000L),
-        Ids.hex(8),
-        id,
-        Long.toString(p.ttl() > 0 ? now + p.ttl() * 1000L : 0),
-        p.requiresAck() ? "1" : "0",
-        json,
-        Integer.toString(o.publishRatePerSecond()),
-        Long.toString(settings.idempotencyWindowMs()));
-    return link.eval(RedisScript.APPEND, keys, args).map(r -> {
-      int status = r.get(0).toInteger();
-      if (status == 2) throw StoreErrors.rateLimited(ch, o.publishRatePerSecond(), r.get(1).toLong());
-      String[] first = r.get(1).toString().split("\\|");
-      Publication stored = p.withPosition(first[0], Long.parseLong(first[1]), first[2], Long.parseLong(first[3]));
-      return new AppendResult(stored, status == 1);
-    });
+    Publication stamped = p.withPosition(Ids.ulid(now), 0, null, now);
+    String key = idempotencyKey == null ? null
+        : RedisKeys.idempotency(p.channel(), p.sourceType(), p.sourceId(), idempotencyKey);
+    return appends.append(new RedisAppends.Pending(stamped, o, key, storedJson(stamped), Promise.promise()));
+  }
+
+  /** The stored text of a publication (see {@link #encodedSize}, which relies on it being {@code toJson()}). */
+  static Buffer storedJson(Publication stamped) {
+    return stamped.toJson().toBuffer();
+  }
+
+  /** Script calls made by appends so far (see {@link RedisAppends}). */
+  int appendCalls() {
+    return appends.calls();
   }
 
   @Override

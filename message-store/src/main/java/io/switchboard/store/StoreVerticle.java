@@ -45,7 +45,7 @@ import java.util.List;
  *
  * <p>Fan-out order: for one channel, fan-out publishes happen in offset order. Both engines complete appends in
  * offset order on this verticle's event loop (memory: synchronously; redis: one pipelined connection, see
- * {@link RedisLink}) and the publish happens in the completion, so deploy ONE instance per JVM (a memory engine is
+ * {@link RedisLink}, appends batched in order by {@link RedisAppends}) and the publish happens in the completion, so deploy ONE instance per JVM (a memory engine is
  * per instance, too). Across store JVMs ordering is not guaranteed; the gateway backfills gaps from the store.
  */
 public final class StoreVerticle extends VerticleBase {

@@ -1,89 +1,169 @@
--- Appends one publication to a channel atomically: idempotency check, rate limit, offset increment, XADD, size and
--- TTL trim, expiry refresh — one round trip, so racing publishers never share an offset or leave a gap. Every
--- check happens before the first write, and no write can fail after it, so an append is never half-written.
--- Kept to 4 Redis calls in the common case (GET meta, XADD, SET meta, PEXPIRE): a call costs a few microseconds.
+-- Appends a batch of publications, to one channel or many, in one script call (RedisAppends batches the appends
+-- that arrive while earlier calls are in flight). Per publication, atomically: idempotency check, rate limit, offset
+-- increment, XADD, size and TTL trim, expiry refresh — so racing publishers never share an offset or leave a gap.
+-- A channel's state is read once per call (GET meta) and written once at the end (SET meta, PEXPIRE history, INCRBY
+-- rate), so a batch of n publications to one channel costs ~n+4 Redis calls instead of 4n.
 --
--- KEYS[1] meta string "<epoch>:<last offset>:<trimAt>:<lastAck>"; trimAt = no entry expires before it (ms),
---         lastAck = highest offset requiring an ack in this epoch (0 = none)
--- KEYS[2] history stream, entry id "<offset>-0", fields k = keep-until ms, x = own expiry ms (0 none),
---         p = publication JSON without offset/epoch
--- KEYS[3] zset of ids requiring an ack (score = offset)   KEYS[4] rate counter   KEYS[5] idempotency key (optional)
--- ARGV[1] now ms  [2] historySize  [3] historyTtl ms  [4] fresh epoch  [5] publication id  [6] own expiry ms
---      [7] requiresAck 1/0  [8] publication JSON  [9] publications/s (0 = unlimited)  [10] idempotency window ms
--- Returns {0, "id|offset|epoch|ts"} stored, {1, "id|offset|epoch|ts"} duplicate (the first result),
---         {2, retryAfterMs} rate limited.
-local meta, hist, ackable, rate, idem = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local now, size, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local keep = now + ttl
+-- Never half-written: for each publication every check happens before its first write, and its first write (XADD)
+-- is the only one that can fail (WRONGTYPE, or OOM while the script has not written yet). Each publication runs
+-- under pcall, so one that fails is answered with its own error while the others of the batch are stored; the
+-- end-of-call writes (SET, PEXPIRE, INCRBY, ZREMRANGEBYSCORE, DEL) cannot fail once a write succeeded.
+--
+-- Keys per channel group: meta, history, ackable, rate, then the idempotency key of each publication that has one
+--   meta string "<epoch>:<last offset>:<trimAt>:<lastAck>"; trimAt = no entry expires before it (ms),
+--        lastAck = highest offset requiring an ack in this epoch (0 = none)
+--   history stream, entry id "<offset>-0", fields k = keep-until ms, x = own expiry ms (0 none),
+--        p = publication JSON without offset/epoch
+--   ackable zset of ids requiring an ack (score = offset); rate counter of the current one-second window
+-- ARGV[1] now ms  [2] idempotency window ms  [3] fresh epoch (used by any channel without history)
+--   then per group: count n, historySize, historyTtl ms, publications/s (0 = unlimited)
+--   then per publication of the group: flags (1 = requires ack, 2 = has idempotency key, summed), id, timestamp,
+--        own expiry ms (0 none), publication JSON
+-- A channel may appear in several groups (its options changed within the batch); its state carries over.
+-- Returns a flat array, 3 values per publication in argument order:
+--   0, offset, epoch         stored
+--   1, "id|offset|epoch|ts", ""   duplicate (the first result of its idempotency key)
+--   2, retryAfterMs, ""      rate limited (nothing stored)
+--   3, error message, ""     failed (nothing stored for it)
+local now, window, fresh = tonumber(ARGV[1]), ARGV[2], ARGV[3]
 
-if idem then
-  local first = redis.call('GET', idem)
-  if first then return {1, first} end
+local function errorText(e)
+  if type(e) == 'table' then return e.err or 'error' end
+  return tostring(e)
 end
 
-local limit = tonumber(ARGV[9])
-if limit > 0 then
-  local used = tonumber(redis.call('GET', rate) or '0')
-  if used >= limit then
-    local wait = redis.call('PTTL', rate)
-    if wait < 0 then wait = 1000 end
-    return {2, wait}
+-- The state of a channel, read once per call.
+local function load(meta, hist, ackable, rate)
+  local epoch, offset, trimAt, lastAck
+  local state = redis.call('GET', meta)
+  if state then
+    epoch, offset, trimAt, lastAck = string.match(state, '^(%x+):(%d+):(%d+):(%d+)$')
+    offset, trimAt, lastAck = tonumber(offset), tonumber(trimAt), tonumber(lastAck)
   end
+  -- every field named here, so the table is sized once (no rehash as fields are added)
+  return {meta = meta, hist = hist, ackable = ackable, rate = rate, counted = 0, dirty = false, acks = false,
+          first = 1, epoch = epoch or false, offset = offset or 0, trimAt = trimAt or 0, lastAck = lastAck or 0,
+          size = 0, sizeText = '', ttl = 0, limit = 0, keep = '', used = false}
 end
 
-local epoch, offset, trimAt, lastAck
-local state = redis.call('GET', meta)
-if state then
-  epoch, offset, trimAt, lastAck = string.match(state, '^(%x+):(%d+):(%d+):(%d+)$')
-  offset, trimAt, lastAck = tonumber(offset), tonumber(trimAt), tonumber(lastAck)
-end
-
--- NOMKSTREAM: a missing stream means no history yet, or history lost although offsets were handed out
-local added = false
-if epoch and offset > 0 then
-  added = redis.call('XADD', hist, 'NOMKSTREAM', 'MAXLEN', size, (offset + 1) .. '-0', 'k', keep, 'x', ARGV[6], 'p', ARGV[8])
-end
-if not added then
-  if not epoch or offset > 0 then epoch = ARGV[4] end -- lost (or never had) a history: a new epoch
-  offset, trimAt, lastAck = 0, 0, 0
-  redis.call('DEL', hist, ackable)
-  redis.call('XADD', hist, 'MAXLEN', size, '1-0', 'k', keep, 'x', ARGV[6], 'p', ARGV[8])
-end
-offset = offset + 1
-
-if ARGV[7] == '1' then
-  redis.call('ZADD', ackable, offset, ARGV[5])
-  redis.call('PEXPIRE', ackable, ttl)
-  lastAck = offset
-end
-
--- Drop head entries past their history TTL, only once the oldest may have expired. Stops at the entry just added
--- at the latest (its keep-until is after now). trimAt stays a lower bound when MAXLEN drops the head.
-local first = math.max(1, offset - size + 1)
-if trimAt <= now then
-  while true do
-    local head = redis.call('XRANGE', hist, '-', '+', 'COUNT', 1)[1]
-    local k = tonumber(head[2][2])
-    if k > now then
-      first, trimAt = tonumber(string.match(head[1], '^%d+')), k
-      break
+local function appendOne(c, flags, id, ts, expiry, json, idem)
+  if idem then
+    local first = redis.call('GET', idem)
+    if first then return 1, first, '' end
+  end
+  if c.limit > 0 then
+    if not c.used then c.used = tonumber(redis.call('GET', c.rate) or '0') end
+    if c.used >= c.limit then
+      local wait = redis.call('PTTL', c.rate)
+      if wait < 0 then wait = 1000 end
+      return 2, wait, ''
     end
-    redis.call('XDEL', hist, head[1])
   end
+  -- NOMKSTREAM: a missing stream means no history yet, or history lost although offsets were handed out
+  local added = false
+  if c.epoch and c.offset > 0 then
+    added = redis.call('XADD', c.hist, 'NOMKSTREAM', 'MAXLEN', c.sizeText, (c.offset + 1) .. '-0',
+      'k', c.keep, 'x', expiry, 'p', json)
+  end
+  if not added then
+    local epoch = c.epoch
+    if not epoch or c.offset > 0 then epoch = fresh end -- lost (or never had) a history: a new epoch
+    redis.call('DEL', c.hist, c.ackable)
+    redis.call('XADD', c.hist, 'MAXLEN', c.sizeText, '1-0', 'k', c.keep, 'x', expiry, 'p', json)
+    c.epoch, c.offset, c.trimAt, c.lastAck, c.first = epoch, 0, 0, 0, 1
+  end
+  c.offset = c.offset + 1
+  c.dirty = true
+
+  if flags % 2 == 1 then
+    redis.call('ZADD', c.ackable, c.offset, id)
+    c.acks = true
+    c.lastAck = c.offset
+  end
+
+  -- Drop head entries past their history TTL, only once the oldest may have expired. Stops at the entry just added
+  -- at the latest (its keep-until is after now). trimAt stays a lower bound when MAXLEN drops the head.
+  c.first = math.max(c.first, c.offset - c.size + 1)
+  if c.trimAt <= now then
+    while true do
+      local head = redis.call('XRANGE', c.hist, '-', '+', 'COUNT', 1)[1]
+      local k = tonumber(head[2][2])
+      if k > now then
+        c.first, c.trimAt = tonumber(string.match(head[1], '^%d+')), k
+        break
+      end
+      redis.call('XDEL', c.hist, head[1])
+    end
+  end
+
+  if c.limit > 0 then
+    c.used = c.used + 1
+    c.counted = c.counted + 1
+  end
+  if idem then redis.call('SET', idem, id .. '|' .. c.offset .. '|' .. c.epoch .. '|' .. ts, 'PX', window) end
+  return 0, c.offset, c.epoch
 end
-if lastAck > 0 then
-  if lastAck < first then
-    redis.call('DEL', ackable)
-    lastAck = 0
-  else
-    redis.call('ZREMRANGEBYSCORE', ackable, '-inf', '(' .. first)
+
+local channels, order, out = {}, {}, {}
+local a, k, o = 4, 1, 0 -- next ARGV, next KEYS, values in out
+
+local function answer(status, x, y)
+  out[o + 1], out[o + 2], out[o + 3] = status, x, y
+  o = o + 3
+end
+
+while a <= #ARGV do
+  local n, size, ttl, limit = tonumber(ARGV[a]), ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  a = a + 4
+  local meta = KEYS[k]
+  local c = channels[meta]
+  local failed
+  if not c then
+    local ok, loaded = pcall(load, meta, KEYS[k + 1], KEYS[k + 2], KEYS[k + 3])
+    if ok then
+      c = loaded
+      channels[meta] = c
+      order[#order + 1] = c
+    else
+      failed = errorText(loaded)
+    end
+  end
+  k = k + 4
+  -- keep-until (now + ttl) is the same for every publication of the group: formatted once, like the size
+  if c then c.size, c.sizeText, c.ttl, c.limit, c.keep = tonumber(size), size, ttl, limit, string.format('%.0f', now + ttl) end
+  for _ = 1, n do
+    local flags = tonumber(ARGV[a])
+    local idem
+    if flags >= 2 then
+      idem = KEYS[k]
+      k = k + 1
+    end
+    if failed then
+      answer(3, failed, '')
+    else
+      local ok, status, x, y = pcall(appendOne, c, flags, ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], idem)
+      if ok then answer(status, x, y) else answer(3, errorText(status), '') end
+    end
+    a = a + 5
   end
 end
 
-redis.call('SET', meta, string.format('%s:%d:%.0f:%d', epoch, offset, trimAt, lastAck), 'PX', ttl)
-redis.call('PEXPIRE', hist, ttl)
-if limit > 0 and redis.call('INCR', rate) == 1 then redis.call('PEXPIRE', rate, 1000) end
-
-local result = ARGV[5] .. '|' .. offset .. '|' .. epoch .. '|' .. ARGV[1]
-if idem then redis.call('SET', idem, result, 'PX', ARGV[10]) end
-return {0, result}
+for _, c in ipairs(order) do
+  if c.dirty then
+    if c.acks then redis.call('PEXPIRE', c.ackable, c.ttl) end
+    if c.lastAck > 0 then
+      if c.lastAck < c.first then
+        redis.call('DEL', c.ackable)
+        c.lastAck = 0
+      else
+        redis.call('ZREMRANGEBYSCORE', c.ackable, '-inf', '(' .. c.first)
+      end
+    end
+    redis.call('SET', c.meta, string.format('%s:%d:%.0f:%d', c.epoch, c.offset, c.trimAt, c.lastAck), 'PX', c.ttl)
+    redis.call('PEXPIRE', c.hist, c.ttl)
+    if c.counted > 0 and redis.call('INCRBY', c.rate, c.counted) == c.counted then
+      redis.call('PEXPIRE', c.rate, 1000)
+    end
+  end
+end
+return out

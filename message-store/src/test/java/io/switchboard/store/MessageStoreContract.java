@@ -492,6 +492,147 @@ abstract class MessageStoreContract {
     assertEquals(2L * n, Await.result(store.position(ch, KEEP)).offset());
   }
 
+  /** Appends fired together from one thread, not awaited one by one: engines may batch them (the Redis engine does). */
+  List<Future<AppendResult>> fire(List<Publication> pubs, NamespaceOptions o, List<String> keys, List<Integer> completed) {
+    List<Future<AppendResult>> out = new ArrayList<>();
+    for (int i = 0; i < pubs.size(); i++) {
+      int n = i;
+      out.add(store.append(pubs.get(i), o, keys == null ? null : keys.get(i)).onComplete(ar -> completed.add(n)));
+    }
+    return out;
+  }
+
+  @Test
+  @DisplayName("appends fired together to one channel: offsets 1..N in submission order, completed in offset order")
+  void concurrentAppendsOneChannel() {
+    String ch = channel();
+    int n = 600;
+    List<Publication> pubs = new ArrayList<>();
+    for (int i = 0; i < n; i++) pubs.add(pub(ch, new JsonObject().put("n", i)));
+    List<Integer> completed = Collections.synchronizedList(new ArrayList<>());
+    List<Future<AppendResult>> results = fire(pubs, KEEP, null, completed);
+    for (int i = 0; i < n; i++) {
+      AppendResult r = Await.result(results.get(i));
+      assertFalse(r.duplicate());
+      assertEquals(i + 1L, r.publication().offset(), "append " + i);
+      assertEquals(results.get(0).result().publication().epoch(), r.publication().epoch());
+    }
+    Await.until("all completed", () -> completed.size() == n);
+    List<Integer> inOrder = new ArrayList<>(completed);
+    Collections.sort(inOrder);
+    assertEquals(inOrder, completed, "completed in offset order");
+    assertEquals(n, Await.result(store.position(ch, KEEP)).offset());
+    Recovery all = Await.result(store.recover(ch, 0, results.get(0).result().publication().epoch(), KEEP));
+    List<Publication> stored = new ArrayList<>(all.publications());
+    if (all.more()) stored.addAll(readOn(store, ch, all.next(0)));
+    assertEquals(n, stored.size());
+    for (int i = 0; i < n; i++) assertEquals(results.get(i).result().publication(), stored.get(i), "history " + i);
+  }
+
+  @Test
+  @DisplayName("appends fired together to many channels: each channel's offsets contiguous in its submission order")
+  void concurrentAppendsManyChannels() {
+    int channels = 40;
+    int each = 15;
+    List<String> names = new ArrayList<>();
+    for (int c = 0; c < channels; c++) names.add(channel());
+    List<Publication> pubs = new ArrayList<>();
+    for (int i = 0; i < each; i++) {
+      for (String ch : names) pubs.add(pub(ch, new JsonObject().put("n", i)));
+    }
+    List<Integer> completed = Collections.synchronizedList(new ArrayList<>());
+    List<Future<AppendResult>> results = fire(pubs, KEEP, null, completed);
+    for (int k = 0; k < pubs.size(); k++) {
+      Publication p = Await.result(results.get(k)).publication();
+      assertEquals(k / channels + 1L, p.offset(), pubs.get(k).channel() + " append " + k / channels);
+    }
+    Await.until("all completed", () -> completed.size() == pubs.size());
+    // per channel, completions in offset order (submission index k grows with the offset within a channel)
+    List<Integer> order = new ArrayList<>(completed);
+    for (int c = 0; c < channels; c++) {
+      int ch = c;
+      List<Integer> mine = order.stream().filter(k -> k % channels == ch).toList();
+      List<Integer> sorted = new ArrayList<>(mine);
+      Collections.sort(sorted);
+      assertEquals(sorted, mine, names.get(c) + " completed in offset order");
+    }
+    for (String ch : names) {
+      HistoryPage h = history(ch, KEEP, null, 50, false);
+      assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L, 12L, 13L, 14L, 15L), offsets(h.publications()));
+      for (int i = 0; i < each; i++) assertEquals(i, ((JsonObject) h.publications().get(i).data()).getInteger("n"));
+    }
+  }
+
+  @Test
+  @DisplayName("one idempotency key twice among appends fired together stores once; the repeat answers the first")
+  void idempotencyWithinOneBatch() {
+    String ch = channel();
+    String other = channel();
+    List<Publication> pubs = new ArrayList<>();
+    List<String> keys = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      pubs.add(pub(ch, i));
+      keys.add(null);
+    }
+    Publication keyed = pub(ch, "first");
+    pubs.addAll(List.of(keyed, pub(ch, "plain"), pub(ch, "second"), pub(other, "elsewhere"), pub(ch, "third")));
+    keys.addAll(java.util.Arrays.asList("k-1", null, "k-1", "k-1", "k-1"));
+    List<Future<AppendResult>> results = fire(pubs, KEEP, keys, Collections.synchronizedList(new ArrayList<>()));
+    AppendResult first = Await.result(results.get(4));
+    assertFalse(first.duplicate());
+    assertEquals(5, first.publication().offset());
+    assertEquals(6, Await.result(results.get(5)).publication().offset());
+    for (int i : new int[] {6, 8}) {
+      AppendResult repeat = Await.result(results.get(i));
+      assertTrue(repeat.duplicate(), "append " + i);
+      assertEquals(first.publication().id(), repeat.publication().id());
+      assertEquals(first.publication().offset(), repeat.publication().offset());
+      assertEquals(first.publication().epoch(), repeat.publication().epoch());
+      assertEquals(first.publication().timestamp(), repeat.publication().timestamp());
+    }
+    AppendResult elsewhere = Await.result(results.get(7));
+    assertFalse(elsewhere.duplicate(), "the key's scope is the channel");
+    assertEquals(1, elsewhere.publication().offset());
+    assertEquals(6, Await.result(store.position(ch, KEEP)).offset(), "the repeats stored nothing");
+    assertEquals("first", history(ch, KEEP, null, 10, false).publications().get(4).data());
+  }
+
+  @Test
+  @DisplayName("appends fired together: the rate limit admits exactly publishRatePerSecond, the rest rate_limited")
+  void rateLimitWithinOneBatch() {
+    String ch = channel();
+    NamespaceOptions three = opts(100, 3600, 3);
+    List<Publication> pubs = new ArrayList<>();
+    for (int i = 0; i < 8; i++) pubs.add(pub(ch, i));
+    List<Future<AppendResult>> results = fire(pubs, three, null, Collections.synchronizedList(new ArrayList<>()));
+    List<Long> stored = new ArrayList<>();
+    int refused = 0;
+    for (Future<AppendResult> f : results) {
+      if (accepted(f)) stored.add(f.result().publication().offset());
+      else refused++;
+    }
+    // a rate window may end while they run: at least the first three pass, every refusal leaves no gap
+    assertTrue(stored.size() >= 3 && refused >= 8 - 6, stored + ", refused " + refused);
+    assertEquals(List.of(1L, 2L, 3L), stored.subList(0, 3));
+    for (int i = 0; i < stored.size(); i++) assertEquals(i + 1L, stored.get(i));
+    assertEquals(offsets(history(ch, three, null, 10, false).publications()), stored);
+  }
+
+  @Test
+  @DisplayName("appends fired together whose options change mid-way keep one sequence; the new size trims it")
+  void optionsChangeWithinOneBatch() {
+    String ch = channel();
+    NamespaceOptions two = opts(2, 3600, 0);
+    List<Future<AppendResult>> results = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      Publication p = pub(ch, Priority.NORMAL, List.of(), "agent", 0, true);
+      results.add(store.append(p, i < 3 ? KEEP : two, null));
+    }
+    for (int i = 0; i < 6; i++) assertEquals(i + 1L, Await.result(results.get(i)).publication().offset());
+    assertEquals(List.of(5L, 6L), offsets(history(ch, two, null, 10, false).publications()));
+    assertEquals(List.of(5L, 6L), offsets(Await.result(store.pending(ch, "u1"))), "ackable trimmed with the history");
+  }
+
   @Test
   @DisplayName("ephemeral options are refused: nothing to store")
   void ephemeralRefused() {

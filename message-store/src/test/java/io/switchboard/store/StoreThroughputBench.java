@@ -10,6 +10,9 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Semaphore;
@@ -18,14 +21,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
- * Measures (never asserts) stored appends/s and append latency, 1 KiB payloads, on one JVM. Off by default; run:
- * {@code mvn -o -q -pl message-store test -Dtest=StoreThroughputBench -Dbench=true}, results on stdout
- * (target/surefire-reports/io.switchboard.store.StoreThroughputBench-output.txt).
+ * Measures (never asserts) stored appends/s, append latency and CPU per append (this JVM — store AND the load loop
+ * — and redis-server, from INFO CPU), 1 KiB payloads, on one JVM. Off by default; run:
+ * {@code mvn -o -q -pl message-store -am test -Dtest=StoreThroughputBench -Dbench=true
+ * -Dsurefire.failIfNoSpecifiedTests=false}, results on stdout
+ * (target/surefire-reports/io.switchboard.store.StoreThroughputBench-output.txt). {@code -Dbench.appends=N}
+ * (default 50,000 per run), {@code -Dbench.repeat=R} (default 1).
  */
 @EnabledIfSystemProperty(named = "bench", matches = "true")
 class StoreThroughputBench {
-  static final int N = Integer.getInteger("bench.appends", 20_000);
-  static final int WINDOW = 256;
+  static final int N = Integer.getInteger("bench.appends", 50_000);
+  static final int REPEAT = Integer.getInteger("bench.repeat", 1);
+  static final int WINDOW = Integer.getInteger("bench.window", 256);
   static final String PAYLOAD = "x".repeat(1024);
   static final NamespaceOptions OPTS = NamespaceOptions.DEFAULT;
 
@@ -37,50 +44,96 @@ class StoreThroughputBench {
       MessageStore memory = new MemoryMessageStore(vertx, StoreSettings.DEFAULT);
       MessageStore redis = new RedisMessageStore(RedisConnector.create(vertx, new JsonObject().put("url", url)),
           StoreSettings.DEFAULT);
-      for (String engine : new String[] {"memory", "redis"}) {
-        MessageStore store = engine.equals("memory") ? memory : redis;
-        run(engine + " engine", 1, p -> store.append(p, OPTS, null));
-        run(engine + " engine", 1000, p -> store.append(p, OPTS, null));
+      RedisCpu cpu = new RedisCpu(vertx, url);
+      for (int r = 0; r < REPEAT; r++) {
+        for (String engine : new String[] {"memory", "redis"}) {
+          MessageStore store = engine.equals("memory") ? memory : redis;
+          run(engine + " engine", 1, p -> store.append(p, OPTS, null), cpu);
+          run(engine + " engine", 1000, p -> store.append(p, OPTS, null), cpu);
+        }
+        for (String engine : new String[] {"memory", "redis"}) {
+          Vertx v = Vertx.vertx();
+          JsonObject config = StoreVerticleTest.config(engine, url).put("channels", new JsonObject());
+          Await.result(v.deployVerticle(new StoreVerticle(), new DeploymentOptions().setConfig(config)));
+          Function<Publication, Future<?>> bus = p -> v.eventBus().request(Addresses.STORE_APPEND,
+              new JsonObject().put("publication", p.toJson()));
+          run(engine + " via bus", 1, bus, cpu);
+          run(engine + " via bus", 1000, bus, cpu);
+          Await.result(v.close());
+        }
       }
-      RedisConnector info = RedisConnector.create(vertx, new JsonObject().put("url", url));
-      String stats = Await.result(info.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.INFO)
-          .arg("commandstats"))).toString();
-      stats.lines().filter(l -> l.contains("eval")).forEach(l -> System.out.println("redis " + l));
-      info.close();
-      for (String engine : new String[] {"memory", "redis"}) {
-        Vertx v = Vertx.vertx();
-        JsonObject config = StoreVerticleTest.config(engine, url).put("channels", new JsonObject());
-        Await.result(v.deployVerticle(new StoreVerticle(), new DeploymentOptions().setConfig(config)));
-        Function<Publication, Future<?>> bus = p -> v.eventBus().request(Addresses.STORE_APPEND,
-            new JsonObject().put("publication", p.toJson()));
-        run(engine + " via bus", 1, bus);
-        run(engine + " via bus", 1000, bus);
-        Await.result(v.close());
-      }
+      cpu.close();
     } finally {
       Await.result(vertx.close());
     }
   }
 
-  private static void run(String what, int channels, Function<Publication, Future<?>> append) {
-    String prefix = "bench:" + Long.toHexString(System.nanoTime()) + "-";
-    for (int i = 0; i < 2000; i++) Await.result(append.apply(pub(prefix + "w" + (i % channels))));  // warm-up
-    // throughput: up to WINDOW appends in flight
-    Semaphore window = new Semaphore(WINDOW);
-    long[] latency = new long[N];
-    long start = System.nanoTime();
-    for (int i = 0; i < N; i++) {
-      window.acquireUninterruptibly();
-      int n = i;
-      long t0 = System.nanoTime();
-      append.apply(pub(prefix + (i % channels))).onComplete(ar -> {
-        if (ar.failed()) ar.cause().printStackTrace();
-        latency[n] = System.nanoTime() - t0;
-        window.release();
-      });
+  /** redis-server's own CPU time (INFO CPU: used_cpu_user + used_cpu_sys), read over a separate connection. */
+  static final class RedisCpu {
+    private final RedisConnector info;
+
+    RedisCpu(Vertx vertx, String url) {
+      info = RedisConnector.create(vertx, new JsonObject().put("url", url));
     }
-    window.acquireUninterruptibly(WINDOW);
-    double secs = (System.nanoTime() - start) / 1e9;
+
+    double seconds() {
+      double[] t = userSys();
+      return t[0] + t[1];
+    }
+
+    /** {used_cpu_user, used_cpu_sys} in seconds. */
+    double[] userSys() {
+      String text = Await.result(info.send(Request.cmd(Command.INFO).arg("cpu"))).toString();
+      double[] t = new double[2];
+      for (String line : text.split("\r?\n")) {
+        if (line.startsWith("used_cpu_user:")) t[0] = Double.parseDouble(line.substring(line.indexOf(':') + 1).trim());
+        if (line.startsWith("used_cpu_sys:")) t[1] = Double.parseDouble(line.substring(line.indexOf(':') + 1).trim());
+      }
+      return t;
+    }
+
+    void resetStats() {
+      Await.result(info.send(Request.cmd(Command.CONFIG).arg("RESETSTAT")));
+    }
+
+    /** Redis's calls and time per command (scripts' inner calls included) since {@link #resetStats}. */
+    String stats() {
+      String text = Await.result(info.send(Request.cmd(Command.INFO).arg("commandstats"))).toString();
+      StringBuilder out = new StringBuilder("    redis");
+      for (String line : text.split("\r?\n")) {
+        if (!line.startsWith("cmdstat_") || line.startsWith("cmdstat_info") || line.startsWith("cmdstat_config")) continue;
+        String[] f = line.substring("cmdstat_".length()).split("[:,=]");
+        // name, calls, N, usec, N, usec_per_call, N
+        out.append(' ').append(f[0]).append(' ').append(f[2]).append('x').append(f[6]).append("us");
+      }
+      return out.length() == "    redis".length() ? "" : out.toString();
+    }
+
+    void close() {
+      info.close();
+    }
+  }
+
+  static double jvmCpuSeconds() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime() / 1e9;
+  }
+
+  /** {@code -Dbench.only=TEXT}: only the runs whose name contains TEXT (e.g. "redis via bus"). */
+  static void run(String what, int channels, Function<Publication, Future<?>> append, RedisCpu cpu) {
+    if (!what.contains(System.getProperty("bench.only", ""))) return;
+    String prefix = "bench:" + Long.toHexString(System.nanoTime()) + "-";
+    window(prefix + "w", Math.max(10_000, N / 5), channels, append, new long[Math.max(10_000, N / 5)]); // warm-up
+    long[] latency = new long[N];
+    cpu.resetStats();
+    double jvm0 = jvmCpuSeconds();
+    double[] redis0 = cpu.userSys();
+    double secs = window(prefix, N, channels, append, latency);
+    double jvm = jvmCpuSeconds() - jvm0;
+    double[] redis1 = cpu.userSys();
+    double redis = redis1[0] + redis1[1] - redis0[0] - redis0[1];
+    double redisSys = redis1[1] - redis0[1];
+    String stats = cpu.stats();
     // latency one at a time
     int m = Math.min(N, 5000);
     long[] single = new long[m];
@@ -89,8 +142,31 @@ class StoreThroughputBench {
       Await.result(append.apply(pub(prefix + "s" + (i % channels))));
       single[i] = System.nanoTime() - t0;
     }
-    System.out.printf(Locale.ROOT, "%-16s channels=%-5d %8.0f appends/s (window %d: p50 %s p99 %s) | one at a time: p50 %s p99 %s%n",
-        what, channels, N / secs, WINDOW, pct(latency, 50), pct(latency, 99), pct(single, 50), pct(single, 99));
+    System.out.printf(Locale.ROOT, "%-28s channels=%-5d %8.0f appends/s (window %d: p50 %s p99 %s) | CPU per append: "
+            + "JVM %5.1f us, redis-server %5.1f us (sys %4.1f) | one at a time: p50 %s p99 %s%n",
+        what, channels, N / secs, WINDOW, pct(latency, 50), pct(latency, 99), jvm / N * 1e6, redis / N * 1e6,
+        redisSys / N * 1e6,
+        pct(single, 50), pct(single, 99));
+    if (!stats.isEmpty()) System.out.println(stats);
+  }
+
+  /** {@code n} appends with up to WINDOW in flight; the seconds they took. */
+  private static double window(String prefix, int n, int channels, Function<Publication, Future<?>> append,
+      long[] latency) {
+    Semaphore window = new Semaphore(WINDOW);
+    long start = System.nanoTime();
+    for (int i = 0; i < n; i++) {
+      window.acquireUninterruptibly();
+      int k = i;
+      long t0 = System.nanoTime();
+      append.apply(pub(prefix + (i % channels))).onComplete(ar -> {
+        if (ar.failed()) ar.cause().printStackTrace();
+        latency[k] = System.nanoTime() - t0;
+        window.release();
+      });
+    }
+    window.acquireUninterruptibly(WINDOW);
+    return (System.nanoTime() - start) / 1e9;
   }
 
   private static String pct(long[] nanos, int p) {
@@ -99,7 +175,7 @@ class StoreThroughputBench {
     return String.format(Locale.ROOT, "%.3fms", s[Math.min(s.length - 1, s.length * p / 100)] / 1e6);
   }
 
-  private static Publication pub(String channel) {
+  static Publication pub(String channel) {
     return new Publication(null, channel, 0, null, 0, "bench", PAYLOAD, "agent", "a1", null, null, 0, false, null);
   }
 }
