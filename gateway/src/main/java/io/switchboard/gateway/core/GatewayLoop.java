@@ -66,7 +66,7 @@ public final class GatewayLoop {
     this.bus = vertx.eventBus();
     this.fanout = Fanout.of(vertx);
     this.requestTimeout = new DeliveryOptions().setSendTimeout(cfg.requestTimeoutMs());
-    this.hub = new ChannelHub(vertx, interest, this::storedAfter, metrics);
+    this.hub = new ChannelHub(vertx, interest, this::storedAfter, this::storedSince, metrics);
     this.access = new ChannelAccess(cfg.namespaces());
     this.ops = new ChannelOps(this);
     this.subscriptions = new Subscriptions(this);
@@ -104,6 +104,21 @@ public final class GatewayLoop {
     JsonObject q = new JsonObject().put("channel", channel).put("recover", new JsonObject().put("offset", offset).put("epoch", epoch));
     return bus.<JsonObject>request(Addresses.STORE_POSITION, new JsonObject().put("channels", new JsonArray().add(q)), requestTimeout)
         .compose(m -> complete(m.body().getJsonArray("channels").getJsonObject(0)));
+  }
+
+  /**
+   * The store's publications on {@code channel} stored at or after {@code sinceMillis}, up to its head, in offset
+   * order (for the hub's first use of a lazy personal channel): one history page and, when it was cut, the rest.
+   */
+  private Future<JsonObject> storedSince(String channel, long sinceMillis) {
+    JsonObject q = new JsonObject().put("channel", channel).put("sinceTime", sinceMillis).put("limit", cfg.maxHistoryLimit());
+    return bus.<JsonObject>request(Addresses.STORE_HISTORY, q, requestTimeout).compose(m -> {
+      JsonObject page = m.body();
+      if (!page.getBoolean("more", false) || page.getJsonObject("next") == null) return Future.succeededFuture(page);
+      JsonArray pubs = page.getJsonArray("publications", new JsonArray());
+      page.put("publications", pubs);
+      return readRest(channel, page.getJsonObject("next"), page.getLong("offset", 0L), pubs).map(v -> page);
+    });
   }
 
   /**
