@@ -39,6 +39,13 @@ final class Es256 {
 
   /** Public keys by kid. */
   private final Map<String, PublicKey> keys = new ConcurrentHashMap<>();
+  /**
+   * Parsed JOSE headers by their base64url text: every token of one signing key has the same header, so it is
+   * decoded and parsed once per key rather than once per connect. Bounded: headers that do not verify are never
+   * kept, and at most {@link #HEADER_CACHE} are.
+   */
+  private final Map<String, JsonObject> headers = new ConcurrentHashMap<>();
+  private static final int HEADER_CACHE = 64;
 
   private static Provider loadProvider() {
     try {
@@ -89,8 +96,10 @@ final class Es256 {
     JsonObject header;
     byte[] payload;
     byte[] signature;
+    String headerText = token.substring(0, dot1);
+    JsonObject known = headers.get(headerText);
     try {
-      header = SafeJson.parseObject(Buffer.buffer(B64URL.decode(token.substring(0, dot1))));
+      header = known != null ? known : SafeJson.parseObject(Buffer.buffer(B64URL.decode(headerText)));
       payload = B64URL.decode(token.substring(dot1 + 1, dot2));
       signature = B64URL.decode(token.substring(dot2 + 1));
     } catch (RuntimeException e) {
@@ -109,6 +118,7 @@ final class Es256 {
     } catch (GeneralSecurityException e) {
       throw invalid("bad signature (" + e.getMessage() + ")");
     }
+    if (known == null && headers.size() < HEADER_CACHE) headers.put(headerText, header); // read only: never handed out
     // the claims are parsed only once they are known to be ours (and, like any input, depth-bounded)
     try {
       return SafeJson.parseObject(Buffer.buffer(payload));

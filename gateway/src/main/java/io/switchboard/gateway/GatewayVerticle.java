@@ -125,6 +125,9 @@ final class GatewayVerticle extends VerticleBase {
   }
 
   private void handshake(ServerWebSocketHandshake h) {
+    // memory per connection: once upgraded, the HTTP connection below keeps no multi-producer write queue (see
+    // DirectWrites); a refused upgrade leaves the connection as it is, for the HTTP requests that may follow on it
+    if (h instanceof Future<?> upgraded) upgraded.onSuccess(ws -> io.switchboard.gateway.transport.DirectWrites.applyToHandshake(h));
     if (loop.draining()) {
       h.reject(503);
       return;

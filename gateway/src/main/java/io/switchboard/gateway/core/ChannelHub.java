@@ -45,6 +45,11 @@ public final class ChannelHub {
     Future<JsonObject> after(String channel, long offset, String epoch);
   }
 
+  /** Reads what a channel stored since a moment: a history page in offset order (see GatewayLoop#storedSince). */
+  public interface SinceBackfill {
+    Future<JsonObject> since(String channel, long sinceMillis);
+  }
+
   private static final class Channel {
     final String name;
     final ArrayList<Subscription> subs = new ArrayList<>(2);
@@ -55,6 +60,11 @@ public final class ChannelHub {
     ArrayDeque<Publication> waiting;
     /** Publications that reached this loop for the channel since it got its first subscriber here (the admin's rates). */
     long published;
+    /**
+     * Earliest anchor of the lazy personal subscriptions that joined while the position was unknown (0 = none): the
+     * channel has not read the store, so its first stored publication may have overtaken others since then.
+     */
+    long lazySince;
 
     Channel(String name) {
       this.name = name;
@@ -64,11 +74,13 @@ public final class ChannelHub {
   private final Vertx vertx;
   private final Interest interest;
   private final Backfill backfill;
+  private final SinceBackfill sinceBackfill;
   private final Map<String, Channel> channels = new HashMap<>();
   private final GatewayMetrics metrics;
 
-  ChannelHub(Vertx vertx, Interest interest, Backfill backfill, GatewayMetrics metrics) {
+  ChannelHub(Vertx vertx, Interest interest, Backfill backfill, SinceBackfill sinceBackfill, GatewayMetrics metrics) {
     this.vertx = vertx;
+    this.sinceBackfill = sinceBackfill;
     this.metrics = metrics;
     this.interest = interest;
     this.backfill = backfill;
@@ -105,6 +117,7 @@ public final class ChannelHub {
     s.hubIndex = ch.subs.size();
     ch.subs.add(s);
     metrics.subscribed();
+    if (s.since > 0 && ch.offset < 0 && (ch.lazySince == 0 || s.since < ch.lazySince)) ch.lazySince = s.since;
   }
 
   void remove(Subscription s) {
@@ -165,7 +178,45 @@ public final class ChannelHub {
       startBackfill(ch, p);
       return 0;
     }
+    if (ch.offset < 0 && ch.lazySince > 0 && p.offset() > 1) {
+      firstUse(ch, p);
+      return 0;
+    }
     return deliverInOrder(ch, p);
+  }
+
+  /**
+   * The first stored publication of a channel whose subscribers are all lazy (no position read): publications
+   * stored since the earliest of them went live may have taken other routes (another store instance, a bus hop
+   * across JVMs, the interest announcement still on its way), so they are read from the store once and delivered
+   * in offset order before this one and what arrives meanwhile. Each subscription skips those from before its own
+   * moment (Subscription#accept). A publication at offset 1 needs no read: nothing came before it in its epoch.
+   */
+  private void firstUse(Channel ch, Publication trigger) {
+    ch.waiting = new ArrayDeque<>();
+    ch.waiting.add(trigger);
+    metrics.backfills.increment();
+    sinceBackfill.since(ch.name, ch.lazySince - Subscriptions.CLOCK_SKEW_MS).onComplete(ar -> {
+      if (channels.get(ch.name) != ch) return;
+      ArrayDeque<Publication> waiting = ch.waiting;
+      ch.waiting = null;
+      java.util.List<Publication> all = new ArrayList<>(waiting);
+      if (ar.succeeded()) {
+        for (Object o : ar.result().getJsonArray("publications", new JsonArray())) {
+          Publication p = Publication.fromJson((JsonObject) o);
+          if (Objects.equals(p.epoch(), trigger.epoch())) all.add(p);
+        }
+      } else {
+        log.log(System.Logger.Level.WARNING, "channel " + ch.name + ": could not read what was stored before offset "
+            + trigger.offset() + " (" + ar.cause().getMessage() + "); delivering from it");
+      }
+      all.sort(java.util.Comparator.comparingLong(Publication::offset));
+      for (Publication p : all) {
+        if (ch.waiting != null) ch.waiting.add(p); // a gap behind these started a backfill: keep order behind it
+        else if (ch.offset < 0) deliverInOrder(ch, p);
+        else deliver(p);
+      }
+    });
   }
 
   private int deliverInOrder(Channel ch, Publication p) {

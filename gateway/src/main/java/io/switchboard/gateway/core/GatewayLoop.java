@@ -70,7 +70,7 @@ public final class GatewayLoop {
     this.bus = vertx.eventBus();
     this.fanout = Fanout.of(vertx);
     this.requestTimeout = new DeliveryOptions().setSendTimeout(cfg.requestTimeoutMs());
-    this.hub = new ChannelHub(vertx, interest, this::storedAfter, metrics);
+    this.hub = new ChannelHub(vertx, interest, this::storedAfter, this::storedSince, metrics);
     this.access = new ChannelAccess(cfg.namespaces());
     this.ops = new ChannelOps(this);
     this.subscriptions = new Subscriptions(this);
@@ -119,6 +119,21 @@ public final class GatewayLoop {
     if (timer == null) return bus.request(address, body, options);
     long start = System.nanoTime();
     return bus.<T>request(address, body, options).onComplete(ar -> timer.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS));
+  }
+
+  /**
+   * The store's publications on {@code channel} stored at or after {@code sinceMillis}, up to its head, in offset
+   * order (for the hub's first use of a lazy personal channel): one history page and, when it was cut, the rest.
+   */
+  private Future<JsonObject> storedSince(String channel, long sinceMillis) {
+    JsonObject q = new JsonObject().put("channel", channel).put("sinceTime", sinceMillis).put("limit", cfg.maxHistoryLimit());
+    return this.<JsonObject>request(Addresses.STORE_HISTORY, q, requestTimeout).compose(m -> {
+      JsonObject page = m.body();
+      if (!page.getBoolean("more", false) || page.getJsonObject("next") == null) return Future.succeededFuture(page);
+      JsonArray pubs = page.getJsonArray("publications", new JsonArray());
+      page.put("publications", pubs);
+      return readRest(channel, page.getJsonObject("next"), page.getLong("offset", 0L), pubs).map(v -> page);
+    });
   }
 
   /**

@@ -22,6 +22,12 @@ final class Subscription {
   /** Highest stored offset delivered (or given as the position); 0 = none yet. */
   long lastOffset;
   String epoch;
+  /**
+   * A lazy personal subscription's anchor (epoch ms when it became live without reading the store; 0 = the position
+   * came from the store). Until it has delivered anything, stored publications older than the anchor (less
+   * {@link Subscriptions#CLOCK_SKEW_MS}) are from before the client connected and are not delivered.
+   */
+  long since;
   private List<Publication> held;
 
   Subscription(String channel, Session connection, boolean presence) {
@@ -48,6 +54,7 @@ final class Subscription {
    */
   boolean accept(Publication p) {
     if (!p.stored()) return true;
+    if (since > 0 && epoch == null && lastOffset == 0 && p.timestamp() < since - Subscriptions.CLOCK_SKEW_MS) return false;
     if (epoch != null && p.epoch() != null && !epoch.equals(p.epoch())) {
       // the channel's history was lost and restarted: the new epoch's offsets start again
       epoch = p.epoch();

@@ -193,13 +193,123 @@ public final class Subscriptions {
     }
   }
 
-  /** The server-side subscription to {@code user:<subject>} made at connect (none when the name is not valid). */
+  /**
+   * Prefix of a lazy personal position's epoch: {@code ~<base-36 epoch ms>}, the moment the subscription went live
+   * without reading the store. Real epochs are hex, so the two never collide.
+   */
+  public static final String LAZY_EPOCH = "~";
+  /**
+   * Tolerated clock difference between gateway and store hosts: a lazy position includes the publications stored up
+   * to this long before it (at-least-once at the boundary rather than a miss).
+   */
+  static final long CLOCK_SKEW_MS = 1000;
+
+  /**
+   * The server-side subscription to {@code user:<subject>} made at connect (none when the name is not valid), lazy:
+   * see {@link #subscribePersonal(Session, Request, boolean)}.
+   */
   public Future<Established> subscribePersonal(Session s, Request recover) {
+    return subscribePersonal(s, recover, false);
+  }
+
+  /**
+   * The personal channel at connect. Without a position to recover from it costs no store state and no bus round
+   * trip: the subscription joins the hub (so every publication reaches it) and is live at once; its position is
+   * {@code offset 0} and a lazy epoch naming the moment ({@link #LAZY_EPOCH}). The store is asked only when the
+   * channel is used: the first publication that arrives with an offset above 1 reads what was published since that
+   * moment (ChannelHub), and a later connect that recovers from the lazy position reads the channel's history since
+   * it ({@link #recoverSince}). {@code needsEpoch}: the dialect's publications carry no epoch (Centrifuge), so its
+   * clients must learn the real one now — the position is read from the store as for any subscription.
+   */
+  public Future<Established> subscribePersonal(Session s, Request recover, boolean needsEpoch) {
     String channel = Channels.personal(s.subject());
     NamespaceOptions options = loop.cfg.namespaces().of(channel);
     if (!Channels.isValid(channel) || options == null) return Future.succeededFuture(Established.NONE);
+    String scoped = s.app.scope(channel);
+    if (recover != null && lazyAnchor(recover.recoverEpoch()) > 0 && !options.ephemeral() && options.recovery()) {
+      return recoverSince(s, new Wanted(new Request(channel, null, null), scoped, options), lazyAnchor(recover.recoverEpoch()));
+    }
+    if (recover == null && !needsEpoch && !options.ephemeral()) return Future.succeededFuture(local(s, channel, scoped, options));
     Request r = recover == null ? new Request(channel, null, null) : new Request(channel, recover.recoverOffset(), recover.recoverEpoch());
-    return establish(s, List.of(new Wanted(r, s.app.scope(channel), options)));
+    return establish(s, List.of(new Wanted(r, scoped, options)));
+  }
+
+  /** The lazy epoch of a moment. */
+  static String lazyEpoch(long millis) {
+    return LAZY_EPOCH + Long.toString(millis, 36);
+  }
+
+  /** The moment a lazy epoch names; 0 when {@code epoch} is not one. */
+  static long lazyAnchor(String epoch) {
+    if (epoch == null || !epoch.startsWith(LAZY_EPOCH) || epoch.length() < 2 || epoch.length() > 14) return 0;
+    try {
+      long t = Long.parseLong(epoch.substring(1), 36);
+      return t > 0 ? t : 0;
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  /** A personal subscription live at once, without the store: see {@link #subscribePersonal(Session, Request, boolean)}. */
+  private Established local(Session c, String channel, String scoped, NamespaceOptions options) {
+    long now = System.currentTimeMillis();
+    Subscription s = new Subscription(scoped, c, options.presence() && c.joinsPresence);
+    s.since = now;
+    c.subscriptions.put(scoped, s);
+    loop.hub.add(s);
+    if (s.presence) join(c, new JsonArray().add(scoped));
+    // the ready entry has no epoch: the subscription takes the channel's from the first publication it accepts
+    return new Established(List.of(new Outcome(channel, null, true, 0, lazyEpoch(now), null)),
+        List.of(new Ready(s, 0, null, 0, List.of())));
+  }
+
+  /**
+   * Recovery from a lazy position: everything the channel stored since its moment, read newest first in one
+   * request. Recovered only when the read reaches back past the moment (a publication older than it, or the
+   * epoch's first publication, stored within the history TTL after it — an older epoch that still held
+   * publications after the moment would have expired later than that); otherwise the client is told
+   * {@code recovered:false}, as for a position the channel no longer holds.
+   */
+  private Future<Established> recoverSince(Session c, Wanted w, long anchor) {
+    String local = w.request.channel();
+    Subscription s = new Subscription(w.scoped, c, w.options.presence() && c.joinsPresence);
+    c.subscriptions.put(w.scoped, s);
+    loop.hub.add(s);
+    JsonObject q = new JsonObject().put("channel", w.scoped).put("reverse", true).put("limit", loop.cfg.maxHistoryLimit());
+    return loop.bus.<JsonObject>request(Addresses.STORE_HISTORY, q, loop.timeout()).transform(ar -> {
+      if (c.subscriptions.get(w.scoped) != s) {
+        return Future.succeededFuture(new Established(List.of(Outcome.failed(local,
+            new ServiceError(ErrorCode.NOT_SUBSCRIBED, "unsubscribed before the subscribe completed"))), List.of()));
+      }
+      if (ar.failed()) {
+        drop(c, s);
+        return Future.succeededFuture(new Established(List.of(Outcome.failed(local, ServiceError.from(ar.cause(), "message store"))), List.of()));
+      }
+      JsonObject page = ar.result().body();
+      long offset = page.getLong("offset", 0L);
+      String epoch = page.getString("epoch");
+      List<Publication> newestFirst = new ArrayList<>();
+      long ttlMs = w.options.historyTtlSeconds() * 1000L;
+      // an empty channel: nothing was lost unless an older epoch could have expired since the moment
+      boolean reachedBack = offset == 0 && System.currentTimeMillis() <= anchor + ttlMs;
+      for (Object o : page.getJsonArray("publications", new JsonArray())) {
+        Publication p = Publication.fromJson((JsonObject) o);
+        if (p.timestamp() < anchor - CLOCK_SKEW_MS) {
+          reachedBack = true;
+          break;
+        }
+        newestFirst.add(p);
+        if (p.offset() == 1) {
+          reachedBack = p.timestamp() <= anchor + ttlMs;
+          break;
+        }
+      }
+      List<Publication> recovered = new ArrayList<>(newestFirst.size());
+      for (int i = newestFirst.size() - 1; i >= 0; i--) recovered.add(newestFirst.get(i));
+      if (s.presence) join(c, new JsonArray().add(w.scoped));
+      Ready ready = reachedBack ? new Ready(s, offset, epoch, 0, recovered) : new Ready(s, offset, epoch, offset, List.of());
+      return Future.succeededFuture(new Established(List.of(new Outcome(local, null, true, offset, epoch, reachedBack)), List.of(ready)));
+    });
   }
 
   /**

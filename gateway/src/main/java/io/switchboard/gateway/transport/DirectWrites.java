@@ -22,6 +22,9 @@ public final class DirectWrites {
   private static final Field CONNECTION;
   private static final Field QUEUE;
   private static final Constructor<?> DIRECT_QUEUE;
+  /** ServerWebSocketHandshaker.request and Http1xServerRequest.conn: the upgrade's HTTP connection. */
+  private static final Field HANDSHAKE_REQUEST;
+  private static final Field REQUEST_CONNECTION;
 
   static {
     Field conn = null;
@@ -40,6 +43,46 @@ public final class DirectWrites {
     CONNECTION = conn;
     QUEUE = queue;
     DIRECT_QUEUE = direct;
+    Field request = null;
+    Field requestConn = null;
+    try {
+      request = Class.forName("io.vertx.core.http.impl.ServerWebSocketHandshaker").getDeclaredField("request");
+      request.setAccessible(true);
+      requestConn = Class.forName("io.vertx.core.http.impl.Http1xServerRequest").getDeclaredField("conn");
+      requestConn.setAccessible(true);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      request = null;
+    }
+    HANDSHAKE_REQUEST = request;
+    REQUEST_CONNECTION = requestConn;
+  }
+
+  /** Whether the internals for {@link #applyToHandshake} were found. */
+  public static boolean availableForHandshakes() {
+    return HANDSHAKE_REQUEST != null && CONNECTION != null;
+  }
+
+  /**
+   * The same swap for the HTTP/1.1 connection that carried a WebSocket upgrade: it stays reachable from the upgraded
+   * socket for the connection's whole life, so its unused multi-producer queue (~4.8 KB with the queue object) would
+   * too. What Vert.x's {@code HttpServerOptions.setStrictThreadMode} does for every HTTP connection, limited to
+   * upgraded ones: after the upgrade nothing writes to that connection any more. Strict mode itself is not used
+   * because it makes every HTTP response written off its connection's event loop throw, and one may legitimately be
+   * completed from another loop (a PubNub long-poll held by the session's loop). On the connection's event loop,
+   * once the upgrade succeeded (its queue is empty: the handshake answer was written on the loop, directly). Returns
+   * whether the swap was made.
+   */
+  public static boolean applyToHandshake(Object handshake) {
+    if (!availableForHandshakes() || !HANDSHAKE_REQUEST.getDeclaringClass().isInstance(handshake)) return false;
+    try {
+      Object request = HANDSHAKE_REQUEST.get(handshake);
+      Object connection = request == null ? null : REQUEST_CONNECTION.get(request);
+      if (!(connection instanceof VertxConnection)) return false;
+      QUEUE.set(connection, DIRECT_QUEUE.newInstance(connection));
+      return true;
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return false;
+    }
   }
 
   /** Whether the internals were found (on this Vert.x version the swap works). */

@@ -14,4 +14,9 @@ class DirectWritesTest {
   void vertxInternalsForTheDirectWriteQueueAreFound() {
     assertTrue(DirectWrites.available(), "Vert.x internals for the direct write queue not found");
   }
+
+  @Test
+  void vertxInternalsForTheUpgradedHttpConnectionAreFound() {
+    assertTrue(DirectWrites.availableForHandshakes(), "Vert.x internals for the upgrade's HTTP connection not found");
+  }
 }

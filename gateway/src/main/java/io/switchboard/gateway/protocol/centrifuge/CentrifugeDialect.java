@@ -197,7 +197,8 @@ public final class CentrifugeDialect implements SessionProtocol {
         connectFailed(s, id, ServiceError.from(ar.cause(), "token verification"));
         return;
       }
-      loop.subscriptions.subscribePersonal(s, personal).onComplete(est -> {
+      // its publications carry no epoch: the client must learn the channel's real one at connect
+      loop.subscriptions.subscribePersonal(s, personal, true).onComplete(est -> {
         if (s.closing()) return;
         JsonObject subs = new JsonObject();
         if (est.succeeded()) {
