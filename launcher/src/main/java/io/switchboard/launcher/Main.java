@@ -148,7 +148,8 @@ public final class Main {
     JsonObject c = sb.config();
     StringBuilder b = new StringBuilder();
     b.append("Switchboard started: engine ").append(c.getString("engine")).append(", services ").append(sb.services())
-        .append(sb.clustered() ? ", clustered as " + c.getJsonObject("cluster").getString("name") : "").append('\n');
+        .append(sb.clustered() ? ", clustered as " + c.getJsonObject("cluster").getString("name") : "")
+        .append(sb.vertx().isNativeTransportEnabled() ? ", transport epoll" : ", transport nio").append('\n');
     if (sb.services().contains(Service.GATEWAY)) {
       b.append("  WebSocket   ws://").append(c.getJsonObject("gateway").getString("host")).append(':')
           .append(c.getJsonObject("gateway").getInteger("port")).append("/ws\n");

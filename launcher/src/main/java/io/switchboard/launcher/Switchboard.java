@@ -92,7 +92,9 @@ public final class Switchboard {
   }
 
   static VertxOptions vertxOptions(String registryName) {
-    return new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
+    // epoll when it loads (Linux): the fan-out writes one shared frame to many sockets, which NIO can only do through
+    // two NIO buffer objects per write (the garbage behind the GC part of the latency tail); NIO otherwise
+    return new VertxOptions().setPreferNativeTransport(true).setMetricsOptions(new MicrometerMetricsOptions()
         .setEnabled(true)
         .setRegistryName(registryName)
         .setJvmMetricsEnabled(true)
