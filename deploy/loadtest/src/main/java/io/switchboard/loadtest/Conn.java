@@ -46,6 +46,13 @@ final class Conn {
     this.channel = channel;
   }
 
+  /**
+   * How long the protocol handshake (connect, subscribe) may take once the socket is open. Without a bound, a server
+   * that never answers (overloaded, or its answer lost with the socket) would hold the caller's in-flight slot
+   * forever and a whole storm would hang instead of reporting the failure.
+   */
+  static final long HANDSHAKE_TIMEOUT_MS = 60_000;
+
   /** Opens the socket and runs the protocol handshake; call on {@link #context}. */
   Future<JsonObject> open(WebSocketClient client, String host, boolean recover) {
     this.host = host;
@@ -54,10 +61,24 @@ final class Conn {
       ws = socket;
       Protocol.Session s = protocol.session(this);
       session = s;
+      Promise<JsonObject> done = Promise.promise();
       socket.handler(frame -> s.onFrame(frame, Clock.epochMicros()));
-      socket.closeHandler(v -> onClose(socket));
+      socket.closeHandler(v -> {
+        onClose(socket);
+        // closed before the handshake answered: a failure now, not a wait forever
+        Short code = socket.closeStatusCode();
+        done.tryFail("closed during the handshake (code " + (code == null ? 1006 : code) + ")");
+      });
       socket.exceptionHandler(t -> { /* the close handler follows */ });
-      return session.start(recover);
+      long timer = context.owner().setTimer(HANDSHAKE_TIMEOUT_MS, t -> {
+        if (done.tryFail("no handshake answer within " + HANDSHAKE_TIMEOUT_MS + " ms")) close();
+      });
+      session.start(recover).onComplete(ar -> {
+        context.owner().cancelTimer(timer);
+        if (ar.succeeded()) done.tryComplete(ar.result());
+        else done.tryFail(ar.cause());
+      });
+      return done.future();
     });
   }
 

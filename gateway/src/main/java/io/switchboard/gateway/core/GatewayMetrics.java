@@ -19,6 +19,8 @@ public final class GatewayMetrics {
   public final Counter publishes;
   /** Gaps in a channel's offsets filled from the store (lost or reordered bus messages, settle checks that found some). */
   public final Counter backfills;
+  /** Fan-out bus messages this node received: one per publication and interested node, never one per subscriber. */
+  public final Counter fanoutReceived;
   private final ConcurrentHashMap<Integer, Counter> disconnects = new ConcurrentHashMap<>();
 
   public GatewayMetrics(String registryName) {
@@ -29,6 +31,19 @@ public final class GatewayMetrics {
     deliveries = Counter.builder("switchboard_deliveries").description("publications written to client sockets").register(registry);
     publishes = Counter.builder("switchboard_publishes").description("publish requests accepted from clients").register(registry);
     backfills = Counter.builder("switchboard_backfills").description("channel gaps backfilled from the store").register(registry);
+    fanoutReceived = Counter.builder("switchboard_fanout_messages_received")
+        .description("fan-out bus messages received by this gateway node (one per publication, not per subscriber)").register(registry);
+  }
+
+  /**
+   * Fan-out bus messages sent by one JVM's router, whatever runs there (the store and presence send most of them, so
+   * the launcher registers this in every JVM): one per publication and interested gateway node.
+   */
+  public static void fanoutSent(String registryName, io.switchboard.common.Fanout fanout) {
+    MeterRegistry r = BackendRegistries.getNow(registryName);
+    if (r == null) return;
+    io.micrometer.core.instrument.FunctionCounter.builder("switchboard_fanout_messages_sent", fanout, io.switchboard.common.Fanout::sent)
+        .description("fan-out bus messages sent by this JVM to gateway nodes").register(r);
   }
 
   public void disconnect(int code) {
