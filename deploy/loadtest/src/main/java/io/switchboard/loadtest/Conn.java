@@ -36,6 +36,8 @@ final class Conn {
   Promise<Void> recovered;
   /** The socket this client is closing itself (its close is not counted as a server disconnect). */
   private WebSocket closingOnPurpose;
+  /** Completes when the current socket's TCP connection is gone (its close handler ran). */
+  private Promise<Void> socketGone;
 
   Conn(Worker worker, Context context, Protocol protocol, String token, String channel, int port) {
     this.worker = worker;
@@ -62,8 +64,11 @@ final class Conn {
       Protocol.Session s = protocol.session(this);
       session = s;
       Promise<JsonObject> done = Promise.promise();
+      Promise<Void> gone = Promise.promise();
+      socketGone = gone;
       socket.handler(frame -> s.onFrame(frame, Clock.epochMicros()));
       socket.closeHandler(v -> {
+        gone.tryComplete();
         onClose(socket);
         // closed before the handshake answered: a failure now, not a wait forever
         Short code = socket.closeStatusCode();
@@ -152,9 +157,17 @@ final class Conn {
     }
   }
 
+  /**
+   * Closes the socket (WebSocket close handshake) and completes once its TCP connection is gone: the server closes
+   * its end first (RFC 6455 7.1.1), so by then the server has released the connection's file descriptor. A client
+   * that reconnects only after that never makes one server process hold its old and its new socket at once, which
+   * near the open-file limit (19k clients on one gateway) would fail accepts with EMFILE.
+   */
   Future<Void> close() {
     closingOnPurpose = ws;
-    if (ws == null || ws.isClosed()) return Future.succeededFuture();
-    return ws.close();
+    if (ws == null || ws.isClosed() || socketGone == null) return Future.succeededFuture();
+    Future<Void> gone = socketGone.future();
+    ws.close();
+    return gone;
   }
 }

@@ -38,6 +38,7 @@ public final class Main {
         idle             --connections 10000 --channels 100   heap and RSS per idle connection
         connect-storm    --connections 10000 --rounds 3 --tokens <connections>   connects/s incl. token verification
         reconnect-storm  --connections 5000 --channels 50 --rate 200 --before 5 --after 3   recovery time, messages missed
+                         --reconnect-concurrency 1000 (per worker) --recover-timeout 120 (seconds)
         scale            --connections 57000 --channels 10000 --rate 1000 --duration 20 --publishers 4 --settle 3 --idle 5
       common knobs: --duration 20 --warmup 5 (seconds per rate step; the first step at least 10: --warmup-first)
         --repeat 1  --workers 2  --client-threads 1  --quiet C (wait for other jobs to use < C cores; re-run if they did)
