@@ -24,6 +24,8 @@ final class Conn {
   final int port;
   /** The server host, once {@link #open} was called. */
   String host;
+  /** The client (source address) of the last {@link #open}. */
+  WebSocketClient client;
   WebSocket ws;
   Protocol.Session session;
   /** Highest sequence received on {@link #channel}; the subscribe position until something arrives. */
@@ -58,6 +60,7 @@ final class Conn {
   /** Opens the socket and runs the protocol handshake; call on {@link #context}. */
   Future<JsonObject> open(WebSocketClient client, String host, boolean recover) {
     this.host = host;
+    this.client = client;
     WebSocketConnectOptions o = new WebSocketConnectOptions().setHost(host).setPort(port).setURI(protocol.path(channel));
     return client.connect(o).compose(socket -> {
       ws = socket;
