@@ -38,8 +38,6 @@ final class Conn {
   Promise<Void> recovered;
   /** The socket this client is closing itself (its close is not counted as a server disconnect). */
   private WebSocket closingOnPurpose;
-  /** Completes when the current socket's TCP connection is gone (its close handler ran). */
-  private Promise<Void> socketGone;
 
   Conn(Worker worker, Context context, Protocol protocol, String token, String channel, int port) {
     this.worker = worker;
@@ -67,11 +65,8 @@ final class Conn {
       Protocol.Session s = protocol.session(this);
       session = s;
       Promise<JsonObject> done = Promise.promise();
-      Promise<Void> gone = Promise.promise();
-      socketGone = gone;
       socket.handler(frame -> s.onFrame(frame, Clock.epochMicros()));
       socket.closeHandler(v -> {
-        gone.tryComplete();
         onClose(socket);
         // closed before the handshake answered: a failure now, not a wait forever
         Short code = socket.closeStatusCode();
@@ -161,16 +156,14 @@ final class Conn {
   }
 
   /**
-   * Closes the socket (WebSocket close handshake) and completes once its TCP connection is gone: the server closes
-   * its end first (RFC 6455 7.1.1), so by then the server has released the connection's file descriptor. A client
-   * that reconnects only after that never makes one server process hold its old and its new socket at once, which
-   * near the open-file limit (19k clients on one gateway) would fail accepts with EMFILE.
+   * Closes the socket: completes once the close frame is written. Waiting for the TCP connection to be gone instead
+   * (so that a reconnecting client never makes the server hold its old and new socket at once) cost each storm client
+   * the client's closing timeout (~10 s: the server answers the close frame but leaves closing the TCP connection to
+   * the client), which turned a 19k storm into minutes of waiting; see docs/benchmarks.md.
    */
   Future<Void> close() {
     closingOnPurpose = ws;
-    if (ws == null || ws.isClosed() || socketGone == null) return Future.succeededFuture();
-    Future<Void> gone = socketGone.future();
-    ws.close();
-    return gone;
+    if (ws == null || ws.isClosed()) return Future.succeededFuture();
+    return ws.close();
   }
 }
