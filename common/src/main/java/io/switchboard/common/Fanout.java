@@ -46,6 +46,8 @@ public final class Fanout {
   private final Set<String> localNodes = ConcurrentHashMap.newKeySet();
   /** Members of the cluster, refreshed from the cluster manager; null when not clustered (all nodes live). */
   private volatile Set<String> liveNodes;
+  /** Publications this JVM sent to gateway nodes (one per interested node and publication): a meter. */
+  private final java.util.concurrent.atomic.LongAdder sent = new java.util.concurrent.atomic.LongAdder();
 
   private Fanout(Vertx vertx) {
     this.bus = vertx.eventBus();
@@ -80,17 +82,25 @@ public final class Fanout {
     Set<String> nodes = nodesByChannel.get(p.channel());
     if (nodes != null) {
       for (String node : nodes) {
-        if (live == null || live.contains(node)) bus.send(Addresses.gatewayNode(node), p);
+        if (live == null || live.contains(node)) send(node, p);
       }
     }
     Set<String> firehose = nodesByChannel.get(ALL_CHANNELS);
     if (firehose != null) {
       for (String node : firehose) {
-        if ((live == null || live.contains(node)) && (nodes == null || !nodes.contains(node))) {
-          bus.send(Addresses.gatewayNode(node), p);
-        }
+        if ((live == null || live.contains(node)) && (nodes == null || !nodes.contains(node))) send(node, p);
       }
     }
+  }
+
+  private void send(String node, Publication p) {
+    sent.increment();
+    bus.send(Addresses.gatewayNode(node), p);
+  }
+
+  /** Publications this JVM has sent to gateway nodes since it started (bus messages of the fan-out). */
+  public long sent() {
+    return sent.sum();
   }
 
   // --- the gateway side --------------------------------------------------------------------------

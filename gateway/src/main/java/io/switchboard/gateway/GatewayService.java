@@ -39,6 +39,7 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
   static final long KEYS_WAIT_MS = 30_000;
 
   private String node;
+  private GatewayMetrics metrics;
   private Fanout fanout;
   private OccupancyReporter occupancy;
   private final List<GatewayVerticle> instances = new CopyOnWriteArrayList<>();
@@ -58,6 +59,7 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
     SubjectLimits limits = new SubjectLimits(cfg.maxConnectionsPerSubject());
     GatewayMetrics metrics = new GatewayMetrics(config().getJsonObject("operations").getString("registryName"));
     metrics.channels(this::channelCount);
+    this.metrics = metrics;
     MessageConsumer<JsonObject> keysChanged = vertx.eventBus().consumer(Addresses.AUTH_KEYS_CHANGED, m -> verifier.addKeys(m.body()));
     MessageConsumer<Publication> deliveries = vertx.eventBus().consumer(Addresses.gatewayNode(node), m -> dispatch(m.body()));
     MessageConsumer<JsonObject> sync = vertx.eventBus().consumer(Addresses.GATEWAY_INTEREST_SYNC, m -> announce());
@@ -142,6 +144,7 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
 
   /** Every event loop checks the publication against its own subscribers. */
   private void dispatch(Publication p) {
+    metrics.fanoutReceived.increment();
     for (GatewayVerticle g : instances) g.deliverOnLoop(p);
   }
 

@@ -73,6 +73,7 @@ public final class Switchboard {
     return started.compose(vertx -> {
       if (clustered) Logging.node(((io.vertx.core.internal.VertxInternal) vertx).clusterManager().getNodeId());
       PublicationCodec.register(vertx.eventBus());
+      io.switchboard.gateway.core.GatewayMetrics.fanoutSent(registry, io.switchboard.common.Fanout.of(vertx));
       Switchboard sb = new Switchboard(vertx, config, services, generatedKey, clustered);
       return sb.deployAll().map(sb).recover(t -> vertx.close().transform(v -> Future.failedFuture(t)));
     });

@@ -22,7 +22,8 @@ import java.util.Set;
 final class Campaign {
   static final Set<String> KNOBS = Set.of("server", "engine", "servers", "engines", "repeat", "out", "max-minutes",
       "target-ws", "target-auth", "target-metrics", "admin-key", "server-pids", "server-jvm-opts", "server-env",
-      "switchboard-jar", "socketio-dir", "soketi-dir", "node", "presence", "pause", "label", "gateways", "quiet", "protocol");
+      "switchboard-jar", "socketio-dir", "soketi-dir", "node", "presence", "pause", "label", "gateways", "quiet", "protocol",
+      "one-services-jvm", "gateway-jvm-opts");
 
   private final String command;
   private final Scenario scenario;

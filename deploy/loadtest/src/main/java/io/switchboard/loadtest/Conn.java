@@ -24,6 +24,8 @@ final class Conn {
   final int port;
   /** The server host, once {@link #open} was called. */
   String host;
+  /** The client (source address) of the last {@link #open}. */
+  WebSocketClient client;
   WebSocket ws;
   Protocol.Session session;
   /** Highest sequence received on {@link #channel}; the subscribe position until something arrives. */
@@ -46,18 +48,40 @@ final class Conn {
     this.channel = channel;
   }
 
+  /**
+   * How long the protocol handshake (connect, subscribe) may take once the socket is open. Without a bound, a server
+   * that never answers (overloaded, or its answer lost with the socket) would hold the caller's in-flight slot
+   * forever and a whole storm would hang instead of reporting the failure.
+   */
+  static final long HANDSHAKE_TIMEOUT_MS = 60_000;
+
   /** Opens the socket and runs the protocol handshake; call on {@link #context}. */
   Future<JsonObject> open(WebSocketClient client, String host, boolean recover) {
     this.host = host;
+    this.client = client;
     WebSocketConnectOptions o = new WebSocketConnectOptions().setHost(host).setPort(port).setURI(protocol.path(channel));
     return client.connect(o).compose(socket -> {
       ws = socket;
       Protocol.Session s = protocol.session(this);
       session = s;
+      Promise<JsonObject> done = Promise.promise();
       socket.handler(frame -> s.onFrame(frame, Clock.epochMicros()));
-      socket.closeHandler(v -> onClose(socket));
+      socket.closeHandler(v -> {
+        onClose(socket);
+        // closed before the handshake answered: a failure now, not a wait forever
+        Short code = socket.closeStatusCode();
+        done.tryFail("closed during the handshake (code " + (code == null ? 1006 : code) + ")");
+      });
       socket.exceptionHandler(t -> { /* the close handler follows */ });
-      return session.start(recover);
+      long timer = context.owner().setTimer(HANDSHAKE_TIMEOUT_MS, t -> {
+        if (done.tryFail("no handshake answer within " + HANDSHAKE_TIMEOUT_MS + " ms")) close();
+      });
+      session.start(recover).onComplete(ar -> {
+        context.owner().cancelTimer(timer);
+        if (ar.succeeded()) done.tryComplete(ar.result());
+        else done.tryFail(ar.cause());
+      });
+      return done.future();
     });
   }
 
@@ -131,6 +155,12 @@ final class Conn {
     }
   }
 
+  /**
+   * Closes the socket: completes once the close frame is written. Waiting for the TCP connection to be gone instead
+   * (so that a reconnecting client never makes the server hold its old and new socket at once) cost each storm client
+   * the client's closing timeout (~10 s: the server answers the close frame but leaves closing the TCP connection to
+   * the client), which turned a 19k storm into minutes of waiting; see docs/benchmarks.md.
+   */
   Future<Void> close() {
     closingOnPurpose = ws;
     if (ws == null || ws.isClosed()) return Future.succeededFuture();

@@ -79,7 +79,8 @@ final class Generator implements AutoCloseable {
       }
       start += share;
       JsonObject cmd = new JsonObject().put("op", "open").put("role", role).put("count", share).put("tokens", tk).put("first", start - share)
-          .put("concurrency", concurrency).put("localAddress", subscribers.get(w).localAddress);
+          .put("concurrency", concurrency).put("localAddress", subscribers.get(w).localAddress)
+          .put("localAddresses", new JsonArray(subscribers.get(w).sourceAddresses()));
       if (channels != null) cmd.put("channels", ch);
       if (share == 0) cmd.put("tokens", new JsonArray().add(""));
       fs.add(subscribers.get(w).send(cmd));

@@ -20,6 +20,10 @@ final class LocalCluster implements AutoCloseable {
   final List<Integer> opsPorts = new ArrayList<>();
   final List<Long> pids = new ArrayList<>();
   final List<Long> jvmPids = new ArrayList<>();
+  /** Every process by role (store, presence, auth or services; gateway-1…; redis), in start order. */
+  final Map<String, Long> rolePids = new java.util.LinkedHashMap<>();
+  /** The operations port (/metrics) of every JVM by role. */
+  final Map<String, Integer> roleOps = new java.util.LinkedHashMap<>();
   int authPort;
   private final Path script;
   private final Map<String, String> env;
@@ -33,6 +37,11 @@ final class LocalCluster implements AutoCloseable {
   }
 
   static LocalCluster start(Path jar, int gateways, Map<String, String> settings, Path outDir) throws IOException {
+    return start(jar, gateways, false, settings, outDir);
+  }
+
+  /** With {@code oneServicesJvm} store, presence and auth run in one JVM ({@code start --one-services-jvm}). */
+  static LocalCluster start(Path jar, int gateways, boolean oneServicesJvm, Map<String, String> settings, Path outDir) throws IOException {
     Path script = Launch.root().resolve("deploy/local/cluster");
     if (!Files.isExecutable(script)) throw new IllegalStateException("no local cluster script at " + script);
     Path run = outDir.resolve("cluster-run-" + System.currentTimeMillis());
@@ -42,17 +51,21 @@ final class LocalCluster implements AutoCloseable {
     env.put("SB_PORT_OFFSET", Integer.toString(freeOffset()));
     LocalCluster c = new LocalCluster(script, run, env, outDir.resolve("cluster.log"));
     Runtime.getRuntime().addShutdownHook(new Thread(c::stopQuietly, "loadtest-cluster-stop"));
-    if (c.command(300, "start", "--gateways", Integer.toString(gateways)) != 0) {
+    List<String> start = new ArrayList<>(List.of("start", "--gateways", Integer.toString(gateways)));
+    if (oneServicesJvm) start.add("--one-services-jvm");
+    if (c.command(300, start.toArray(String[]::new)) != 0) {
       c.stopQuietly();
       throw new IllegalStateException("deploy/local/cluster start failed; see " + c.log);
     }
-    for (String role : List.of("store", "presence", "auth")) c.addJvm(role);
+    for (String role : oneServicesJvm ? List.of("services") : List.of("store", "presence", "auth")) c.addJvm(role);
     for (int g = 1; g <= gateways; g++) {
       c.addJvm("gateway-" + g);
       c.gatewayPorts.add(c.ports("gateway-" + g)[0]);
     }
-    c.authPort = c.ports("auth")[1];
-    c.pids.add(Long.parseLong(Files.readString(run.resolve("redis.pid")).trim()));
+    c.authPort = c.ports(oneServicesJvm ? "services" : "auth")[1];
+    long redis = Long.parseLong(Files.readString(run.resolve("redis.pid")).trim());
+    c.pids.add(redis);
+    c.rolePids.put("redis", redis);
     return c;
   }
 
@@ -61,6 +74,8 @@ final class LocalCluster implements AutoCloseable {
     pids.add(pid);
     jvmPids.add(pid);
     opsPorts.add(ports(role)[2]);
+    rolePids.put(role, pid);
+    roleOps.put(role, ports(role)[2]);
   }
 
   /** {ws, auth, ops} of a role, from its .ports file. */

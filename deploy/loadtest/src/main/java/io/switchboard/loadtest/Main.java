@@ -1,6 +1,8 @@
 package io.switchboard.loadtest;
 
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The load-test tool. {@code run <scenario> [knobs]} against one server, {@code compare <scenario> [knobs]}
@@ -20,6 +22,12 @@ public final class Main {
                                                     protocol 7: --servers switchboard-pusher,soketi (publishes through
                                                     the signed HTTP API POST /apps/{id}/events)
              loadtest report DIR/result.json [--quiet C]   summary and plots again (C: leave out runs other jobs disturbed)
+             loadtest scale [knobs]                 one box at scale: deploy/local/cluster with 3 gateways and one
+                                                    services JVM (store, presence, auth) on Redis; 57,000 idle
+                                                    subscribers, then 1,000 publishes/s over 10,000 channels: RSS and
+                                                    CPU per JVM, fan-out bus messages per publish, every delivery
+                                                    counted. Same as: run scale --server cluster --gateways 3
+                                                    --one-services-jvm --gateway-jvm-opts "%s" --concurrency 50
              loadtest raw-server [--port P]         the raw Vert.x broadcast baseline, standalone
              loadtest http-bench [--connections 2000 --subscribers 1000 --rate 100 --duration 10]
                                                     HTTP fallbacks vs WebSocket: heap per idle SSE / held poll /
@@ -30,6 +38,8 @@ public final class Main {
         idle             --connections 10000 --channels 100   heap and RSS per idle connection
         connect-storm    --connections 10000 --rounds 3 --tokens <connections>   connects/s incl. token verification
         reconnect-storm  --connections 5000 --channels 50 --rate 200 --before 5 --after 3   recovery time, messages missed
+                         --reconnect-concurrency 1000 (per worker) --recover-timeout 120 (seconds)
+        scale            --connections 57000 --channels 10000 --rate 1000 --duration 20 --publishers 4 --settle 3 --idle 5
       common knobs: --duration 20 --warmup 5 (seconds per rate step; the first step at least 10: --warmup-first)
         --repeat 1  --workers 2  --client-threads 1  --quiet C (wait for other jobs to use < C cores; re-run if they did)
         --concurrency 200 (handshakes in flight per worker)  --tokens N  --presence  --out DIR  --max-minutes 60
@@ -38,7 +48,7 @@ public final class Main {
                                          alternate within each repeat)
         --protocol native|centrifuge (Switchboard: how subscribers connect; centrifuge publishers stay native)
       Everything targets loopback only and stops by itself (--max-minutes); one server process holds at most
-      ~19k connections here (open-file limit), the generator spreads clients over processes and 127.0.0.x.""";
+      ~19k connections here (open-file limit), the generator spreads clients over processes and 127.0.0.x.""".formatted(ScaleScenario.GATEWAY_JVM_OPTS);
 
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && args[0].equals("worker")) {
@@ -75,6 +85,15 @@ public final class Main {
         if (args.length < 2) throw new IllegalArgumentException(args[0] + " needs a scenario");
         Scenario scenario = Scenario.of(args[1]);
         return new Campaign(args[0], scenario, new Options(args, 2)).execute();
+      }
+      case "scale" -> {
+        // 50 handshakes in flight per worker: with 200, queued handshakes on a busy 2-core box outlived the server's
+        // connect timeout (4503) and pongs their 10 s deadline (4502)
+        List<String> a = new ArrayList<>(List.of("run", "scale", "--server", "cluster", "--gateways", "3", "--one-services-jvm",
+            "--gateway-jvm-opts", ScaleScenario.GATEWAY_JVM_OPTS, "--concurrency", "50"));
+        // what the caller gives comes last: the last value of a knob wins
+        a.addAll(List.of(args).subList(1, args.length));
+        return new Campaign("run", new ScaleScenario(), new Options(a.toArray(String[]::new), 2)).execute();
       }
       case "http-bench" -> {
         return HttpBench.run(new Options(args, 1));

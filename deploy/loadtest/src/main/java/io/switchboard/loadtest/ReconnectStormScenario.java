@@ -23,13 +23,15 @@ final class ReconnectStormScenario implements Scenario {
 
   @Override
   public Set<String> knobs() {
-    return Set.of("connections", "channels", "rate", "before", "after", "publishers");
+    return Set.of("connections", "channels", "rate", "before", "after", "publishers", "reconnect-concurrency", "recover-timeout");
   }
 
   @Override
   public void validate(Options o) {
     o.bounded("connections", 5_000, 1, Scenario.maxServerConnections());
     o.bounded("channels", 50, 1, 100_000);
+    o.bounded("reconnect-concurrency", 1000, 1, 20_000);
+    o.bounded("recover-timeout", 120, 1, 3600);
     if (o.number("rate", 200) <= 0) throw new IllegalArgumentException("--rate must be positive");
   }
 
@@ -60,8 +62,13 @@ final class ReconnectStormScenario implements Scenario {
       Target.sleep((long) (before * 1000));
       WorkerHandle.callAll(g.all(), new JsonObject().put("op", "mark"), 60);
       Window window = new Window(target.pids(), g.pids());
+      // each worker reconnects at most this many clients at once (closing, reconnecting, resubscribing)
+      int reconnecting = o.bounded("reconnect-concurrency", 1000, 1, 20_000);
+      long recoverTimeoutMs = o.bounded("recover-timeout", 120, 1, 3600) * 1000L;
+      result.put("reconnectConcurrencyPerWorker", reconnecting).put("workers", g.subscribers.size());
       List<JsonObject> drops = WorkerHandle.callAll(g.subscribers,
-          new JsonObject().put("op", "drop").put("timeoutMs", 120_000).put("concurrency", 1000), 300);
+          new JsonObject().put("op", "drop").put("timeoutMs", recoverTimeoutMs).put("concurrency", reconnecting),
+          recoverTimeoutMs / 1000 + 2 * Conn.HANDSHAKE_TIMEOUT_MS / 1000 + 60);
       JsonObject measured = window.end();
       Target.sleep((long) (after * 1000));
       JsonObject stop = g.publisher.call(new JsonObject().put("op", "stop-publish"), 60);

@@ -33,7 +33,8 @@ interface Scenario {
       case "idle" -> new IdleScenario();
       case "connect-storm" -> new ConnectStormScenario();
       case "reconnect-storm" -> new ReconnectStormScenario();
-      default -> throw new IllegalArgumentException("unknown scenario '" + name + "' (fanout, channels, idle, connect-storm, reconnect-storm)");
+      case "scale" -> new ScaleScenario();
+      default -> throw new IllegalArgumentException("unknown scenario '" + name + "' (fanout, channels, idle, connect-storm, reconnect-storm, scale)");
     };
   }
 

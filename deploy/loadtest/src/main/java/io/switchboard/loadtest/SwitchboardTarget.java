@@ -192,17 +192,22 @@ final class SwitchboardTarget extends Target {
     Map<String, String> settings = loadSettings(o);
     settings.put("SWITCHBOARD_ADMIN_KEY", ADMIN_KEY);
     if (!o.words("server-jvm-opts").isEmpty()) settings.put("SB_JAVA_OPTS", String.join(" ", o.words("server-jvm-opts")));
-    LocalCluster c = LocalCluster.start(jar(o), o.bounded("gateways", 2, 1, 3), settings, outDir);
+    if (!o.words("gateway-jvm-opts").isEmpty()) settings.put("SB_GATEWAY_JAVA_OPTS", String.join(" ", o.words("gateway-jvm-opts")));
+    boolean oneServicesJvm = o.flag("one-services-jvm");
+    LocalCluster c = LocalCluster.start(jar(o), o.bounded("gateways", 2, 1, 3), oneServicesJvm, settings, outDir);
     SwitchboardTarget t = new SwitchboardTarget("cluster", o.flag("presence"), c.gatewayPorts.get(0),
         "http://127.0.0.1:" + c.authPort, null, ADMIN_KEY, null, null);
     t.cluster = c;
     for (int i = 1; i < c.gatewayPorts.size(); i++) t.gatewayPorts.add(c.gatewayPorts.get(i));
     // connections are counted by the gateway JVMs (the last ones started)
-    for (int i = 3; i < c.opsPorts.size(); i++) t.metricsUrls.add("http://127.0.0.1:" + c.opsPorts.get(i) + "/metrics");
+    c.roleOps.forEach((role, ops) -> {
+      if (role.startsWith("gateway-")) t.metricsUrls.add("http://127.0.0.1:" + ops + "/metrics");
+    });
     t.pids.addAll(c.pids);
     JsonObject env = new JsonObject();
     settings.forEach(env::put);
-    t.description.put("cluster", "deploy/local/cluster start --gateways " + c.gatewayPorts.size()).put("runDir", c.run.toString())
+    t.description.put("cluster", "deploy/local/cluster start --gateways " + c.gatewayPorts.size() + (oneServicesJvm ? " --one-services-jvm" : ""))
+        .put("runDir", c.run.toString()).put("roles", new JsonObject(new java.util.LinkedHashMap<String, Object>(c.rolePids)))
         .put("engine", "redis").put("env", env).put("jvmPids", new JsonArray(c.jvmPids)).put("jar", jar(o).toString());
     return t.speaking(o);
   }
@@ -299,6 +304,36 @@ final class SwitchboardTarget extends Target {
     List<String> tokens = new ArrayList<>();
     for (CompletableFuture<String> f : fs) tokens.add(f.join());
     return tokens;
+  }
+
+  /** Every server process by role in cluster mode (services or store/presence/auth, gateway-1…, redis); else empty. */
+  Map<String, Long> roles() {
+    return cluster == null ? Map.of() : cluster.rolePids;
+  }
+
+  /**
+   * One meter on every JVM of a cluster, by role: the sum of the samples whose name is {@code name} (any tags);
+   * a JVM that does not export it is left out.
+   */
+  Map<String, Double> meterByRole(String name) {
+    Map<String, Double> out = new java.util.LinkedHashMap<>();
+    if (cluster == null) return out;
+    cluster.roleOps.forEach((role, ops) -> {
+      double sum = 0;
+      boolean found = false;
+      try {
+        for (String line : get("http://127.0.0.1:" + ops + "/metrics").split("\n")) {
+          if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+            sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            found = true;
+          }
+        }
+      } catch (IOException | InterruptedException | RuntimeException e) {
+        throw new IllegalStateException("could not read " + name + " from " + role + ": " + e.getMessage(), e);
+      }
+      if (found) out.put(role, sum);
+    });
+    return out;
   }
 
   /** The sum of {@code switchboard_connections} over the gateway JVMs, or -1 when unknown. */

@@ -203,7 +203,10 @@ final class Worker {
     JsonArray tokens = cmd.getJsonArray("tokens", new JsonArray().add(""));
     JsonArray channels = cmd.getJsonArray("channels");
     int concurrency = cmd.getInteger("concurrency", 200);
-    WebSocketClient client = client(cmd.getString("localAddress"));
+    // several source addresses when given: each holds only its share of the source ports
+    JsonArray sources = cmd.getJsonArray("localAddresses", new JsonArray().add(cmd.getString("localAddress", "")));
+    List<WebSocketClient> clientsBySource = new ArrayList<>();
+    for (int k = 0; k < sources.size(); k++) clientsBySource.add(client(sources.getString(k)));
     List<Conn> into = switch (role) {
       case "sub" -> subscribers;
       case "pub" -> publishers;
@@ -221,6 +224,7 @@ final class Worker {
       Context ctx = loops.get(i % loops.size());
       int port = role.equals("pub") ? ports[0] : ports[(cmd.getInteger("first", 0) + i) % ports.length];
       Conn c = new Conn(this, ctx, protocol, tokens.getString(i % tokens.size()), channel, port);
+      WebSocketClient client = clientsBySource.get(i % clientsBySource.size());
       ctx.runOnContext(v -> {
         long t0 = Clock.epochMicros();
         c.open(client, host, false).onComplete(ar -> {
@@ -284,7 +288,9 @@ final class Worker {
       c.context.runOnContext(v -> {
         c.recoverStartMicros = Clock.epochMicros();
         Promise<Void> recovered = Promise.promise();
-        c.close().transform(x -> c.open(client, host, true)).onComplete(ar -> {
+        // from the source address it used before (see WorkerHandle.SOURCE_ADDRESSES)
+        WebSocketClient again = c.client != null ? c.client : client;
+        c.close().transform(x -> c.open(again, host, true)).onComplete(ar -> {
           inFlight.release();
           if (ar.failed()) {
             failed.incrementAndGet();

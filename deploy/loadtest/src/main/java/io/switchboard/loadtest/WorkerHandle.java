@@ -22,6 +22,20 @@ final class WorkerHandle implements AutoCloseable {
   final int index;
   /** The source address this worker's connections use (spreads ports over 127.0.0.x). */
   final String localAddress;
+  /**
+   * Source addresses a worker's subscribers rotate over, each used by at most ~1/8 of them: the kernel picks the
+   * source port of a bound socket (bind before connect) from the odd half of the ephemeral range, per address, and
+   * its search slows to a crawl as that half fills (~14k ports here): one address for 14k clients held the open
+   * rate of a 57k-connection run at ~50/s.
+   */
+  static final int SOURCE_ADDRESSES = 8;
+
+  /** {@code 127.0.(2+index).1 … .8}: distinct from every other worker's and from 127.0.0.x. */
+  List<String> sourceAddresses() {
+    List<String> a = new ArrayList<>();
+    for (int k = 1; k <= SOURCE_ADDRESSES; k++) a.add("127.0." + (2 + index % 250) + "." + k);
+    return a;
+  }
   private final Process process;
   private final Writer in;
   private final Map<Long, CompletableFuture<JsonObject>> waiting = new ConcurrentHashMap<>();

@@ -107,6 +107,8 @@ public final class GatewayMetrics {
   static final int LAG_SAMPLE_EVERY = 8;
   /** …and every publication that comes this long after the last one sampled. */
   static final long LAG_SAMPLE_MS = 100;
+  /** Fan-out bus messages this node received: one per publication and interested node, never one per subscriber. */
+  public final Counter fanoutReceived;
 
   public GatewayMetrics(String registryName) {
     MeterRegistry r = BackendRegistries.getNow(registryName);
@@ -151,6 +153,19 @@ public final class GatewayMetrics {
         .description("subscriptions that asked to recover from a position, by outcome").register(registry);
     for (String op : new String[] {"append", "position", "history", "ack", "pending"}) busTimer("store." + op);
     for (String op : new String[] {"join", "leave", "query", "set_state"}) busTimer("presence." + op);
+    fanoutReceived = Counter.builder("switchboard_fanout_messages_received")
+        .description("fan-out bus messages received by this gateway node (one per publication, not per subscriber)").register(registry);
+  }
+
+  /**
+   * Fan-out bus messages sent by one JVM's router, whatever runs there (the store and presence send most of them, so
+   * the launcher registers this in every JVM): one per publication and interested gateway node.
+   */
+  public static void fanoutSent(String registryName, io.switchboard.common.Fanout fanout) {
+    MeterRegistry r = BackendRegistries.getNow(registryName);
+    if (r == null) return;
+    io.micrometer.core.instrument.FunctionCounter.builder("switchboard_fanout_messages_sent", fanout, io.switchboard.common.Fanout::sent)
+        .description("fan-out bus messages sent by this JVM to gateway nodes").register(r);
   }
 
   private static Duration[] durations(double... seconds) {

@@ -107,7 +107,9 @@ public final class WebSocketTransport implements Transport, Flusher.Target {
   }
 
   private void onFrame(WebSocketFrame f) {
-    if (closed || f.isClose() || f.isPing()) return;
+    // control frames are not messages: Vert.x answers pings itself and hands pongs to the pong handler (liveness)
+    // before passing every frame here, so a client's pong must not read as a binary message (an error answer each)
+    if (closed || f.isClose() || f.isPing() || f.type() == io.vertx.core.http.WebSocketFrameType.PONG) return;
     ByteBuf data = ((BufferInternal) f.binaryData()).getByteBuf();
     if (!f.isContinuation()) {
       if (partial != null) {
