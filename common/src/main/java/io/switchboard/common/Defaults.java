@@ -71,7 +71,9 @@ public final class Defaults {
             // single-use SSE/stream tickets (POST /v1/tickets) are valid this long
             .put("ticketTtlMs", 30_000)
             // longest hold of a long-poll (GET /v1/poll?wait=…)
-            .put("maxPollWaitSeconds", 60))
+            .put("maxPollWaitSeconds", 60)
+            // long-polls held at once by one gateway (every event loop); 0 = no bound
+            .put("maxHeldPolls", 100_000))
         // HTTP proxies to the app backend (docs/http.md): "" = not used
         .put("proxy", new JsonObject()
             .put("connectUrl", "")

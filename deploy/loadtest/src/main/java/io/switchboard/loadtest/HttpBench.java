@@ -33,7 +33,7 @@ final class HttpBench {
   private HttpBench() {}
 
   static JsonObject run(Options o) throws Exception {
-    o.allowOnly(Set.of("connections", "subscribers", "rate", "duration", "switchboard-jar", "server-jvm-opts", "server-env", "out"), "http-bench");
+    o.allowOnly(Set.of("connections", "subscribers", "rate", "duration", "switchboard-jar", "server-jvm-opts", "server-env", "out", "no-fanout"), "http-bench");
     int n = o.integer("connections", 2000);
     int m = o.integer("subscribers", 1000);
     int rate = o.integer("rate", 100);
@@ -50,18 +50,22 @@ final class HttpBench {
       warmUp(vertx, http, ws, t, token);
 
       long base = t.memory().getLong("heapBytes");
+      var histo = t.classHistogram();
       List<HttpConnection> sse = streams(http, token, n, "/v1/sse?channels=bench:idle", null);
       await(() -> (lastConnections = t.serverConnections()) >= n, 60);
       long withSse = t.memory().getLong("heapBytes");
+      result.put("sseHeapGrowthByClass", ProcStats.topGrowth(histo, t.classHistogram(), n, 150));
       for (HttpConnection c : sse) c.close();
       await(() -> (lastConnections = t.serverConnections()) == 0, 60);
       result.put("heapPerIdleSseBytes", (withSse - base) / (double) n);
 
       base = t.memory().getLong("heapBytes");
+      histo = t.classHistogram();
       List<Future<?>> polls = new ArrayList<>();
       for (int i = 0; i < n; i++) polls.add(get(http, token, "/v1/poll?channels=bench:idle&wait=60"));
       await(() -> (lastConnections = t.serverConnections()) >= n, 60);
       long withPolls = t.memory().getLong("heapBytes");
+      result.put("pollHeapGrowthByClass", ProcStats.topGrowth(histo, t.classHistogram(), n, 150));
       result.put("heapPerHeldPollBytes", (withPolls - base) / (double) n);
       http.close().await();
       http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(t.port()).setIdleTimeout(0),
@@ -69,13 +73,16 @@ final class HttpBench {
       await(() -> (lastConnections = t.serverConnections()) == 0, 60);
 
       base = t.memory().getLong("heapBytes");
+      histo = t.classHistogram();
       List<WebSocket> sockets = webSockets(ws, t, token, n, "bench:idle", null);
       await(() -> (lastConnections = t.serverConnections()) >= n, 60);
       long withWs = t.memory().getLong("heapBytes");
+      result.put("webSocketHeapGrowthByClass", ProcStats.topGrowth(histo, t.classHistogram(), n, 150));
       result.put("heapPerIdleWebSocketBytes", (withWs - base) / (double) n);
       for (WebSocket s : sockets) s.close();
       await(() -> (lastConnections = t.serverConnections()) == 0, 60);
 
+      if (o.flag("no-fanout")) return finish(result, out, vertx);
       // CPU per delivery: the same fan-out to SSE streams, then to WebSockets
       AtomicLong sseDeliveries = new AtomicLong();
       List<HttpConnection> fan = streams(http, token, m, "/v1/sse?channels=bench:fan", sseDeliveries);
@@ -90,9 +97,15 @@ final class HttpBench {
       for (WebSocket s : wsFan) s.close();
       double ratio = result.getJsonObject("sse").getDouble("cpuMicrosPerDelivery") / result.getJsonObject("webSocket").getDouble("cpuMicrosPerDelivery");
       result.put("sseCpuPerDeliveryVsWebSocket", Math.round(ratio * 100) / 100.0);
-    } finally {
+    } catch (Exception e) {
       vertx.close().await();
+      throw e;
     }
+    return finish(result, out, vertx);
+  }
+
+  private static JsonObject finish(JsonObject result, Path out, Vertx vertx) throws Exception {
+    vertx.close().await();
     Files.writeString(out.resolve("result.json"), result.encodePrettily());
     System.out.println(result.encodePrettily());
     return result;

@@ -47,6 +47,25 @@ public final class DirectWrites {
     return CONNECTION != null;
   }
 
+  /**
+   * The same swap for a plain HTTP/1.x connection whose every write from now on happens on its event loop (a held
+   * long-poll): on that loop, and only while nothing waits in the queue (Netty's channel is writable, so the queue
+   * has been drained). Returns whether the swap was made; a connection already on the direct queue (strict thread
+   * mode) is left as it is.
+   */
+  public static boolean apply(io.vertx.core.http.HttpConnection connection) {
+    if (QUEUE == null || !(connection instanceof VertxConnection c)) return false;
+    try {
+      if (!c.channel().eventLoop().inEventLoop() || !c.channel().isWritable()) return false;
+      Object current = QUEUE.get(c);
+      if (current == null || current.getClass() == DIRECT_QUEUE.getDeclaringClass()) return false;
+      QUEUE.set(c, DIRECT_QUEUE.newInstance(c));
+      return true;
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return false;
+    }
+  }
+
   /** On the socket's event loop, before anything is written through Vert.x. Returns whether the swap was made. */
   public static boolean apply(ServerWebSocket socket) {
     if (CONNECTION == null || !(socket instanceof WebSocketImplBase)) return false;
