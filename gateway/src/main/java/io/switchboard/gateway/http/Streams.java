@@ -1,6 +1,5 @@
 package io.switchboard.gateway.http;
 
-import io.switchboard.gateway.transport.DirectWrites;
 import io.switchboard.gateway.transport.Flusher;
 import io.switchboard.common.ErrorCode;
 import io.switchboard.common.Ids;
@@ -192,10 +191,8 @@ final class Streams {
       Http.error(ctx, e);
       return;
     }
-    // what a held poll keeps is its connection: the request's headers (the token) are not needed past here, and
-    // every write to this connection happens on its event loop, so Vert.x's multi-producer write queue can go
+    // what a held poll keeps is its connection: the request's headers (the token) are not needed past here
     r.headers().remove("authorization");
-    DirectWrites.apply(r.connection());
     loop.verifier.verify(token).onComplete(ar -> {
       if (ar.failed()) {
         Http.error(ctx, ar.cause());
@@ -204,7 +201,7 @@ final class Streams {
       if (r.response().closed()) return;
       PollHub.Waiter waiter;
       try {
-        waiter = polls.admit(r.response(), ar.result(), wanted);
+        waiter = polls.admit(r.response(), r.connection(), ar.result(), wanted);
       } catch (ServiceError e) {
         Http.error(ctx, e);
         return;

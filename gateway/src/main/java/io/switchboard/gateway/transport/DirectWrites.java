@@ -22,6 +22,8 @@ public final class DirectWrites {
   private static final Field CONNECTION;
   private static final Field QUEUE;
   private static final Constructor<?> DIRECT_QUEUE;
+  /** Vert.x's multi-producer queue (to give a plain HTTP connection back after a held response). */
+  private static final Constructor<?> MPSC_QUEUE;
 
   static {
     Field conn = null;
@@ -40,6 +42,15 @@ public final class DirectWrites {
     CONNECTION = conn;
     QUEUE = queue;
     DIRECT_QUEUE = direct;
+    Constructor<?> mpsc = null;
+    try {
+      mpsc = Class.forName(VertxConnection.class.getName() + "$InternalMessageChannel")
+          .getDeclaredConstructor(VertxConnection.class, io.vertx.core.internal.EventExecutor.class);
+      mpsc.setAccessible(true);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      mpsc = null;
+    }
+    MPSC_QUEUE = mpsc;
   }
 
   /** Whether the internals were found (on this Vert.x version the swap works). */
@@ -48,13 +59,14 @@ public final class DirectWrites {
   }
 
   /**
-   * The same swap for a plain HTTP/1.x connection whose every write from now on happens on its event loop (a held
-   * long-poll): on that loop, and only while nothing waits in the queue (Netty's channel is writable, so the queue
-   * has been drained). Returns whether the swap was made; a connection already on the direct queue (strict thread
-   * mode) is left as it is.
+   * The same swap for a plain HTTP/1.x connection while it holds a response (a long-poll) that will be written on
+   * its event loop and nothing else can be written meanwhile (HTTP/1.1 answers in order); {@link #restore} gives it
+   * back its queue after. Only on that loop and while nothing waits in the queue (Netty's channel is writable, so
+   * it has been drained). Returns whether the swap was made; a connection already on the direct queue (strict
+   * thread mode) is left as it is.
    */
   public static boolean apply(io.vertx.core.http.HttpConnection connection) {
-    if (QUEUE == null || !(connection instanceof VertxConnection c)) return false;
+    if (QUEUE == null || MPSC_QUEUE == null || !(connection instanceof VertxConnection c)) return false;
     try {
       if (!c.channel().eventLoop().inEventLoop() || !c.channel().isWritable()) return false;
       Object current = QUEUE.get(c);
@@ -63,6 +75,22 @@ public final class DirectWrites {
       return true;
     } catch (ReflectiveOperationException | RuntimeException e) {
       return false;
+    }
+  }
+
+  /**
+   * Undoes {@link #apply(io.vertx.core.http.HttpConnection)} once the held response has been written (on the
+   * connection's event loop): the connection may serve more requests, whose answers other threads may write (a
+   * PubNub client's session lives on another loop), so it gets a fresh multi-producer queue again.
+   */
+  public static void restore(io.vertx.core.http.HttpConnection connection) {
+    if (MPSC_QUEUE == null || !(connection instanceof VertxConnection c)) return;
+    try {
+      if (!c.channel().isOpen()) return;
+      io.vertx.core.internal.ContextInternal ctx = c.context();
+      QUEUE.set(c, MPSC_QUEUE.newInstance(c, ctx.executor()));
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      // keeps the direct queue: still correct for writes on the loop
     }
   }
 

@@ -3,7 +3,6 @@ package io.switchboard.gateway.protocol.pubnub;
 import io.switchboard.common.App;
 import io.switchboard.common.ErrorCode;
 import io.switchboard.common.ServiceError;
-import io.switchboard.gateway.TokenVerifier;
 import io.switchboard.gateway.core.ChannelOps;
 import io.switchboard.gateway.core.GatewayLoop;
 import io.switchboard.gateway.transport.Endpoint;
@@ -28,7 +27,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -56,8 +54,7 @@ public final class PubNubEndpoint implements Endpoint {
   /** How long a subscribe poll is held before an empty answer (PubNub: under 310 s). */
   static final long HOLD_MS = 280_000;
   static final int MAX_MESSAGE_BYTES = 32 * 1024;
-  private static final Map<TokenVerifier, Map<String, PubNubPoller>> REGISTRIES = Collections.synchronizedMap(new WeakHashMap<>());
-  /** Held subscribe polls in this JVM (every gateway of it). */
+  /** Held subscribe polls in this JVM (every gateway of it): a figure for measurements and tests, no decision uses it. */
   private static final AtomicInteger HELD = new AtomicInteger();
 
   final GatewayLoop loop;
@@ -72,7 +69,8 @@ public final class PubNubEndpoint implements Endpoint {
   public PubNubEndpoint(GatewayLoop loop) {
     this.loop = loop;
     this.dialect = new PubNubDialect(loop);
-    this.pollers = REGISTRIES.computeIfAbsent(loop.verifier, v -> new ConcurrentHashMap<>());
+    // one registry per gateway, shared by its event loops (a client's requests may arrive on any of them)
+    this.pollers = io.switchboard.gateway.core.GatewayShared.of(loop, "pubnub.clients", ConcurrentHashMap::new);
     this.holdMs = HOLD_MS;
   }
 
@@ -278,9 +276,10 @@ public final class PubNubEndpoint implements Endpoint {
     if (heartbeat != null && heartbeat < 0) return;
     JsonObject state = jsonObjectParam(rc, "state");
     if (state == null && resp.ended()) return;
+    io.vertx.core.Context connection = Vertx.currentContext();
     withPoller(rc, app, p -> {
       if (heartbeat != null) p.timeoutMs = heartbeat * 1000L;
-      p.poll(resp, names, tt, state);
+      p.poll(resp, req.connection(), connection, names, tt, state);
     });
   }
 

@@ -1,0 +1,120 @@
+package io.switchboard.launcher;
+
+import static io.switchboard.launcher.GatewayHttp.ok;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.switchboard.common.test.Await;
+import io.vertx.core.json.JsonObject;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Held long-polls are waiters on the loop's channel subscriber, not sessions: they still count as connections, are
+ * bounded per gateway ({@code gateway.maxHeldPolls}), give their slot back when answered or when the client goes
+ * away, and many polls of one channel are all answered by one publication.
+ */
+class HeldPollLimitsTest {
+  static final int MAX_HELD = 2;
+  static TestServer s;
+  static GatewayHttp h;
+
+  @BeforeAll
+  static void start() {
+    s = TestServer.start(new JsonObject().put("gateway", new JsonObject().put("maxHeldPolls", MAX_HELD).put("maxPollWaitSeconds", 30)));
+    h = new GatewayHttp(s);
+  }
+
+  @AfterAll
+  static void stop() {
+    s.close();
+  }
+
+  private static String token(String subject) {
+    return s.token(subject, TestServer.grants("task:*", "subscribe,publish"));
+  }
+
+  private static CompletableFuture<GatewayHttp.Reply> pollAsync(String channel, String token) {
+    return CompletableFuture.supplyAsync(() -> h.get("/v1/poll?channels=" + channel + "&wait=20", token));
+  }
+
+  private static double connections() {
+    return s.metric("switchboard_connections");
+  }
+
+  @Test
+  void theGatewayHoldsAtMostMaxHeldPollsAndFreesTheSlotWhenAnswered() {
+    String publisher = token("hp-pub");
+    double before = connections();
+    List<CompletableFuture<GatewayHttp.Reply>> held = new ArrayList<>();
+    // at the bound: two polls (two subjects, so the per-subject limit plays no part) are held
+    for (int i = 0; i < MAX_HELD; i++) held.add(pollAsync("task:hp", token("hp-" + i)));
+    Await.until("two polls held", () -> connections() >= before + MAX_HELD);
+    // past it: refused at once, naming the bound
+    GatewayHttp.Reply third = h.get("/v1/poll?channels=task:hp&wait=20", token("hp-third"));
+    assertEquals(429, third.status(), third.raw());
+    assertEquals("limit_exceeded", third.errorCode());
+    assertTrue(third.body().getJsonObject("error").getString("message").contains("gateway.maxHeldPolls"), third.raw());
+    // a poll answered at once (wait=0) is refused too while the gateway is full: admission is before any answer
+    assertEquals(429, h.get("/v1/poll?channels=task:hp&wait=0", token("hp-third")).status());
+
+    ok(h.post("/v1/channels/task:hp/publications", publisher, new JsonObject().put("event", "release")));
+    for (CompletableFuture<GatewayHttp.Reply> f : held) {
+      JsonObject answer = ok(f.join());
+      assertEquals("release", answer.getJsonArray("events").getJsonObject(0).getString("event"), answer.encode());
+    }
+    Await.until("slots given back", () -> connections() <= before);
+    // the slots are free again: a new poll is admitted (and answered at once with wait=0)
+    JsonObject again = ok(h.get("/v1/poll?channels=task:hp&wait=0", token("hp-third")));
+    assertEquals(0, again.getJsonArray("events").size());
+  }
+
+  @Test
+  void aClientThatGoesAwayGivesItsSlotBack() throws Exception {
+    String token = token("hp-gone");
+    double before = connections();
+    try (Socket socket = new Socket("127.0.0.1", s.wsPort)) {
+      OutputStream out = socket.getOutputStream();
+      out.write(("GET /v1/poll?channels=task:gone&wait=20 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token + "\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      Await.until("the poll is held", () -> connections() >= before + 1);
+    }
+    Await.until("the slot is given back when the client closes", () -> connections() <= before);
+    // and the gateway can hold its maximum again
+    List<CompletableFuture<GatewayHttp.Reply>> held = new ArrayList<>();
+    for (int i = 0; i < MAX_HELD; i++) held.add(pollAsync("task:gone", token("hp-gone-" + i)));
+    Await.until("two polls held", () -> connections() >= before + MAX_HELD);
+    ok(h.post("/v1/channels/task:gone/publications", token, new JsonObject().put("event", "bye")));
+    for (CompletableFuture<GatewayHttp.Reply> f : held) assertEquals(1, ok(f.join()).getJsonArray("events").size());
+  }
+
+  @Test
+  void aPollFromTheHeadWaitsAndOneBehindIsAnsweredAtOnceWithWhatItMissed() {
+    String token = token("hp-pos");
+    JsonObject first = ok(h.post("/v1/channels/task:pos/publications", token, new JsonObject().put("event", "one")));
+    JsonObject head = ok(h.get("/v1/poll?channels=task:pos&wait=0", token));
+    assertEquals(first.getLong("offset"), head.getJsonObject("positions").getJsonObject("task:pos").getLong("offset"));
+    // two more while the client is away; its old position gets both at once, in order, and the new head
+    ok(h.post("/v1/channels/task:pos/publications", token, new JsonObject().put("event", "two")));
+    JsonObject three = ok(h.post("/v1/channels/task:pos/publications", token, new JsonObject().put("event", "three")));
+    long t0 = System.currentTimeMillis();
+    JsonObject missed = ok(h.get("/v1/poll?channels=task:pos&wait=20&since=" + URLEncoder.encode(head.getString("since"), StandardCharsets.UTF_8), token));
+    assertTrue(System.currentTimeMillis() - t0 < 10_000, "answered at once");
+    assertEquals(2, missed.getJsonArray("events").size(), missed.encode());
+    assertEquals("two", missed.getJsonArray("events").getJsonObject(0).getString("event"));
+    assertEquals("three", missed.getJsonArray("events").getJsonObject(1).getString("event"));
+    assertEquals(three.getLong("offset"), missed.getJsonObject("positions").getJsonObject("task:pos").getLong("offset"));
+    // a channel named twice is refused for the second mention, at once
+    JsonObject twice = ok(h.get("/v1/poll?channels=task:pos,task:pos&wait=20", token));
+    assertEquals("already_subscribed", twice.getJsonArray("channels").getJsonObject(1).getJsonObject("error").getString("code"), twice.encode());
+  }
+}
