@@ -24,6 +24,8 @@ final class Conn {
   final int port;
   /** The server host, once {@link #open} was called. */
   String host;
+  /** The source address of the worker's clients (HTTP subscribers take their client for it). */
+  String localAddress;
   WebSocket ws;
   Protocol.Session session;
   /** Highest sequence received on {@link #channel}; the subscribe position until something arrives. */
@@ -49,6 +51,10 @@ final class Conn {
   /** Opens the socket and runs the protocol handshake; call on {@link #context}. */
   Future<JsonObject> open(WebSocketClient client, String host, boolean recover) {
     this.host = host;
+    if (!protocol.webSocket(this)) {
+      session = protocol.session(this);
+      return session.start(recover);
+    }
     WebSocketConnectOptions o = new WebSocketConnectOptions().setHost(host).setPort(port).setURI(protocol.path(channel));
     return client.connect(o).compose(socket -> {
       ws = socket;
@@ -70,6 +76,10 @@ final class Conn {
   void send(String text) {
     if (ws == null || ws.isClosed()) return;
     ws.writeTextMessage(text);
+  }
+
+  boolean isOpen() {
+    return session != null && ws == null ? session.isOpen() : ws != null && !ws.isClosed();
   }
 
   boolean writable() {
@@ -132,6 +142,10 @@ final class Conn {
   }
 
   Future<Void> close() {
+    if (ws == null && session != null) {
+      Future<Void> f = session.close();
+      return f == null ? Future.succeededFuture() : f;
+    }
     closingOnPurpose = ws;
     if (ws == null || ws.isClosed()) return Future.succeededFuture();
     return ws.close();

@@ -215,7 +215,11 @@ final class PollHub {
         Track t = s.track;
         s.stored = t.stored;
         if (!t.stored) continue;
-        if (Boolean.FALSE.equals(s.recovered)) {
+        if (waitMs <= 0 && !Boolean.FALSE.equals(s.recovered)) {
+          // a poll that will not wait is answered from the store: what was stored and is still on its way to this
+          // loop is in it too (a held poll gets such a publication when it arrives)
+          behind.add(s);
+        } else if (Boolean.FALSE.equals(s.recovered)) {
           // recovery is off in this namespace: the client learns it and takes the head
           s.offset = t.offset;
           s.epoch = t.epoch;
@@ -263,12 +267,16 @@ final class PollHub {
     }
   }
 
-  /** One store request for every channel the client is behind on: what it missed goes in this answer. */
+  /**
+   * One store request for every channel the client is behind on (and every channel of a poll that does not wait):
+   * what it missed goes in this answer.
+   */
   private void recover(Waiter w, List<Slot> behind) {
     JsonArray q = new JsonArray();
     for (Slot s : behind) {
-      q.add(new JsonObject().put("channel", loop.apps.defaultApp().scope(s.channel))
-          .put("recover", new JsonObject().put("offset", s.sinceOffset).put("epoch", s.sinceEpoch)));
+      JsonObject c = new JsonObject().put("channel", loop.apps.defaultApp().scope(s.channel));
+      if (s.sinceOffset != null) c.put("recover", new JsonObject().put("offset", s.sinceOffset).put("epoch", s.sinceEpoch));
+      q.add(c);
     }
     loop.bus.<JsonObject>request(Addresses.STORE_POSITION, new JsonObject().put("channels", q),
             new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(loop.cfg.requestTimeoutMs()))
@@ -290,6 +298,11 @@ final class PollHub {
               s.error = p == null ? ServiceError.from(ar.cause(), "message store")
                   : new ServiceError(ErrorCode.fromWire(p.getJsonObject("error").getString("code")) == null ? ErrorCode.INTERNAL
                       : ErrorCode.fromWire(p.getJsonObject("error").getString("code")), p.getJsonObject("error").getString("message", "store error"));
+              continue;
+            }
+            if (s.sinceOffset == null) {
+              s.offset = p.getLong("offset", 0L);
+              s.epoch = p.getString("epoch");
               continue;
             }
             boolean ok = p.getBoolean("recovered", false);
