@@ -125,7 +125,7 @@ final class SwitchboardTarget extends Target {
     }
     env.putAll(loadSettings(o, pusher));
     String name = (pusher ? "pusher-" : "") + engine + (jar.label().isEmpty() ? "" : "-" + jar.label())
-        + (pusher || speaks.equals("native") || protocol == null ? "" : "-" + speaks);
+        + (pusher || speaks.equals("native") ? "" : "-" + speaks);
     Path log = outDir.resolve("switchboard-" + name + ".log");
     Process p = pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
     Launch.track(p);
