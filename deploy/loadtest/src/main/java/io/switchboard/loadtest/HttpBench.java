@@ -42,7 +42,8 @@ final class HttpBench {
     Files.createDirectories(out);
     JsonObject result = new JsonObject().put("connections", n).put("subscribers", m).put("rate", rate).put("durationSeconds", duration);
     Vertx vertx = Vertx.vertx();
-    try (SwitchboardTarget t = SwitchboardTarget.start(o, "memory", out)) {
+    // the default app gets a key: PubNub clients name their app by it
+    try (SwitchboardTarget t = SwitchboardTarget.start(o, "memory", SwitchboardTarget.jars(o).get(0), "pubnub", out)) {
       String token = t.tokens(1, "httpbench").get(0);
       HttpClient http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(t.port())
           .setIdleTimeout(0), new PoolOptions().setHttp1MaxSize(Math.max(n, m) + 16));
@@ -82,6 +83,22 @@ final class HttpBench {
       for (WebSocket s : sockets) s.close();
       await(() -> (lastConnections = t.serverConnections()) == 0, 60);
 
+      // PubNub subscribe long-polls: a handshake, then a held poll per client (its session lives on as the client)
+      base = t.memory().getLong("heapBytes");
+      histo = t.classHistogram();
+      AtomicLong heldSent = new AtomicLong();
+      for (int i = 0; i < n; i++) pubnub(http, token, "pn-idle-" + i, "bench:idle", "0", heldSent, null);
+      await(() -> heldSent.get() >= n && (lastConnections = t.serverConnections()) >= n, 120);
+      Thread.sleep(2000); // the last polls reach the server
+      long withPubNub = t.memory().getLong("heapBytes");
+      result.put("pubnubHeapGrowthByClass", ProcStats.topGrowth(histo, t.classHistogram(), n, 150));
+      result.put("heapPerHeldPubNubPollBytes", (withPubNub - base) / (double) n);
+      http.close().await();
+      http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(t.port()).setIdleTimeout(0),
+          new PoolOptions().setHttp1MaxSize(Math.max(n, m) + 16));
+      // the clients' sessions time out (heartbeat=5 s) once their polls are gone
+      await(() -> (lastConnections = t.serverConnections()) == 0, 120);
+
       if (o.flag("no-fanout")) return finish(result, out, vertx);
       // CPU per delivery: the same fan-out to SSE streams, then to WebSockets
       AtomicLong sseDeliveries = new AtomicLong();
@@ -95,8 +112,21 @@ final class HttpBench {
       await(() -> (lastConnections = t.serverConnections()) >= m, 60);
       result.put("webSocket", fanOut(vertx, http, t, rate, duration, wsDeliveries));
       for (WebSocket s : wsFan) s.close();
+      await(() -> (lastConnections = t.serverConnections()) == 0, 60);
+      // the same fan-out to PubNub subscribe long-poll clients
+      AtomicLong pnDeliveries = new AtomicLong();
+      AtomicLong pnLive = new AtomicLong();
+      for (int i = 0; i < m; i++) pubnub(http, token, "pn-fan-" + i, "bench:fan", "0", pnLive, pnDeliveries);
+      await(() -> pnLive.get() >= m, 120);
+      result.put("pubnub", fanOut(vertx, http, t, rate, duration, pnDeliveries));
+      http.close().await();
       double ratio = result.getJsonObject("sse").getDouble("cpuMicrosPerDelivery") / result.getJsonObject("webSocket").getDouble("cpuMicrosPerDelivery");
       result.put("sseCpuPerDeliveryVsWebSocket", Math.round(ratio * 100) / 100.0);
+      double pn = result.getJsonObject("pubnub").getDouble("deliveriesReceivedPerSecond");
+      double wsRate = result.getJsonObject("webSocket").getDouble("deliveriesReceivedPerSecond");
+      result.put("pubnubDeliveriesVsWebSocket", wsRate == 0 ? 0 : Math.round(pn / wsRate * 100) / 100.0);
+      result.put("pubnubCpuPerDeliveryVsWebSocket", Math.round(result.getJsonObject("pubnub").getDouble("cpuMicrosPerDelivery")
+          / result.getJsonObject("webSocket").getDouble("cpuMicrosPerDelivery") * 100) / 100.0);
     } catch (Exception e) {
       vertx.close().await();
       throw e;
@@ -151,6 +181,28 @@ final class HttpBench {
     }
     return conns;
   }
+
+  /**
+   * One PubNub client: the handshake ({@code tt=0}), then subscribe polls with the last timetoken, each counted in
+   * {@code polling} when sent for the first time; messages counted in {@code delivered} (null: hold one poll only).
+   */
+  private static void pubnub(HttpClient http, String token, String uuid, String channel, String tt, AtomicLong polling, AtomicLong delivered) {
+    String uri = "/v2/subscribe/" + SwitchboardTarget.PUBNUB_KEY + "/" + channel + "/0?uuid=" + uuid + "&auth=" + token + "&tt=" + tt + "&heartbeat=5";
+    boolean first = !"0".equals(tt) && POLLING.add(uuid);
+    http.request(new RequestOptions().setURI(uri)).compose(req -> {
+      if (first) polling.incrementAndGet();
+      return req.send();
+    }).compose(r -> r.body().map(b -> r.statusCode() == 200 ? new JsonObject(b) : null)).onComplete(ar -> {
+      if (ar.failed() || ar.result() == null) return; // closed at the end of a phase
+      JsonObject answer = ar.result();
+      if (delivered != null) delivered.addAndGet(answer.getJsonArray("m").size());
+      if (delivered == null && !"0".equals(tt)) return; // idle: one held poll per client
+      pubnub(http, token, uuid, channel, answer.getJsonObject("t").getString("t"), polling, delivered);
+    });
+  }
+
+  /** Uuids whose first long-poll (after the handshake) was sent. */
+  private static final java.util.Set<String> POLLING = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private static Future<Buffer> get(HttpClient http, String token, String uri) {
     return http.request(new RequestOptions().setURI(uri).addHeader("Authorization", "Bearer " + token))
@@ -209,7 +261,7 @@ final class HttpBench {
     pubVertx.close();
     // deliveries as the server counts them (frames written to client sockets): the figure CPU is divided by
     long written = Math.round(metric(t, "switchboard_deliveries_total") - w0);
-    return new JsonObject().put("published", sent).put("publishedOk", ok.get()).put("deliveriesWritten", written).put("deliveriesReceived", received)
+    return new JsonObject().put("published", sent).put("deliveriesReceivedPerSecond", Math.round(received / (double) seconds)).put("publishedOk", ok.get()).put("deliveriesWritten", written).put("deliveriesReceived", received)
         .put("slowConsumerCuts", metric(t, "switchboard_disconnects_total{code=\"4500\"") - cut0)
         .put("serverConnectionsBeforeAfter", conns0 + "/" + t.serverConnections())
         .put("serverCpuSeconds", Math.round(cpu * 1000) / 1000.0)

@@ -281,6 +281,8 @@ public final class PubNubEndpoint implements Endpoint {
       if (heartbeat != null) p.timeoutMs = heartbeat * 1000L;
       p.poll(resp, req.connection(), connection, names, tt, state);
     });
+    // a held poll keeps its request: the decoded parameters (another copy of the token) are not needed past here
+    req.params().clear();
   }
 
   /** The {@code heartbeat} parameter clamped to the allowed presence timeouts; null when absent, -1 (answered) when bad. */
