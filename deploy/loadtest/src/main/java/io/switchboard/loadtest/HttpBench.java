@@ -50,6 +50,7 @@ final class HttpBench {
       WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(Math.max(n, m) + 16));
       warmUp(vertx, http, ws, t, token);
 
+      channelsAtRest = channels(t);
       long base = t.memory().getLong("heapBytes");
       var histo = t.classHistogram();
       List<HttpConnection> sse = streams(http, token, n, "/v1/sse?channels=bench:idle", null);
@@ -60,6 +61,7 @@ final class HttpBench {
       await(() -> (lastConnections = t.serverConnections()) == 0, 60);
       result.put("heapPerIdleSseBytes", (withSse - base) / (double) n);
 
+      awaitChannelsClosed(t);
       base = t.memory().getLong("heapBytes");
       histo = t.classHistogram();
       List<Future<?>> polls = new ArrayList<>();
@@ -73,6 +75,7 @@ final class HttpBench {
           new PoolOptions().setHttp1MaxSize(Math.max(n, m) + 16));
       await(() -> (lastConnections = t.serverConnections()) == 0, 60);
 
+      awaitChannelsClosed(t);
       base = t.memory().getLong("heapBytes");
       histo = t.classHistogram();
       List<WebSocket> sockets = webSockets(ws, t, token, n, "bench:idle", null);
@@ -84,10 +87,11 @@ final class HttpBench {
       await(() -> (lastConnections = t.serverConnections()) == 0, 60);
 
       // PubNub subscribe long-polls: a handshake, then a held poll per client (its session lives on as the client)
+      awaitChannelsClosed(t);
       base = t.memory().getLong("heapBytes");
       histo = t.classHistogram();
       AtomicLong heldSent = new AtomicLong();
-      for (int i = 0; i < n; i++) pubnub(http, token, "pn-idle-" + i, "bench:idle", "0", heldSent, null);
+      for (int i = 0; i < n; i++) pubnub(http, token, "pn-idle-" + i, "bench:idle", "0", 5, heldSent, null);
       await(() -> heldSent.get() >= n && (lastConnections = t.serverConnections()) >= n, 120);
       Thread.sleep(2000); // the last polls reach the server
       long withPubNub = t.memory().getLong("heapBytes");
@@ -116,7 +120,7 @@ final class HttpBench {
       // the same fan-out to PubNub subscribe long-poll clients
       AtomicLong pnDeliveries = new AtomicLong();
       AtomicLong pnLive = new AtomicLong();
-      for (int i = 0; i < m; i++) pubnub(http, token, "pn-fan-" + i, "bench:fan", "0", pnLive, pnDeliveries);
+      for (int i = 0; i < m; i++) pubnub(http, token, "pn-fan-" + i, "bench:fan", "0", 300, pnLive, pnDeliveries);
       await(() -> pnLive.get() >= m, 120);
       result.put("pubnub", fanOut(vertx, http, t, rate, duration, pnDeliveries));
       http.close().await();
@@ -186,8 +190,10 @@ final class HttpBench {
    * One PubNub client: the handshake ({@code tt=0}), then subscribe polls with the last timetoken, each counted in
    * {@code polling} when sent for the first time; messages counted in {@code delivered} (null: hold one poll only).
    */
-  private static void pubnub(HttpClient http, String token, String uuid, String channel, String tt, AtomicLong polling, AtomicLong delivered) {
-    String uri = "/v2/subscribe/" + SwitchboardTarget.PUBNUB_KEY + "/" + channel + "/0?uuid=" + uuid + "&auth=" + token + "&tt=" + tt + "&heartbeat=5";
+  private static void pubnub(HttpClient http, String token, String uuid, String channel, String tt, int heartbeat, AtomicLong polling,
+      AtomicLong delivered) {
+    String uri = "/v2/subscribe/" + SwitchboardTarget.PUBNUB_KEY + "/" + channel + "/0?uuid=" + uuid + "&auth=" + token + "&tt=" + tt
+        + "&heartbeat=" + heartbeat;
     boolean first = !"0".equals(tt) && POLLING.add(uuid);
     http.request(new RequestOptions().setURI(uri)).compose(req -> {
       if (first) polling.incrementAndGet();
@@ -197,8 +203,26 @@ final class HttpBench {
       JsonObject answer = ar.result();
       if (delivered != null) delivered.addAndGet(answer.getJsonArray("m").size());
       if (delivered == null && !"0".equals(tt)) return; // idle: one held poll per client
-      pubnub(http, token, uuid, channel, answer.getJsonObject("t").getString("t"), polling, delivered);
+      pubnub(http, token, uuid, channel, answer.getJsonObject("t").getString("t"), heartbeat, polling, delivered);
     });
+  }
+
+  /** Server-side channels (sockets) when nothing is connected. */
+  private static long channelsAtRest;
+
+  private static long channels(SwitchboardTarget t) {
+    long[] c = t.classHistogram().get("io.netty.channel.socket.nio.NioSocketChannel");
+    return c == null ? 0 : c[0];
+  }
+
+  /**
+   * Waits (up to 30 s) until the server holds no more sockets than at rest: a phase's closed connections linger
+   * after their sessions are gone (close handshakes), and would otherwise be freed during the next phase's
+   * measurement and hide part of its growth.
+   */
+  private static void awaitChannelsClosed(SwitchboardTarget t) throws Exception {
+    long until = System.currentTimeMillis() + 30_000;
+    while (channels(t) > channelsAtRest + 20 && System.currentTimeMillis() < until) Thread.sleep(500);
   }
 
   /** Uuids whose first long-poll (after the handshake) was sent. */

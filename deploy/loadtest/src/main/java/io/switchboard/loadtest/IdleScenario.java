@@ -68,7 +68,7 @@ final class IdleScenario implements Scenario {
       if (after.containsKey("redisRssBytes")) {
         result.put("redisRssPerConnectionBytes", Report.round((after.getLong("redisRssBytes") - before.getLong("redisRssBytes")) / (double) n, 1));
       }
-      if (histoAfter != null && !histoAfter.isEmpty()) result.put("heapGrowthByClass", ProcStats.topGrowth(histoBefore, histoAfter, n, 40));
+      if (histoAfter != null && !histoAfter.isEmpty()) result.put("heapGrowthByClass", ProcStats.topGrowth(histoBefore, histoAfter, n, 15));
       List<JsonObject> closes = WorkerHandle.callAll(g.subscribers, new JsonObject().put("op", "collect"), 60);
       long unexpected = 0;
       for (JsonObject c : closes) for (String k : c.getJsonObject("closes").fieldNames()) unexpected += c.getJsonObject("closes").getLong(k);

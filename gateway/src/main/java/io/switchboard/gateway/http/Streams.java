@@ -22,9 +22,10 @@ import java.util.Map;
 
 /**
  * The receive-only fallbacks of the native dialect for clients without WebSocket: Server-Sent Events
- * ({@code GET /v1/sse}), NDJSON streaming ({@code GET /v1/stream}) and long-poll ({@code GET /v1/poll}). Each is a
- * core {@link Session} (so connection limits, subscriptions, recovery, fan-out with encode-once and the slow-client
- * cut are the WebSocket ones) on an HTTP transport.
+ * ({@code GET /v1/sse}), NDJSON streaming ({@code GET /v1/stream}) and long-poll ({@code GET /v1/poll}). A stream
+ * is a core {@link Session} (so connection limits, subscriptions, recovery, fan-out with encode-once and the
+ * slow-client cut are the WebSocket ones) on an HTTP transport; a held poll is a lighter waiter of the loop's
+ * {@link PollHub}.
  *
  * <p>Positions: every stored publication has one, {@code <offset>:<epoch>:<channel>} (the SSE id); {@code since}
  * takes such positions (space-separated, one per channel, repeatable) and {@code Last-Event-ID} one; the stream

@@ -53,6 +53,11 @@ public final class DirectWrites {
     MPSC_QUEUE = mpsc;
   }
 
+  /** Whether the internals for a held HTTP response's swap and its undoing were found. */
+  public static boolean httpAvailable() {
+    return QUEUE != null && DIRECT_QUEUE != null && MPSC_QUEUE != null;
+  }
+
   /** Whether the internals were found (on this Vert.x version the swap works). */
   public static boolean available() {
     return CONNECTION != null;

@@ -14,4 +14,10 @@ class DirectWritesTest {
   void vertxInternalsForTheDirectWriteQueueAreFound() {
     assertTrue(DirectWrites.available(), "Vert.x internals for the direct write queue not found");
   }
+
+  @Test
+  void vertxInternalsForAHeldHttpResponseAreFound() {
+    // held long-polls swap the HTTP connection's queue while held and give it a fresh one after
+    assertTrue(DirectWrites.httpAvailable(), "Vert.x internals for a held HTTP response's write queue not found");
+  }
 }

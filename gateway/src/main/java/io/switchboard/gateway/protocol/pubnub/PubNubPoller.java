@@ -63,7 +63,8 @@ final class PubNubPoller implements Transport {
   final String uuid;
   final App app;
   Session session;
-  private String token;
+  /** SHA-256 of the token the session was opened or last refreshed with (not the token: ~700 bytes per client). */
+  private byte[] tokenDigest;
   private Future<Void> authenticated;
   private Listener listener;
   private boolean closed;
@@ -121,13 +122,13 @@ final class PubNubPoller implements Transport {
       session.dialectState = this;
       loop.register(session);
       listen(session);
-      token = requestToken;
+      tokenDigest = digest(requestToken);
       authenticated = loop.authenticate(session, requestToken).<Void>mapEmpty().onFailure(t -> session.disconnect(Disconnect.INVALID_TOKEN, "bad token"));
       return authenticated;
     }
     return authenticated.compose(v -> {
       if (closed) return Future.failedFuture(new ServiceError(ErrorCode.UNAVAILABLE, "session closed"));
-      if (requestToken != null && requestToken.equals(token)) {
+      if (requestToken != null && java.security.MessageDigest.isEqual(digest(requestToken), tokenDigest)) {
         if (session.claims().expiredAt(System.currentTimeMillis())) {
           return Future.failedFuture(new ServiceError(ErrorCode.TOKEN_EXPIRED, "token expired: set a fresh one with setToken"));
         }
@@ -140,11 +141,20 @@ final class PubNubPoller implements Transport {
         }
         if (closed) return Future.failedFuture(new ServiceError(ErrorCode.UNAVAILABLE, "session closed"));
         session.refreshed(c);
-        token = requestToken;
+        tokenDigest = digest(requestToken);
         loop.subscriptions.dropUngranted(session);
         return Future.<Void>succeededFuture();
       });
     });
+  }
+
+  private static byte[] digest(String token) {
+    if (token == null) return null;
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256").digest(token.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 unavailable", e);
+    }
   }
 
   Claims claims() {
