@@ -127,6 +127,8 @@ final class PollHub {
     boolean answered;
     boolean held;
     private boolean released;
+    /** The full claims, for the access decisions until the poll is held (then dropped). */
+    Claims access;
 
     Waiter(HttpServerResponse response, io.vertx.core.http.HttpConnection connection, Claims claims, Slot[] slots) {
       this.response = response;
@@ -183,7 +185,10 @@ final class PollHub {
       }
       slots[i] = s;
     }
-    Waiter w = new Waiter(response, connection, claims, slots);
+    // what a held poll needs of its token once access is decided: who (limits), expiry and revocation
+    Claims held = new Claims(claims.subject(), claims.tokenId(), claims.iat(), claims.exp(), Grants.NONE, null, null);
+    Waiter w = new Waiter(response, connection, held, slots);
+    w.access = claims;
     response.closeHandler(v -> closed(w));
     return w;
   }
@@ -195,7 +200,7 @@ final class PollHub {
    */
   void start(Waiter w, long waitMs) {
     List<Future<Void>> ready = new ArrayList<>();
-    for (Slot s : w.slots) ready.add(s.error != null ? Future.succeededFuture() : allowed(w.claims, s).compose(options -> {
+    for (Slot s : w.slots) ready.add(s.error != null ? Future.succeededFuture() : allowed(w.access, s).compose(options -> {
       if (s.sinceOffset != null && !options.recovery() && !options.ephemeral()) s.recovered = false;
       return track(s.channel);
     }).transform(ar -> {
@@ -204,6 +209,7 @@ final class PollHub {
       return Future.succeededFuture();
     }));
     Future.all(ready).onComplete(ar -> {
+      w.access = null;
       if (w.answered) return;
       List<Slot> behind = new ArrayList<>();
       boolean tellNow = false;
