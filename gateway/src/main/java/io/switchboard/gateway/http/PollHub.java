@@ -129,6 +129,9 @@ final class PollHub {
     private boolean released;
     /** The full claims, for the access decisions until the poll is held (then dropped). */
     Claims access;
+    /** Its place in the deadline wheel, emptied when it is answered earlier (the wheel must not keep it). */
+    ArrayList<Waiter> bucket;
+    int bucketIndex;
 
     Waiter(HttpServerResponse response, io.vertx.core.http.HttpConnection connection, Claims claims, Slot[] slots) {
       this.response = response;
@@ -346,7 +349,10 @@ final class PollHub {
       if (s.track != null) s.track.add(w);
     }
     long due = (System.currentTimeMillis() + waitMs + TICK_MS - 1) / TICK_MS;
-    wheel.computeIfAbsent(due, k -> new ArrayList<>()).add(w);
+    ArrayList<Waiter> bucket = wheel.computeIfAbsent(due, k -> new ArrayList<>());
+    w.bucket = bucket;
+    w.bucketIndex = bucket.size();
+    bucket.add(w);
   }
 
   /** The client went away while its poll was held or starting. */
@@ -358,6 +364,10 @@ final class PollHub {
   }
 
   private void unhold(Waiter w) {
+    if (w.bucket != null) {
+      w.bucket.set(w.bucketIndex, null);
+      w.bucket = null;
+    }
     if (!w.held) return;
     w.held = false;
     heldHere--;
@@ -422,6 +432,7 @@ final class PollHub {
     }
     String tail = new JsonObject().put("positions", pos).put("since", next.toString()).put("channels", chans).encode();
     body.appendString("],").appendString(tail.substring(1), StandardCharsets.UTF_8.name());
+    w.lines = null; // answered waiters may linger in a track's list until it is compacted: keep them small
     HttpServerResponse resp = w.response;
     if (!resp.ended() && !resp.closed()) {
       resp.setStatusCode(200).putHeader("content-type", "application/json").putHeader("cache-control", "no-store").end(body);
@@ -453,7 +464,12 @@ final class PollHub {
     long current = now / TICK_MS;
     for (long t = lastTick + 1; t <= current; t++) {
       ArrayList<Waiter> due = wheel.remove(t);
-      if (due != null) for (Waiter w : due) answer(w);
+      if (due == null) continue;
+      for (Waiter w : due) {
+        if (w == null) continue;
+        w.bucket = null;
+        answer(w);
+      }
     }
     lastTick = Math.max(lastTick, current);
   }
@@ -463,6 +479,7 @@ final class PollHub {
     boolean draining = loop.draining();
     for (Iterator<Track> it = tracks.values().iterator(); it.hasNext(); ) {
       Track t = it.next();
+      if (t.live == 0 && !t.waiters.isEmpty()) t.compact();
       if (t.live > 0) {
         for (Waiter w : new ArrayList<>(t.waiters)) {
           if (w.answered) continue;
