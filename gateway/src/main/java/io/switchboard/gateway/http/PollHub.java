@@ -59,6 +59,8 @@ final class PollHub {
   static final long LINGER_MS = 30_000;
   /** Resolution of the wait deadlines. */
   static final long TICK_MS = 50;
+  /** Stored publications a track keeps (encoded) for polls a little behind: they need no store read. */
+  static final int RECENT = 128;
 
   private final GatewayLoop loop;
   private final long maxAnswerBytes;
@@ -241,6 +243,13 @@ final class PollHub {
           s.offset = s.sinceOffset;
           s.epoch = t.epoch;
           s.recovered = true;
+        } else if (t.covers(s.sinceOffset, s.sinceEpoch)) {
+          // a little behind (the usual re-poll during a fan-out): from the track's recent lines, no store read
+          s.offset = s.sinceOffset;
+          s.epoch = t.epoch;
+          s.recovered = true;
+          t.replay(w, s);
+          tellNow = true;
         } else {
           behind.add(s);
         }
@@ -525,6 +534,8 @@ final class PollHub {
     final ArrayList<Waiter> waiters = new ArrayList<>();
     /** Waiters in {@link #waiters} not yet answered. */
     int live;
+    /** The last {@link #RECENT} stored publications delivered here, in offset order (consecutive offsets). */
+    private final ArrayDeque<Object[]> recent = new ArrayDeque<>();
     long idleSince = System.currentTimeMillis();
     private Listener listener;
 
@@ -551,6 +562,21 @@ final class PollHub {
         loop.subscriptions.goLive(session, ar.result());
         ready.complete();
       });
+    }
+
+    /** Whether the recent lines hold everything after {@code since} up to the head. */
+    boolean covers(long since, String sinceEpoch) {
+      return !recent.isEmpty() && sinceEpoch.equals(epoch) && since < offset && (long) recent.peekFirst()[0] <= since + 1;
+    }
+
+    /** The recent lines after the slot's position into the waiter's answer (as far as it takes them). */
+    void replay(Waiter w, Slot s) {
+      for (Object[] r : recent) {
+        long off = (long) r[0];
+        if (off <= s.offset) continue;
+        if (!w.add((byte[]) r[1])) break;
+        s.offset = off;
+      }
     }
 
     void add(Waiter w) {
@@ -585,8 +611,11 @@ final class PollHub {
         if ("event".equals(e.getString("type")) && e.getValue("offset") instanceof Number n && e.getString("epoch") != null) {
           off = n.longValue();
           ep = e.getString("epoch");
+          if (!ep.equals(epoch) || off != offset + 1) recent.clear(); // only consecutive offsets of one epoch
           offset = off;
           epoch = ep;
+          recent.addLast(new Object[] {off, line});
+          if (recent.size() > RECENT) recent.pollFirst();
         }
       }
       if (live == 0) return;
