@@ -98,6 +98,27 @@ class HeldPollLimitsTest {
   }
 
   @Test
+  void aRevokedTokenEndsItsHeldPollAndIsRefusedOnTheNextPoll() {
+    String token = token("hp-revoked");
+    // verified once (the loop remembers it for its next polls)
+    ok(h.get("/v1/poll?channels=task:rev&wait=0", token));
+    double before = connections();
+    CompletableFuture<GatewayHttp.Reply> held = pollAsync("task:rev", token);
+    Await.until("the poll is held", () -> connections() >= before + 1);
+    TestServer.Reply r = s.httpCall(io.vertx.core.http.HttpMethod.POST, "/v1/revocations", TestServer.ADMIN_KEY,
+        new JsonObject().put("subject", "hp-revoked").encode());
+    assertEquals(202, r.status(), r.raw());
+    // the held poll ends with a disconnect event (within the loop's one-second sweep)
+    JsonObject answer = ok(held.join());
+    JsonObject bye = answer.getJsonArray("events").getJsonObject(0);
+    assertEquals("disconnect", bye.getString("type"), answer.encode());
+    assertEquals(4003, bye.getInteger("code"), answer.encode());
+    // and the same token is refused now, though this loop verified it a moment ago
+    GatewayHttp.Reply next = h.get("/v1/poll?channels=task:rev&wait=0", token);
+    assertEquals(401, next.status(), next.raw());
+  }
+
+  @Test
   void aPollFromTheHeadWaitsAndOneBehindIsAnsweredAtOnceWithWhatItMissed() {
     String token = token("hp-pos");
     JsonObject first = ok(h.post("/v1/channels/task:pos/publications", token, new JsonObject().put("event", "one")));

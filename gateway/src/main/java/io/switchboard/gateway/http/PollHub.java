@@ -90,6 +90,34 @@ final class PollHub {
   /** Polls held now on this loop. */
   private int heldHere;
 
+  /** How long a token verified on this loop is taken again without checking its signature (expiry and revocation are checked every time). */
+  static final long VERIFIED_MS = 60_000;
+  static final int VERIFIED_MAX = 1024;
+
+  private record Verified(Claims claims, long at) {}
+
+  /**
+   * Tokens verified on this loop lately, most recently used last. A client re-polls with the same token after every
+   * answer — during a fan-out, once per publication — and one ES256 verification costs more than the rest of a poll.
+   */
+  private final java.util.LinkedHashMap<String, Verified> verified = new java.util.LinkedHashMap<>(64, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Verified> e) {
+      return size() > VERIFIED_MAX;
+    }
+  };
+
+  /** The claims of a poll's token: from the recent verifications while fresh, unexpired and not revoked, else verified. */
+  Future<Claims> verify(String token) {
+    long now = System.currentTimeMillis();
+    Verified v = verified.get(token);
+    if (v != null && now - v.at() < VERIFIED_MS && !v.claims().expiredAt(now) && !loop.verifier.revoked(v.claims())) {
+      return Future.succeededFuture(v.claims());
+    }
+    if (v != null) verified.remove(token);
+    return loop.verifier.verify(token).onSuccess(c -> verified.put(token, new Verified(c, now)));
+  }
+
   /** Polls held now on this loop (tests, measurements). */
   int held() {
     return heldHere;

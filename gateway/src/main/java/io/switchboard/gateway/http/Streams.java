@@ -194,7 +194,7 @@ final class Streams {
     }
     // what a held poll keeps is its connection: the request's headers (the token) are not needed past here
     r.headers().remove("authorization");
-    loop.verifier.verify(token).onComplete(ar -> {
+    polls.verify(token).onComplete(ar -> {
       if (ar.failed()) {
         Http.error(ctx, ar.cause());
         return;
