@@ -73,7 +73,9 @@ public final class Defaults {
             // longest hold of a long-poll (GET /v1/poll?wait=…)
             .put("maxPollWaitSeconds", 60)
             // PubNub clients listening to <ch>-pnpres get an interval occupancy event this often (0 = never)
-            .put("pubnubPresenceIntervalSeconds", 10))
+            .put("pubnubPresenceIntervalSeconds", 10)
+            // long-polls held at once by one gateway (every event loop); 0 = no bound
+            .put("maxHeldPolls", 100_000))
         // HTTP proxies to the app backend (docs/http.md): "" = not used
         .put("proxy", new JsonObject()
             .put("connectUrl", "")

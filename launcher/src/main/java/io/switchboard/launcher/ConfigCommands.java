@@ -86,6 +86,7 @@ final class ConfigCommands {
     d("gateway.ticketTtlMs", "how long a single-use SSE/stream ticket (POST /v1/tickets) stays valid");
     d("gateway.maxPollWaitSeconds", "longest wait a long-poll (GET /v1/poll?wait=) may ask for");
     d("gateway.pubnubPresenceIntervalSeconds", "how often PubNub clients subscribed to <channel>-pnpres get an interval event with the channel's occupancy; 0 = never");
+    d("gateway.maxHeldPolls", "long-polls one gateway holds at once (every event loop); past it a poll is refused with limit_exceeded; 0 = no bound");
     d("proxy", "HTTP proxies to the app backend: a URL enables each (empty = off)");
     d("proxy.connectUrl", "POST here to exchange a cookie/session for an identity when a client connects without a token");
     d("proxy.rpcUrl", "POST here a client's unknown method (the answer or a typed error goes back to the client)");

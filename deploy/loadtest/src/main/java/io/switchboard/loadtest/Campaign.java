@@ -60,9 +60,15 @@ final class Campaign {
       if (s.equals("switchboard") && o.has("target-ws")) {
         specs.add("external");
       } else if (s.equals("switchboard") || s.equals("switchboard-pusher")) {
+        // several --protocol values (native,sse,longpoll,pubnub): each is a target of its own, alternating like jars
+        List<String> protocols = o.names("protocol", "native");
         for (String e : engines) {
           if (!List.of("memory", "redis").contains(e)) throw new IllegalArgumentException("unknown engine '" + e + "' (memory, redis)");
-          for (SwitchboardTarget.Jar j : SwitchboardTarget.jars(o)) specs.add(s + "-" + e + (j.label().isEmpty() ? "" : "@" + j.label()));
+          for (SwitchboardTarget.Jar j : SwitchboardTarget.jars(o)) {
+            String spec = s + "-" + e + (j.label().isEmpty() ? "" : "@" + j.label());
+            if (protocols.size() > 1 && s.equals("switchboard")) for (String p : protocols) specs.add(spec + "+" + p);
+            else specs.add(spec);
+          }
         }
       } else if (List.of("cluster", "raw", "socketio", "soketi").contains(s)) {
         specs.add(s);
@@ -76,12 +82,14 @@ final class Campaign {
 
   private Target start(String spec) throws IOException {
     if (spec.startsWith("switchboard-")) {
+      String protocol = spec.contains("+") ? spec.substring(spec.indexOf('+') + 1) : null;
+      if (protocol != null) spec = spec.substring(0, spec.indexOf('+'));
       String label = spec.contains("@") ? spec.substring(spec.indexOf('@') + 1) : "";
       String kind = spec.contains("@") ? spec.substring(0, spec.indexOf('@')) : spec;
       boolean pusher = kind.startsWith("switchboard-pusher-");
       String engine = kind.substring(kind.lastIndexOf('-') + 1);
       SwitchboardTarget.Jar jar = SwitchboardTarget.jars(o).stream().filter(j -> j.label().equals(label)).findFirst().orElseThrow();
-      return SwitchboardTarget.start(o, engine, jar, pusher, out);
+      return protocol != null ? SwitchboardTarget.start(o, engine, jar, protocol, out) : SwitchboardTarget.start(o, engine, jar, pusher, out);
     }
     return switch (spec) {
       case "external" -> SwitchboardTarget.external(o);

@@ -26,6 +26,8 @@ final class Conn {
   String host;
   /** The client (source address) of the last {@link #open}. */
   WebSocketClient client;
+  /** The source address of the worker's clients (HTTP subscribers take their client for it). */
+  String localAddress;
   WebSocket ws;
   Protocol.Session session;
   /** Highest sequence received on {@link #channel}; the subscribe position until something arrives. */
@@ -59,6 +61,10 @@ final class Conn {
   Future<JsonObject> open(WebSocketClient client, String host, boolean recover) {
     this.host = host;
     this.client = client;
+    if (!protocol.webSocket(this)) {
+      session = protocol.session(this);
+      return session.start(recover);
+    }
     WebSocketConnectOptions o = new WebSocketConnectOptions().setHost(host).setPort(port).setURI(protocol.path(channel));
     return client.connect(o).compose(socket -> {
       ws = socket;
@@ -94,6 +100,10 @@ final class Conn {
   void send(String text) {
     if (ws == null || ws.isClosed()) return;
     ws.writeTextMessage(text);
+  }
+
+  boolean isOpen() {
+    return session != null && ws == null ? session.isOpen() : ws != null && !ws.isClosed();
   }
 
   boolean writable() {
@@ -162,6 +172,10 @@ final class Conn {
    * the client), which turned a 19k storm into minutes of waiting; see docs/benchmarks.md.
    */
   Future<Void> close() {
+    if (ws == null && session != null) {
+      Future<Void> f = session.close();
+      return f == null ? Future.succeededFuture() : f;
+    }
     closingOnPurpose = ws;
     if (ws == null || ws.isClosed()) return Future.succeededFuture();
     return ws.close();

@@ -33,7 +33,7 @@ final class HttpBench {
   private HttpBench() {}
 
   static JsonObject run(Options o) throws Exception {
-    o.allowOnly(Set.of("connections", "subscribers", "rate", "duration", "switchboard-jar", "server-jvm-opts", "server-env", "out"), "http-bench");
+    o.allowOnly(Set.of("connections", "subscribers", "rate", "duration", "switchboard-jar", "server-jvm-opts", "server-env", "out", "no-fanout"), "http-bench");
     int n = o.integer("connections", 2000);
     int m = o.integer("subscribers", 1000);
     int rate = o.integer("rate", 100);
@@ -42,40 +42,68 @@ final class HttpBench {
     Files.createDirectories(out);
     JsonObject result = new JsonObject().put("connections", n).put("subscribers", m).put("rate", rate).put("durationSeconds", duration);
     Vertx vertx = Vertx.vertx();
-    try (SwitchboardTarget t = SwitchboardTarget.start(o, "memory", out)) {
+    // the default app gets a key: PubNub clients name their app by it
+    try (SwitchboardTarget t = SwitchboardTarget.start(o, "memory", SwitchboardTarget.jars(o).get(0), "pubnub", out)) {
       String token = t.tokens(1, "httpbench").get(0);
       HttpClient http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(t.port())
           .setIdleTimeout(0), new PoolOptions().setHttp1MaxSize(Math.max(n, m) + 16));
       WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(Math.max(n, m) + 16));
       warmUp(vertx, http, ws, t, token);
 
+      channelsAtRest = channels(t);
       long base = t.memory().getLong("heapBytes");
+      var histo = t.classHistogram();
       List<HttpConnection> sse = streams(http, token, n, "/v1/sse?channels=bench:idle", null);
       await(() -> (lastConnections = t.serverConnections()) >= n, 60);
       long withSse = t.memory().getLong("heapBytes");
+      result.put("sseHeapGrowthByClass", ProcStats.topGrowth(histo, t.classHistogram(), n, 150));
       for (HttpConnection c : sse) c.close();
       await(() -> (lastConnections = t.serverConnections()) == 0, 60);
       result.put("heapPerIdleSseBytes", (withSse - base) / (double) n);
 
+      awaitChannelsClosed(t);
       base = t.memory().getLong("heapBytes");
+      histo = t.classHistogram();
       List<Future<?>> polls = new ArrayList<>();
       for (int i = 0; i < n; i++) polls.add(get(http, token, "/v1/poll?channels=bench:idle&wait=60"));
       await(() -> (lastConnections = t.serverConnections()) >= n, 60);
       long withPolls = t.memory().getLong("heapBytes");
+      result.put("pollHeapGrowthByClass", ProcStats.topGrowth(histo, t.classHistogram(), n, 150));
       result.put("heapPerHeldPollBytes", (withPolls - base) / (double) n);
       http.close().await();
       http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(t.port()).setIdleTimeout(0),
           new PoolOptions().setHttp1MaxSize(Math.max(n, m) + 16));
       await(() -> (lastConnections = t.serverConnections()) == 0, 60);
 
+      awaitChannelsClosed(t);
       base = t.memory().getLong("heapBytes");
+      histo = t.classHistogram();
       List<WebSocket> sockets = webSockets(ws, t, token, n, "bench:idle", null);
       await(() -> (lastConnections = t.serverConnections()) >= n, 60);
       long withWs = t.memory().getLong("heapBytes");
+      result.put("webSocketHeapGrowthByClass", ProcStats.topGrowth(histo, t.classHistogram(), n, 150));
       result.put("heapPerIdleWebSocketBytes", (withWs - base) / (double) n);
       for (WebSocket s : sockets) s.close();
       await(() -> (lastConnections = t.serverConnections()) == 0, 60);
 
+      // PubNub subscribe long-polls: a handshake, then a held poll per client (its session lives on as the client)
+      awaitChannelsClosed(t);
+      base = t.memory().getLong("heapBytes");
+      histo = t.classHistogram();
+      AtomicLong heldSent = new AtomicLong();
+      for (int i = 0; i < n; i++) pubnub(http, token, "pn-idle-" + i, "bench:idle", "0", 5, heldSent, null);
+      await(() -> heldSent.get() >= n && (lastConnections = t.serverConnections()) >= n, 120);
+      Thread.sleep(2000); // the last polls reach the server
+      long withPubNub = t.memory().getLong("heapBytes");
+      result.put("pubnubHeapGrowthByClass", ProcStats.topGrowth(histo, t.classHistogram(), n, 150));
+      result.put("heapPerHeldPubNubPollBytes", (withPubNub - base) / (double) n);
+      http.close().await();
+      http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(t.port()).setIdleTimeout(0),
+          new PoolOptions().setHttp1MaxSize(Math.max(n, m) + 16));
+      // the clients' sessions time out (heartbeat=5 s) once their polls are gone
+      await(() -> (lastConnections = t.serverConnections()) == 0, 120);
+
+      if (o.flag("no-fanout")) return finish(result, out, vertx);
       // CPU per delivery: the same fan-out to SSE streams, then to WebSockets
       AtomicLong sseDeliveries = new AtomicLong();
       List<HttpConnection> fan = streams(http, token, m, "/v1/sse?channels=bench:fan", sseDeliveries);
@@ -88,11 +116,30 @@ final class HttpBench {
       await(() -> (lastConnections = t.serverConnections()) >= m, 60);
       result.put("webSocket", fanOut(vertx, http, t, rate, duration, wsDeliveries));
       for (WebSocket s : wsFan) s.close();
+      await(() -> (lastConnections = t.serverConnections()) == 0, 60);
+      // the same fan-out to PubNub subscribe long-poll clients
+      AtomicLong pnDeliveries = new AtomicLong();
+      AtomicLong pnLive = new AtomicLong();
+      for (int i = 0; i < m; i++) pubnub(http, token, "pn-fan-" + i, "bench:fan", "0", 300, pnLive, pnDeliveries);
+      await(() -> pnLive.get() >= m, 120);
+      result.put("pubnub", fanOut(vertx, http, t, rate, duration, pnDeliveries));
+      http.close().await();
       double ratio = result.getJsonObject("sse").getDouble("cpuMicrosPerDelivery") / result.getJsonObject("webSocket").getDouble("cpuMicrosPerDelivery");
       result.put("sseCpuPerDeliveryVsWebSocket", Math.round(ratio * 100) / 100.0);
-    } finally {
+      double pn = result.getJsonObject("pubnub").getDouble("deliveriesReceivedPerSecond");
+      double wsRate = result.getJsonObject("webSocket").getDouble("deliveriesReceivedPerSecond");
+      result.put("pubnubDeliveriesVsWebSocket", wsRate == 0 ? 0 : Math.round(pn / wsRate * 100) / 100.0);
+      result.put("pubnubCpuPerDeliveryVsWebSocket", Math.round(result.getJsonObject("pubnub").getDouble("cpuMicrosPerDelivery")
+          / result.getJsonObject("webSocket").getDouble("cpuMicrosPerDelivery") * 100) / 100.0);
+    } catch (Exception e) {
       vertx.close().await();
+      throw e;
     }
+    return finish(result, out, vertx);
+  }
+
+  private static JsonObject finish(JsonObject result, Path out, Vertx vertx) throws Exception {
+    vertx.close().await();
     Files.writeString(out.resolve("result.json"), result.encodePrettily());
     System.out.println(result.encodePrettily());
     return result;
@@ -138,6 +185,48 @@ final class HttpBench {
     }
     return conns;
   }
+
+  /**
+   * One PubNub client: the handshake ({@code tt=0}), then subscribe polls with the last timetoken, each counted in
+   * {@code polling} when sent for the first time; messages counted in {@code delivered} (null: hold one poll only).
+   */
+  private static void pubnub(HttpClient http, String token, String uuid, String channel, String tt, int heartbeat, AtomicLong polling,
+      AtomicLong delivered) {
+    String uri = "/v2/subscribe/" + SwitchboardTarget.PUBNUB_KEY + "/" + channel + "/0?uuid=" + uuid + "&auth=" + token + "&tt=" + tt
+        + "&heartbeat=" + heartbeat;
+    boolean first = !"0".equals(tt) && POLLING.add(uuid);
+    http.request(new RequestOptions().setURI(uri)).compose(req -> {
+      if (first) polling.incrementAndGet();
+      return req.send();
+    }).compose(r -> r.body().map(b -> r.statusCode() == 200 ? new JsonObject(b) : null)).onComplete(ar -> {
+      if (ar.failed() || ar.result() == null) return; // closed at the end of a phase
+      JsonObject answer = ar.result();
+      if (delivered != null) delivered.addAndGet(answer.getJsonArray("m").size());
+      if (delivered == null && !"0".equals(tt)) return; // idle: one held poll per client
+      pubnub(http, token, uuid, channel, answer.getJsonObject("t").getString("t"), heartbeat, polling, delivered);
+    });
+  }
+
+  /** Server-side channels (sockets) when nothing is connected. */
+  private static long channelsAtRest;
+
+  private static long channels(SwitchboardTarget t) {
+    long[] c = t.classHistogram().get("io.netty.channel.socket.nio.NioSocketChannel");
+    return c == null ? 0 : c[0];
+  }
+
+  /**
+   * Waits (up to 30 s) until the server holds no more sockets than at rest: a phase's closed connections linger
+   * after their sessions are gone (close handshakes), and would otherwise be freed during the next phase's
+   * measurement and hide part of its growth.
+   */
+  private static void awaitChannelsClosed(SwitchboardTarget t) throws Exception {
+    long until = System.currentTimeMillis() + 30_000;
+    while (channels(t) > channelsAtRest + 20 && System.currentTimeMillis() < until) Thread.sleep(500);
+  }
+
+  /** Uuids whose first long-poll (after the handshake) was sent. */
+  private static final java.util.Set<String> POLLING = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private static Future<Buffer> get(HttpClient http, String token, String uri) {
     return http.request(new RequestOptions().setURI(uri).addHeader("Authorization", "Bearer " + token))
@@ -196,7 +285,7 @@ final class HttpBench {
     pubVertx.close();
     // deliveries as the server counts them (frames written to client sockets): the figure CPU is divided by
     long written = Math.round(metric(t, "switchboard_deliveries_total") - w0);
-    return new JsonObject().put("published", sent).put("publishedOk", ok.get()).put("deliveriesWritten", written).put("deliveriesReceived", received)
+    return new JsonObject().put("published", sent).put("deliveriesReceivedPerSecond", Math.round(received / (double) seconds)).put("publishedOk", ok.get()).put("deliveriesWritten", written).put("deliveriesReceived", received)
         .put("slowConsumerCuts", metric(t, "switchboard_disconnects_total{code=\"4500\"") - cut0)
         .put("serverConnectionsBeforeAfter", conns0 + "/" + t.serverConnections())
         .put("serverCpuSeconds", Math.round(cpu * 1000) / 1000.0)

@@ -29,9 +29,10 @@ public final class Main {
                                                     counted. Same as: run scale --server cluster --gateways 3
                                                     --one-services-jvm --gateway-jvm-opts "%s" --concurrency 50
              loadtest raw-server [--port P]         the raw Vert.x broadcast baseline, standalone
-             loadtest http-bench [--connections 2000 --subscribers 1000 --rate 100 --duration 10]
+             loadtest http-bench [--connections 2000 --subscribers 1000 --rate 100 --duration 10 --no-fanout]
                                                     HTTP fallbacks vs WebSocket: heap per idle SSE / held poll /
-                                                    WebSocket, server CPU per delivery SSE vs WebSocket
+                                                    WebSocket (with heap histograms), server CPU per delivery SSE vs
+                                                    WebSocket
       scenarios and their knobs (defaults):
         fanout           --subscribers 1000 --rate 100[,200,…] --payload 100   deliveries/s, latency, server CPU
         channels         --channels 1000 --subscribers-per-channel 1 --rate 1000 --publishers 4   stored publishes/s
@@ -46,7 +47,9 @@ public final class Main {
         --server-jvm-opts "…"  --server-env KEY=VALUE  --keep-going (sweeps)
         --switchboard-jar [LABEL=]PATH  (repeatable: each jar is a target of its own, e.g. before=old.jar; targets
                                          alternate within each repeat)
-        --protocol native|centrifuge (Switchboard: how subscribers connect; centrifuge publishers stay native)
+        --protocol native|centrifuge|sse|longpoll|pubnub (Switchboard: how subscribers connect; publishers stay
+                                         native; several values, e.g. native,sse,longpoll,pubnub, are targets of their
+                                         own in one compare)
       Everything targets loopback only and stops by itself (--max-minutes); one server process holds at most
       ~19k connections here (open-file limit), the generator spreads clients over processes and 127.0.0.x.""".formatted(ScaleScenario.GATEWAY_JVM_OPTS);
 

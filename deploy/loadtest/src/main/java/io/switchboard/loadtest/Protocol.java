@@ -15,6 +15,14 @@ interface Protocol {
   /** Path and query of the WebSocket upgrade; {@code channel} is null for publishers and connect-only clients. */
   String path(String channel);
 
+  /**
+   * Whether this client connects over WebSocket; false for the HTTP fallbacks' subscribers, whose session opens its
+   * own HTTP requests in {@link Session#start}.
+   */
+  default boolean webSocket(Conn conn) {
+    return true;
+  }
+
   /** The protocol state of one connection. */
   Session session(Conn conn);
 
@@ -50,7 +58,10 @@ interface Protocol {
       case "socketio" -> new SocketIoProtocol();
       case "centrifuge" -> new CentrifugeProtocol();
       case "pusher" -> PusherProtocol.of(options);
-      default -> throw new IllegalArgumentException("unknown protocol '" + name + "' (native, raw, socketio, centrifuge, pusher)");
+      case "sse" -> new HttpProtocols.Sse();
+      case "longpoll" -> new HttpProtocols.LongPoll();
+      case "pubnub" -> new HttpProtocols.PubNub(options.getString("key", SwitchboardTarget.PUBNUB_KEY));
+      default -> throw new IllegalArgumentException("unknown protocol '" + name + "' (native, raw, socketio, centrifuge, pusher, sse, longpoll, pubnub)");
     };
   }
 
@@ -78,6 +89,16 @@ interface Protocol {
     /** Publishes sent and not yet answered (0 for protocols without acks). */
     int inFlight() {
       return 0;
+    }
+
+    /** Whether the client is connected (its WebSocket, or its HTTP stream or poll loop). */
+    boolean isOpen() {
+      return conn.ws != null && !conn.ws.isClosed();
+    }
+
+    /** Closes a client that is not a WebSocket; null for WebSocket clients (the socket is closed). */
+    Future<Void> close() {
+      return null;
     }
   }
 }

@@ -71,9 +71,17 @@ final class SwitchboardTarget extends Target {
   static final String PUSHER_NAMESPACES =
       "{\"\":{\"presence\":false,\"joinLeave\":false},\"user\":{\"presence\":false,\"joinLeave\":false}}";
 
+  /** The default app's key when clients speak PubNub (sub_key and pub_key are the app key). */
+  static final String PUBNUB_KEY = "lt-pubnub-key";
+
   /** Starts the default jar with the given engine, native protocol. */
   static SwitchboardTarget start(Options o, String engine, Path outDir) throws IOException {
     return start(o, engine, jars(o).get(0), false, outDir);
+  }
+
+  /** As {@link #start(Options, String, Jar, boolean, Path)}, subscribers speaking {@code protocol} (null: --protocol). */
+  static SwitchboardTarget start(Options o, String engine, Jar jar, String protocol, Path outDir) throws IOException {
+    return start(o, engine, jar, false, protocol, outDir);
   }
 
   /**
@@ -81,6 +89,11 @@ final class SwitchboardTarget extends Target {
    * speak Pusher protocol 7 to one configured app ({@link #PUSHER_KEY}) and publish through its HTTP API.
    */
   static SwitchboardTarget start(Options o, String engine, Jar jar, boolean pusher, Path outDir) throws IOException {
+    return start(o, engine, jar, pusher, null, outDir);
+  }
+
+  private static SwitchboardTarget start(Options o, String engine, Jar jar, boolean pusher, String protocol, Path outDir) throws IOException {
+    String speaks = pusher ? "pusher" : protocol != null ? protocol : o.string("protocol", "native");
     boolean presence = o.flag("presence");
     RedisProcess redis = engine.equals("redis") ? RedisProcess.start(outDir) : null;
     int gw = freePort();
@@ -101,18 +114,25 @@ final class SwitchboardTarget extends Target {
     env.put("SWITCHBOARD_AUTH_PORT", Integer.toString(auth));
     env.put("SWITCHBOARD_OPERATIONS_HOST", "127.0.0.1");
     env.put("SWITCHBOARD_OPERATIONS_PORT", Integer.toString(ops));
+    if (speaks.equals("pubnub")) {
+      // PubNub clients name the app by its key: the default app gets one (tokens stay the default app's)
+      env.put("SWITCHBOARD_APPS", new JsonArray().add(new JsonObject().put("id", "default").put("key", PUBNUB_KEY)
+          .put("secret", "lt-pubnub-secret-0123")).encode());
+    }
     if (pusher) {
       env.put("SWITCHBOARD_APPS", new JsonArray().add(new JsonObject().put("id", PUSHER_APP_ID).put("key", PUSHER_KEY)
           .put("secret", PUSHER_SECRET)).encode());
     }
     env.putAll(loadSettings(o, pusher));
-    String name = (pusher ? "pusher-" : "") + engine + (jar.label().isEmpty() ? "" : "-" + jar.label());
+    String name = (pusher ? "pusher-" : "") + engine + (jar.label().isEmpty() ? "" : "-" + jar.label())
+        + (pusher || speaks.equals("native") ? "" : "-" + speaks);
     Path log = outDir.resolve("switchboard-" + name + ".log");
     Process p = pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
     Launch.track(p);
     SwitchboardTarget t = new SwitchboardTarget(engine, presence, gw, "http://127.0.0.1:" + auth,
         "http://127.0.0.1:" + ops + "/metrics", ADMIN_KEY, p, redis);
     t.pusher = pusher;
+    t.protocolName = speaks;
     t.label = "switchboard-" + name;
     t.pids.add(p.pid());
     if (redis != null) t.pids.add(redis.pid());
@@ -129,7 +149,7 @@ final class SwitchboardTarget extends Target {
     t.description.put("jar", jar.path().toString()).put("engine", engine).put("protocol", pusher ? "pusher" : "native")
         .put("env", settings).put("jvmOptions", new JsonArray(o.words("server-jvm-opts")));
     if (!jar.label().isEmpty()) t.description.put("jarLabel", jar.label());
-    return t.speaking(o);
+    return protocol == null ? t.speaking(o) : t.speaking(protocol);
   }
 
   /**
@@ -256,12 +276,19 @@ final class SwitchboardTarget extends Target {
   @Override
   Protocol protocol() {
     if (pusher) return new PusherProtocol(PUSHER_APP_ID, PUSHER_KEY, PUSHER_SECRET);
-    return Protocol.of(protocolName, new JsonObject());
+    return Protocol.of(protocolName, new JsonObject().put("key", PUBNUB_KEY));
   }
 
   private SwitchboardTarget speaking(Options o) {
-    protocolName = pusher ? "pusher" : o.string("protocol", "native");
+    return speaking(pusher ? "pusher" : o.string("protocol", "native"));
+  }
+
+  private SwitchboardTarget speaking(String protocol) {
+    protocolName = protocol;
     if (!pusher) Protocol.of(protocolName, new JsonObject()); // refuses unknown names now
+    if (!List.of("pusher", "native", "centrifuge", "sse", "longpoll", "pubnub").contains(protocolName)) {
+      throw new IllegalArgumentException("--protocol " + protocolName + " is not one Switchboard speaks (native, centrifuge, sse, longpoll, pubnub)");
+    }
     description.put("protocol", protocolName);
     return this;
   }

@@ -131,6 +131,23 @@ final class Worker {
     return http;
   }
 
+  private final Map<String, HttpClient> streamClients = new HashMap<>();
+
+  /**
+   * The HTTP client of the HTTP fallbacks' subscribers on one source address: one connection per subscriber (an
+   * SSE stream or a held poll occupies its connection), kept alive between polls.
+   */
+  HttpClient streamClient(String localAddress) {
+    synchronized (streamClients) {
+      return streamClients.computeIfAbsent(localAddress == null ? "" : localAddress, a -> {
+        HttpClientOptions o = new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true).setConnectTimeout(60_000)
+            .setIdleTimeout(0).setMaxInitialLineLength(64 * 1024);
+        if (!a.isEmpty()) o.setLocalAddress(a);
+        return vertx.createHttpClient(o, new PoolOptions().setHttp1MaxSize(100_000).setMaxWaitQueueSize(-1));
+      });
+    }
+  }
+
   void log(String message) {
     System.err.println("worker: " + message);
   }
@@ -174,7 +191,7 @@ final class Worker {
 
   private static int live(List<Conn> list) {
     int n = 0;
-    for (Conn c : copy(list)) if (c.ws != null && !c.ws.isClosed()) n++;
+    for (Conn c : copy(list)) if (c.isOpen()) n++;
     return n;
   }
 
@@ -225,6 +242,8 @@ final class Worker {
       int port = role.equals("pub") ? ports[0] : ports[(cmd.getInteger("first", 0) + i) % ports.length];
       Conn c = new Conn(this, ctx, protocol, tokens.getString(i % tokens.size()), channel, port);
       WebSocketClient client = clientsBySource.get(i % clientsBySource.size());
+      String source = sources.getString(i % sources.size());
+      c.localAddress = source.isEmpty() ? null : source;
       ctx.runOnContext(v -> {
         long t0 = Clock.epochMicros();
         c.open(client, host, false).onComplete(ar -> {

@@ -90,7 +90,7 @@ public final class ChannelAccess {
   }
 
   /** Whether a refusal was only for want of the subscribe grant (the case an app backend's subscribe proxy decides). */
-  static boolean noSubscribeGrant(ServiceError e) {
+  public static boolean noSubscribeGrant(ServiceError e) {
     return e.code() == ErrorCode.PERMISSION_DENIED && e.getMessage().startsWith("no subscribe grant for ");
   }
 

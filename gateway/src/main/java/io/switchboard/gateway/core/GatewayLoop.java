@@ -140,7 +140,7 @@ public final class GatewayLoop {
    * A recovery entry of {@code store.position} made whole: when the store cut it by bytes ({@code more}), the rest
    * up to the channel's head is read page by page with {@code store.history} and appended, in order.
    */
-  Future<JsonObject> complete(JsonObject entry) {
+  public Future<JsonObject> complete(JsonObject entry) {
     if (!entry.getBoolean("more", false) || entry.getJsonObject("next") == null) return Future.succeededFuture(entry);
     JsonArray pubs = entry.getJsonArray("publications", new JsonArray());
     entry.put("publications", pubs);

@@ -18,7 +18,7 @@ public final class SubjectLimits {
   }
 
   /** Takes a slot for the subject; false when it already holds the maximum (0 = unlimited). */
-  boolean acquire(String subject) {
+  public boolean acquire(String subject) {
     if (max <= 0) return true;
     boolean[] ok = {false};
     counts.compute(subject, (s, n) -> {
@@ -30,7 +30,7 @@ public final class SubjectLimits {
     return ok[0];
   }
 
-  void release(String subject) {
+  public void release(String subject) {
     if (max <= 0) return;
     counts.computeIfPresent(subject, (s, n) -> n <= 1 ? null : n - 1);
   }

@@ -194,6 +194,20 @@ public final class Subscriptions {
   }
 
   /**
+   * A subscription of a subscriber that stands for callers who were each allowed through {@link ChannelAccess}
+   * already (the long-poll hub's one subscriber per channel and event loop): no access decision here, only the
+   * channel's namespace. The caller then calls {@link #goLive}.
+   */
+  public Future<Established> subscribeDecided(Session s, Request r) {
+    NamespaceOptions options = loop.cfg.namespaces().of(r.channel());
+    if (options == null) {
+      return Future.succeededFuture(new Established(List.of(Outcome.failed(r.channel(),
+          new ServiceError(ErrorCode.UNKNOWN_CHANNEL, "unknown namespace '" + Channels.namespace(r.channel()) + "'"))), List.of()));
+    }
+    return establish(s, List.of(new Wanted(r, s.app.scope(r.channel()), options)));
+  }
+
+  /**
    * Prefix of a lazy personal position's epoch: {@code ~<base-36 epoch ms>}, the moment the subscription went live
    * without reading the store. Real epochs are hex, so the two never collide.
    */

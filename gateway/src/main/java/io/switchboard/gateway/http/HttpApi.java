@@ -30,7 +30,9 @@ public final class HttpApi implements Endpoint {
     // each app's own (apps[].proxies) or the proxy section's
     AppProxies proxies = AppProxies.of(loop, config.getJsonObject("proxy"));
     if (proxies != null) loop.backend = proxies;
-    this.streams = new Streams(loop, new Tickets(loop, g.getLong("ticketTtlMs", 30_000L)), g.getLong("maxPollWaitSeconds", 60L));
+    PollHub polls = new PollHub(loop, io.switchboard.gateway.core.GatewayShared.of(loop, "heldPolls",
+        java.util.concurrent.atomic.AtomicInteger::new), g.getInteger("maxHeldPolls", 0));
+    this.streams = new Streams(loop, new Tickets(loop, g.getLong("ticketTtlMs", 30_000L)), g.getLong("maxPollWaitSeconds", 60L), polls);
   }
 
   @Override

@@ -12,13 +12,9 @@ import io.switchboard.gateway.protocol.nativev1.NativeDialect;
 import io.switchboard.gateway.protocol.nativev1.NativeStreams;
 import io.switchboard.gateway.transport.Framing;
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,9 +22,10 @@ import java.util.Map;
 
 /**
  * The receive-only fallbacks of the native dialect for clients without WebSocket: Server-Sent Events
- * ({@code GET /v1/sse}), NDJSON streaming ({@code GET /v1/stream}) and long-poll ({@code GET /v1/poll}). Each is a
- * core {@link Session} (so connection limits, subscriptions, recovery, fan-out with encode-once and the slow-client
- * cut are the WebSocket ones) on an HTTP transport.
+ * ({@code GET /v1/sse}), NDJSON streaming ({@code GET /v1/stream}) and long-poll ({@code GET /v1/poll}). A stream
+ * is a core {@link Session} (so connection limits, subscriptions, recovery, fan-out with encode-once and the
+ * slow-client cut are the WebSocket ones) on an HTTP transport; a held poll is a lighter waiter of the loop's
+ * {@link PollHub}.
  *
  * <p>Positions: every stored publication has one, {@code <offset>:<epoch>:<channel>} (the SSE id); {@code since}
  * takes such positions (space-separated, one per channel, repeatable) and {@code Last-Event-ID} one; the stream
@@ -43,9 +40,11 @@ final class Streams {
   private final Tickets tickets;
   private final long maxPollWaitSeconds;
   private final Flusher flusher;
+  private final PollHub polls;
 
-  Streams(GatewayLoop loop, Tickets tickets, long maxPollWaitSeconds) {
+  Streams(GatewayLoop loop, Tickets tickets, long maxPollWaitSeconds, PollHub polls) {
     this.loop = loop;
+    this.polls = polls;
     this.flusher = loop.flusher; // one flush task per event loop for every kind of connection
     this.tickets = tickets;
     this.maxPollWaitSeconds = maxPollWaitSeconds;
@@ -172,10 +171,9 @@ final class Streams {
   // --- long-poll -------------------------------------------------------------------------------------
 
   /**
-   * One poll: subscribes (recovering from {@code since}), answers at once when anything is newer, else holds until
-   * a publication arrives or {@code wait} seconds pass. The answer carries the messages, every channel's next
-   * position and the {@code since} string to send next. Held polls are sessions: they count as connections (per
-   * subject limit, metrics) and cost no timer and no store read while they wait.
+   * One poll: answers at once when anything is newer than {@code since} (or a channel is refused or cannot be
+   * recovered), else holds until a publication arrives or {@code wait} seconds pass (see {@link PollHub}). The
+   * answer carries the messages, every channel's next position and the {@code since} string to send next.
    */
   private void poll(RoutingContext ctx) {
     HttpServerRequest r = ctx.request();
@@ -194,109 +192,22 @@ final class Streams {
       Http.error(ctx, e);
       return;
     }
-    Poll p = new Poll(ctx);
-    PollTransport transport = new PollTransport(r, loop.cfg.maxQueueBytes(), p::dataArrived);
-    Session s = new Session(Ids.hex(16), loop, loop.apps.defaultApp(), transport, NativeDialect.INSTANCE);
-    s.joinsPresence = false; // pollers are kept present by heartbeats, not by each poll
-    p.session = s;
-    p.transport = transport;
-    loop.register(s);
-    transport.listen(s);
-    loop.authenticate(s, token).onComplete(auth -> {
-      if (auth.failed()) {
-        Http.error(ctx, auth.cause());
-        transport.closed();
+    // what a held poll keeps is its connection: the request's headers (the token) are not needed past here
+    r.headers().remove("authorization");
+    polls.verify(token).onComplete(ar -> {
+      if (ar.failed()) {
+        Http.error(ctx, ar.cause());
         return;
       }
-      loop.subscriptions.subscribe(s, wanted).onComplete(ar -> {
-        Subscriptions.Established est = ar.result();
-        p.outcomes = est.outcomes();
-        boolean tellNow = false;
-        for (Subscriptions.Outcome o : est.outcomes()) {
-          if (!o.ok() || Boolean.FALSE.equals(o.recovered())) tellNow = true;
-          if (o.ok() && o.stored()) p.positions.put(o.channel(), new Object[] {o.offset(), o.epoch()});
-        }
-        p.live = true;
-        loop.subscriptions.goLive(s, est);
-        if (tellNow || p.pending) p.answer();
-        else p.timer = loop.vertx.setTimer(Math.max(1, waitMs), t -> p.answer());
-      });
+      if (r.response().closed()) return;
+      PollHub.Waiter waiter;
+      try {
+        waiter = polls.admit(r.response(), r.connection(), ar.result(), wanted);
+      } catch (ServiceError e) {
+        Http.error(ctx, e);
+        return;
+      }
+      polls.start(waiter, waitMs);
     });
-  }
-
-  /** One held poll. */
-  private final class Poll {
-    final RoutingContext ctx;
-    Session session;
-    PollTransport transport;
-    List<Subscriptions.Outcome> outcomes = List.of();
-    /** channel → {offset, epoch} to answer with: the subscribe position, advanced by the messages answered. */
-    final Map<String, Object[]> positions = new LinkedHashMap<>();
-    boolean live;
-    boolean pending;
-    boolean answered;
-    long timer = -1;
-
-    Poll(RoutingContext ctx) {
-      this.ctx = ctx;
-    }
-
-    /** A message for this poll: answer on the next turn of the loop, so a burst (a recovery) goes in one answer. */
-    void dataArrived() {
-      if (!live) {
-        pending = true;
-        return;
-      }
-      if (pending) return;
-      pending = true;
-      loop.vertx.runOnContext(v -> answer());
-    }
-
-    void answer() {
-      if (answered) return;
-      answered = true;
-      if (timer >= 0) loop.vertx.cancelTimer(timer);
-      List<byte[]> lines = transport.take();
-      Buffer body = Buffer.buffer(256 + lines.stream().mapToInt(b -> b.length + 1).sum());
-      body.appendString("{\"events\":[");
-      for (int i = 0; i < lines.size(); i++) {
-        if (i > 0) body.appendByte((byte) ',');
-        body.appendBytes(lines.get(i));
-        advance(lines.get(i));
-      }
-      JsonObject pos = new JsonObject();
-      StringBuilder next = new StringBuilder();
-      for (var e : positions.entrySet()) {
-        pos.put(e.getKey(), new JsonObject().put("offset", e.getValue()[0]).put("epoch", e.getValue()[1]));
-        if (next.length() > 0) next.append(' ');
-        next.append(NativeStreams.position((Long) e.getValue()[0], (String) e.getValue()[1], e.getKey()));
-      }
-      JsonArray chans = new JsonArray();
-      for (Subscriptions.Outcome o : outcomes) {
-        JsonObject c = new JsonObject().put("channel", o.channel()).put("ok", o.ok());
-        if (!o.ok()) c.put("error", o.error().toJson());
-        if (o.recovered() != null) c.put("recovered", o.recovered());
-        chans.add(c);
-      }
-      String tail = new JsonObject().put("positions", pos).put("since", next.toString()).put("channels", chans).encode();
-      body.appendString("],").appendString(tail.substring(1), StandardCharsets.UTF_8.name());
-      var resp = ctx.response();
-      if (!resp.ended() && !resp.closed()) {
-        resp.setStatusCode(200).putHeader("content-type", "application/json").putHeader("cache-control", "no-store").end(body);
-      }
-      session.disconnect(io.switchboard.gateway.core.Disconnect.NORMAL, "poll answered");
-      transport.closed();
-    }
-
-    /** A stored event's position moves its channel's next position forward. */
-    private void advance(byte[] line) {
-      JsonObject e = new JsonObject(Buffer.buffer(line));
-      if (!"event".equals(e.getString("type")) || e.getValue("offset") == null || e.getString("epoch") == null) return;
-      Object[] cur = positions.get(e.getString("channel"));
-      long off = e.getLong("offset");
-      if (cur == null || !e.getString("epoch").equals(cur[1]) || off > (Long) cur[0]) {
-        positions.put(e.getString("channel"), new Object[] {off, e.getString("epoch")});
-      }
-    }
   }
 }

@@ -25,6 +25,8 @@ public final class DirectWrites {
   /** ServerWebSocketHandshaker.request and Http1xServerRequest.conn: the upgrade's HTTP connection. */
   private static final Field HANDSHAKE_REQUEST;
   private static final Field REQUEST_CONNECTION;
+  /** Vert.x's multi-producer queue (to give a plain HTTP connection back after a held response). */
+  private static final Constructor<?> MPSC_QUEUE;
 
   static {
     Field conn = null;
@@ -55,6 +57,15 @@ public final class DirectWrites {
     }
     HANDSHAKE_REQUEST = request;
     REQUEST_CONNECTION = requestConn;
+    Constructor<?> mpsc = null;
+    try {
+      mpsc = Class.forName(VertxConnection.class.getName() + "$InternalMessageChannel")
+          .getDeclaredConstructor(VertxConnection.class, io.vertx.core.internal.EventExecutor.class);
+      mpsc.setAccessible(true);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      mpsc = null;
+    }
+    MPSC_QUEUE = mpsc;
   }
 
   /** Whether the internals for {@link #applyToHandshake} were found. */
@@ -85,9 +96,50 @@ public final class DirectWrites {
     }
   }
 
+  /** Whether the internals for a held HTTP response's swap and its undoing were found. */
+  public static boolean httpAvailable() {
+    return QUEUE != null && DIRECT_QUEUE != null && MPSC_QUEUE != null;
+  }
+
   /** Whether the internals were found (on this Vert.x version the swap works). */
   public static boolean available() {
     return CONNECTION != null;
+  }
+
+  /**
+   * The same swap for a plain HTTP/1.x connection while it holds a response (a long-poll) that will be written on
+   * its event loop and nothing else can be written meanwhile (HTTP/1.1 answers in order); {@link #restore} gives it
+   * back its queue after. Only on that loop and while nothing waits in the queue (Netty's channel is writable, so
+   * it has been drained). Returns whether the swap was made; a connection already on the direct queue (strict
+   * thread mode) is left as it is.
+   */
+  public static boolean apply(io.vertx.core.http.HttpConnection connection) {
+    if (QUEUE == null || MPSC_QUEUE == null || !(connection instanceof VertxConnection c)) return false;
+    try {
+      if (!c.channel().eventLoop().inEventLoop() || !c.channel().isWritable()) return false;
+      Object current = QUEUE.get(c);
+      if (current == null || current.getClass() == DIRECT_QUEUE.getDeclaringClass()) return false;
+      QUEUE.set(c, DIRECT_QUEUE.newInstance(c));
+      return true;
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Undoes {@link #apply(io.vertx.core.http.HttpConnection)} once the held response has been written (on the
+   * connection's event loop): the connection may serve more requests, whose answers other threads may write (a
+   * PubNub client's session lives on another loop), so it gets a fresh multi-producer queue again.
+   */
+  public static void restore(io.vertx.core.http.HttpConnection connection) {
+    if (MPSC_QUEUE == null || !(connection instanceof VertxConnection c)) return;
+    try {
+      if (!c.channel().isOpen()) return;
+      io.vertx.core.internal.ContextInternal ctx = c.context();
+      QUEUE.set(c, MPSC_QUEUE.newInstance(c, ctx.executor()));
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      // keeps the direct queue: still correct for writes on the loop
+    }
   }
 
   /** On the socket's event loop, before anything is written through Vert.x. Returns whether the swap was made. */

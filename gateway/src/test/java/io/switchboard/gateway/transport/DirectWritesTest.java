@@ -19,4 +19,10 @@ class DirectWritesTest {
   void vertxInternalsForTheUpgradedHttpConnectionAreFound() {
     assertTrue(DirectWrites.availableForHandshakes(), "Vert.x internals for the upgrade's HTTP connection not found");
   }
+
+  @Test
+  void vertxInternalsForAHeldHttpResponseAreFound() {
+    // held long-polls swap the HTTP connection's queue while held and give it a fresh one after
+    assertTrue(DirectWrites.httpAvailable(), "Vert.x internals for a held HTTP response's write queue not found");
+  }
 }

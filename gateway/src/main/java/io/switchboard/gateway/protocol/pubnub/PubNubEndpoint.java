@@ -5,7 +5,6 @@ import io.switchboard.common.Addresses;
 import io.switchboard.common.App;
 import io.switchboard.common.ErrorCode;
 import io.switchboard.common.ServiceError;
-import io.switchboard.gateway.TokenVerifier;
 import io.switchboard.gateway.core.ChannelOps;
 import io.switchboard.gateway.core.GatewayLoop;
 import io.switchboard.gateway.transport.Encoded;
@@ -33,7 +32,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -65,8 +63,7 @@ public final class PubNubEndpoint implements Endpoint {
   static final int MAX_META_BYTES = 4 * 1024;
   /** Default period of {@code interval} presence events (PubNub's default announce interval). */
   static final int DEFAULT_PRESENCE_INTERVAL_S = 10;
-  private static final Map<TokenVerifier, Map<String, PubNubPoller>> REGISTRIES = Collections.synchronizedMap(new WeakHashMap<>());
-  /** Held subscribe polls in this JVM (every gateway of it). */
+  /** Held subscribe polls in this JVM (every gateway of it): a figure for measurements and tests, no decision uses it. */
   private static final AtomicInteger HELD = new AtomicInteger();
 
   final GatewayLoop loop;
@@ -83,7 +80,8 @@ public final class PubNubEndpoint implements Endpoint {
   public PubNubEndpoint(GatewayLoop loop) {
     this.loop = loop;
     this.dialect = new PubNubDialect(loop);
-    this.pollers = REGISTRIES.computeIfAbsent(loop.verifier, v -> new ConcurrentHashMap<>());
+    // one registry per gateway, shared by its event loops (a client's requests may arrive on any of them)
+    this.pollers = io.switchboard.gateway.core.GatewayShared.of(loop, "pubnub.clients", ConcurrentHashMap::new);
     this.holdMs = HOLD_MS;
     JsonObject config = Vertx.currentContext() == null ? new JsonObject() : Vertx.currentContext().config();
     this.intervalMs = config.getJsonObject("gateway", new JsonObject())
@@ -351,12 +349,15 @@ public final class PubNubEndpoint implements Endpoint {
     if (heartbeat != null && heartbeat < 0) return;
     JsonObject state = jsonObjectParam(rc, "state");
     if (state == null && resp.ended()) return;
+    io.vertx.core.Context connection = Vertx.currentContext();
     withPoller(rc, app, p -> {
       if (heartbeat != null) p.timeoutMs = heartbeat * 1000L;
       // the latest subscribe's filter applies to what is delivered from now on (the SDK sends it on every poll)
       if (chosen == null || p.filter == null || !p.filter.text().equals(chosen.text())) p.filter = chosen;
-      p.poll(resp, names, tt, state);
+      p.poll(resp, req.connection(), connection, names, tt, state);
     });
+    // a held poll keeps its request: the decoded parameters (another copy of the token) are not needed past here
+    req.params().clear();
   }
 
   /** The {@code heartbeat} parameter clamped to the allowed presence timeouts; null when absent, -1 (answered) when bad. */

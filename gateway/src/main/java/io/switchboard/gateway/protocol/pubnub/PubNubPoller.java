@@ -19,7 +19,10 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.internal.ContextInternal;
+import io.switchboard.gateway.transport.DirectWrites;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
@@ -60,7 +63,8 @@ final class PubNubPoller implements Transport {
   final String uuid;
   final App app;
   Session session;
-  private String token;
+  /** SHA-256 of the token the session was opened or last refreshed with (not the token: ~700 bytes per client). */
+  private byte[] tokenDigest;
   private Future<Void> authenticated;
   private Listener listener;
   private boolean closed;
@@ -78,6 +82,8 @@ final class PubNubPoller implements Transport {
 
   private boolean recovering;
   private HttpServerResponse held;
+  /** The held response's connection side (written on its own event loop, see {@link Held}). */
+  private Held heldOn;
   private long heldCursor;
   private long heldUntil;
   long lastActivity = System.currentTimeMillis();
@@ -118,13 +124,13 @@ final class PubNubPoller implements Transport {
       session.dialectState = this;
       loop.register(session);
       listen(session);
-      token = requestToken;
+      tokenDigest = digest(requestToken);
       authenticated = loop.authenticate(session, requestToken).<Void>mapEmpty().onFailure(t -> session.disconnect(Disconnect.INVALID_TOKEN, "bad token"));
       return authenticated;
     }
     return authenticated.compose(v -> {
       if (closed) return Future.failedFuture(new ServiceError(ErrorCode.UNAVAILABLE, "session closed"));
-      if (requestToken != null && requestToken.equals(token)) {
+      if (requestToken != null && java.security.MessageDigest.isEqual(digest(requestToken), tokenDigest)) {
         if (session.claims().expiredAt(System.currentTimeMillis())) {
           return Future.failedFuture(new ServiceError(ErrorCode.TOKEN_EXPIRED, "token expired: set a fresh one with setToken"));
         }
@@ -137,11 +143,20 @@ final class PubNubPoller implements Transport {
         }
         if (closed) return Future.failedFuture(new ServiceError(ErrorCode.UNAVAILABLE, "session closed"));
         session.refreshed(c);
-        token = requestToken;
+        tokenDigest = digest(requestToken);
         loop.subscriptions.dropUngranted(session);
         return Future.<Void>succeededFuture();
       });
     });
+  }
+
+  private static byte[] digest(String token) {
+    if (token == null) return null;
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256").digest(token.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 unavailable", e);
+    }
   }
 
   Claims claims() {
@@ -155,13 +170,14 @@ final class PubNubPoller implements Transport {
   // --- subscribe long-poll -------------------------------------------------------------------------
 
   /** A subscribe poll: reconcile the channel list, then answer at once or hold. {@code tt} null/0 is a handshake. */
-  void poll(HttpServerResponse response, List<String> names, Long tt, JsonObject state) {
+  void poll(HttpServerResponse response, HttpConnection connection, Context connectionContext, List<String> names, Long tt, JsonObject state) {
     touch();
-    Future<?> next = chain.transform(ar -> pollNow(response, names, tt, state));
+    Future<?> next = chain.transform(ar -> pollNow(response, connection, connectionContext, names, tt, state));
     chain = next;
   }
 
-  private Future<Void> pollNow(HttpServerResponse response, List<String> names, Long tt, JsonObject state) {
+  private Future<Void> pollNow(HttpServerResponse response, HttpConnection connection, Context connectionContext, List<String> names, Long tt,
+      JsonObject state) {
     if (closed) {
       PubNubEndpoint.error(response, 503, "the session closed: subscribe again");
       return Future.succeededFuture();
@@ -188,7 +204,7 @@ final class PubNubPoller implements Transport {
         startPositions.clear();
         drop(known);
         if (!buffer.isEmpty()) answer(response, tt);
-        else hold(response, tt);
+        else hold(response, connection, connectionContext, tt);
       } else {
         // a timetoken of the client's own: what is buffered and newer is what it missed, and so is what was stored
         // between it and the start of subscriptions made since (the event engine's handshake comes first)
@@ -203,7 +219,7 @@ final class PubNubPoller implements Transport {
           } else if (!buffer.isEmpty()) {
             answer(response, tt);
           } else {
-            hold(response, issue(Math.max(tt, Timetokens.now()), nextSeq - 1));
+            hold(response, connection, connectionContext, issue(Math.max(tt, Timetokens.now()), nextSeq - 1));
           }
           return null;
         });
@@ -277,9 +293,11 @@ final class PubNubPoller implements Transport {
     touch();
   }
 
-  private void hold(HttpServerResponse response, long cursor) {
+  private void hold(HttpServerResponse response, HttpConnection connection, Context connectionContext, long cursor) {
     if (closed || response.closed()) return;
     held = response;
+    heldOn = new Held(response, connection, connectionContext);
+    heldOn.lighten();
     heldCursor = cursor;
     heldUntil = System.currentTimeMillis() + endpoint.holdMs;
     endpoint.held.incrementAndGet();
@@ -294,11 +312,13 @@ final class PubNubPoller implements Transport {
 
   private void released() {
     held = null;
+    heldOn = null;
     endpoint.held.decrementAndGet();
   }
 
   /** Answers a poll with what is buffered (up to {@link #MAX_PER_RESPONSE}); {@code cursor} when nothing is. */
   private void answer(HttpServerResponse response, long cursor) {
+    Held on = held == response ? heldOn : null;
     if (held == response) released();
     if (response.ended() || response.closed()) return;
     StringBuilder m = new StringBuilder(64);
@@ -324,8 +344,58 @@ final class PubNubPoller implements Transport {
       out.appendBytes(parts.get(i));
     }
     out.appendString("]}");
-    PubNubEndpoint.json(response, 200).end(out);
+    if (on != null) on.end(out);
+    else PubNubEndpoint.json(response, 200).end(out);
     touch();
+  }
+
+  /**
+   * A held subscribe poll on its connection's side. The connection may belong to another event loop than this
+   * client's session: the answer is written on the connection's own loop, which is what lets the connection drop
+   * Vert.x's multi-producer write queue while it holds the poll (the largest part of an idle connection, see
+   * {@link DirectWrites}); the queue is given back after the answer. Both happen as tasks of the connection's
+   * context, in order.
+   */
+  private static final class Held {
+    final HttpServerResponse response;
+    final HttpConnection connection;
+    final ContextInternal context;
+    /** Touched on the connection's loop only. */
+    boolean direct;
+    boolean done;
+
+    Held(HttpServerResponse response, HttpConnection connection, Context context) {
+      this.response = response;
+      this.connection = connection;
+      this.context = (ContextInternal) context;
+    }
+
+    void lighten() {
+      if (connection == null || context == null) return;
+      onLoop(() -> {
+        if (!done) direct = DirectWrites.apply(connection);
+      });
+    }
+
+    void end(Buffer out) {
+      if (context == null) {
+        PubNubEndpoint.json(response, 200).end(out);
+        return;
+      }
+      onLoop(() -> {
+        done = true;
+        if (!response.ended() && !response.closed()) PubNubEndpoint.json(response, 200).end(out);
+        if (direct) {
+          direct = false;
+          DirectWrites.restore(connection);
+        }
+      });
+    }
+
+    private void onLoop(Runnable r) {
+      if (context.nettyEventLoop().inEventLoop()) r.run();
+      else context.runOnContext(v -> r.run());
+    }
   }
 
   /** Remembers a new cursor covering sequence {@code seq}; cursors only grow. */
