@@ -121,25 +121,25 @@ class HeldPollLimitsTest {
   @Test
   void aPollFromTheHeadWaitsAndOneBehindIsAnsweredAtOnceWithWhatItMissed() {
     String token = token("hp-pos");
-    JsonObject first = ok(h.post("/v1/channels/task:pos/publications", token, new JsonObject().put("event", "one")));
-    JsonObject head = ok(h.get("/v1/poll?channels=task:pos&wait=0", token));
-    assertEquals(first.getLong("offset"), head.getJsonObject("positions").getJsonObject("task:pos").getLong("offset"));
+    JsonObject first = ok(h.post("/v1/channels/task:hpos/publications", token, new JsonObject().put("event", "one")));
+    JsonObject head = ok(h.get("/v1/poll?channels=task:hpos&wait=0", token));
+    assertEquals(first.getLong("offset"), head.getJsonObject("positions").getJsonObject("task:hpos").getLong("offset"));
     // two more while the client is away; its old position gets both at once, in order, and the new head
-    ok(h.post("/v1/channels/task:pos/publications", token, new JsonObject().put("event", "two")));
-    JsonObject three = ok(h.post("/v1/channels/task:pos/publications", token, new JsonObject().put("event", "three")));
+    ok(h.post("/v1/channels/task:hpos/publications", token, new JsonObject().put("event", "two")));
+    JsonObject three = ok(h.post("/v1/channels/task:hpos/publications", token, new JsonObject().put("event", "three")));
     // (wait=0: answered from the store, so both are in it even if the loop has not seen them yet)
-    JsonObject missed = ok(h.get("/v1/poll?channels=task:pos&wait=0&since=" + URLEncoder.encode(head.getString("since"), StandardCharsets.UTF_8), token));
+    JsonObject missed = ok(h.get("/v1/poll?channels=task:hpos&wait=0&since=" + URLEncoder.encode(head.getString("since"), StandardCharsets.UTF_8), token));
     assertEquals(2, missed.getJsonArray("events").size(), missed.encode());
     assertEquals("two", missed.getJsonArray("events").getJsonObject(0).getString("event"));
     assertEquals("three", missed.getJsonArray("events").getJsonObject(1).getString("event"));
-    assertEquals(three.getLong("offset"), missed.getJsonObject("positions").getJsonObject("task:pos").getLong("offset"));
+    assertEquals(three.getLong("offset"), missed.getJsonObject("positions").getJsonObject("task:hpos").getLong("offset"));
     // a poll that waits from an old position is answered at once with what the channel has after it (from the
     // store, or as it reaches this gateway), never twice and in order
     List<String> seen = new ArrayList<>();
     String since = head.getString("since");
     while (seen.size() < 2) {
       long t0 = System.currentTimeMillis();
-      JsonObject a = ok(h.get("/v1/poll?channels=task:pos&wait=20&since=" + URLEncoder.encode(since, StandardCharsets.UTF_8), token));
+      JsonObject a = ok(h.get("/v1/poll?channels=task:hpos&wait=20&since=" + URLEncoder.encode(since, StandardCharsets.UTF_8), token));
       assertTrue(System.currentTimeMillis() - t0 < 10_000, "answered at once: " + a.encode());
       for (Object o : a.getJsonArray("events")) seen.add(((JsonObject) o).getString("event"));
       since = a.getString("since");
@@ -148,14 +148,14 @@ class HeldPollLimitsTest {
     // at the head: held, then answered by the next publication with exactly it
     double before = connections();
     CompletableFuture<GatewayHttp.Reply> held = CompletableFuture.supplyAsync(() ->
-        h.get("/v1/poll?channels=task:pos&wait=20&since=" + URLEncoder.encode(missed.getString("since"), StandardCharsets.UTF_8), token));
+        h.get("/v1/poll?channels=task:hpos&wait=20&since=" + URLEncoder.encode(missed.getString("since"), StandardCharsets.UTF_8), token));
     Await.until("the poll is held", () -> connections() >= before + 1);
-    ok(h.post("/v1/channels/task:pos/publications", token, new JsonObject().put("event", "four")));
+    ok(h.post("/v1/channels/task:hpos/publications", token, new JsonObject().put("event", "four")));
     JsonObject four = ok(held.join());
     assertEquals(1, four.getJsonArray("events").size(), four.encode());
     assertEquals("four", four.getJsonArray("events").getJsonObject(0).getString("event"));
     // a channel named twice is refused for the second mention, at once
-    JsonObject twice = ok(h.get("/v1/poll?channels=task:pos,task:pos&wait=20", token));
+    JsonObject twice = ok(h.get("/v1/poll?channels=task:hpos,task:hpos&wait=20", token));
     assertEquals("already_subscribed", twice.getJsonArray("channels").getJsonObject(1).getJsonObject("error").getString("code"), twice.encode());
   }
 }

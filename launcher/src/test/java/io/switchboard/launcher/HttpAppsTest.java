@@ -150,19 +150,19 @@ class HttpAppsTest {
   @Test
   void serverApiPublishesIntoTheAppItNames() throws Exception {
     try (PusherClient one = new PusherClient(KEY1, SECRET1); PusherClient two = new PusherClient(KEY2, SECRET2)) {
-      one.subscribe("news");
-      two.subscribe("news");
-      JsonObject r = ok(api("two", "publish", TestServer.ADMIN_KEY, new JsonObject().put("channel", "news").put("event", "for-two")
+      one.subscribe("apps-news");
+      two.subscribe("apps-news");
+      JsonObject r = ok(api("two", "publish", TestServer.ADMIN_KEY, new JsonObject().put("channel", "apps-news").put("event", "for-two")
           .put("data", new JsonObject().put("n", 2))));
       assertTrue(r.getLong("offset") > 0, r.encode());
-      ok(api(null, "publish", TestServer.ADMIN_KEY, new JsonObject().put("channel", "news").put("event", "for-one").put("data", 1)));
+      ok(api(null, "publish", TestServer.ADMIN_KEY, new JsonObject().put("channel", "apps-news").put("event", "for-one").put("data", 1)));
       // each subscriber gets exactly its own app's publications, in order
       JsonObject e2 = two.nextEvent();
       assertEquals("for-two", e2.getString("event"), e2.encode());
       assertEquals(new JsonObject().put("n", 2), new JsonObject(e2.getString("data")));
       assertEquals("for-one", one.nextEvent().getString("event"));
-      ok(api("two", "publish", TestServer.ADMIN_KEY, new JsonObject().put("channel", "news").put("event", "second").put("data", 2)));
-      ok(api(null, "publish", TestServer.ADMIN_KEY, new JsonObject().put("channel", "news").put("event", "second").put("data", 1)));
+      ok(api("two", "publish", TestServer.ADMIN_KEY, new JsonObject().put("channel", "apps-news").put("event", "second").put("data", 2)));
+      ok(api(null, "publish", TestServer.ADMIN_KEY, new JsonObject().put("channel", "apps-news").put("event", "second").put("data", 1)));
       JsonObject s2 = two.nextEvent();
       assertEquals("second", s2.getString("event"), s2.encode());
       assertEquals("2", s2.getString("data"));
@@ -171,16 +171,16 @@ class HttpAppsTest {
       assertEquals("1", s1.getString("data"));
 
       // history, presence and channels are the app's own (app-local names, app-scoped storage)
-      JsonArray h2 = ok(api("two", "history", TestServer.ADMIN_KEY, new JsonObject().put("channel", "news"))).getJsonArray("publications");
+      JsonArray h2 = ok(api("two", "history", TestServer.ADMIN_KEY, new JsonObject().put("channel", "apps-news"))).getJsonArray("publications");
       assertEquals(List.of("for-two", "second"), h2.stream().map(o -> ((JsonObject) o).getString("event")).toList());
-      assertEquals("news", h2.getJsonObject(0).getString("channel"));
-      JsonArray h1 = ok(api(null, "history", TestServer.ADMIN_KEY, new JsonObject().put("channel", "news"))).getJsonArray("publications");
+      assertEquals("apps-news", h2.getJsonObject(0).getString("channel"));
+      JsonArray h1 = ok(api(null, "history", TestServer.ADMIN_KEY, new JsonObject().put("channel", "apps-news"))).getJsonArray("publications");
       assertEquals(List.of("for-one", "second"), h1.stream().map(o -> ((JsonObject) o).getString("event")).toList());
-      JsonObject channels = ok(api("two", "channels", TestServer.ADMIN_KEY, new JsonObject().put("prefix", "new")));
-      assertEquals(1, channels.getJsonObject("channels").getJsonObject("news").getInteger("subscribers"), channels.encode());
+      JsonObject channels = ok(api("two", "channels", TestServer.ADMIN_KEY, new JsonObject().put("prefix", "apps-new")));
+      assertEquals(1, channels.getJsonObject("channels").getJsonObject("apps-news").getInteger("subscribers"), channels.encode());
       // a batch acts on the request's app
       JsonObject batch = ok(api("two", "batch", TestServer.ADMIN_KEY, new JsonObject().put("commands", new JsonArray()
-          .add(new JsonObject().put("method", "publish").put("params", new JsonObject().put("channel", "news").put("event", "batched").put("data", 3))))));
+          .add(new JsonObject().put("method", "publish").put("params", new JsonObject().put("channel", "apps-news").put("event", "batched").put("data", 3))))));
       assertTrue(batch.getJsonArray("replies").getJsonObject(0).containsKey("result"), batch.encode());
       JsonObject b3 = two.nextEvent();
       assertEquals("batched", b3.getString("event"), b3.encode());
@@ -190,7 +190,7 @@ class HttpAppsTest {
 
   @Test
   void unknownAppIs404AndOnlyTheAdminKeyActsOnOtherApps() {
-    GatewayHttp.Reply unknown = api("nope", "publish", TestServer.ADMIN_KEY, new JsonObject().put("channel", "news").put("event", "x"));
+    GatewayHttp.Reply unknown = api("nope", "publish", TestServer.ADMIN_KEY, new JsonObject().put("channel", "apps-news").put("event", "x"));
     assertEquals(404, unknown.status(), unknown.raw());
     assertEquals("not_found", unknown.errorCode());
     assertTrue(unknown.body().getJsonObject("error").getString("message").contains("unknown app 'nope'"), unknown.raw());
@@ -198,14 +198,14 @@ class HttpAppsTest {
         new JsonObject().put("subject", "backend-1").put("grants", TestServer.grants("*", "server")).encode());
     assertEquals(201, made.status(), made.raw());
     String serverKey = made.body().getString("key");
-    GatewayHttp.Reply other = api("two", "publish", serverKey, new JsonObject().put("channel", "news").put("event", "x"));
+    GatewayHttp.Reply other = api("two", "publish", serverKey, new JsonObject().put("channel", "apps-news").put("event", "x"));
     assertEquals(403, other.status(), other.raw());
     assertEquals("permission_denied", other.errorCode());
     // the same key on its default app (header absent or naming it) works
     ok(api(null, "publish", serverKey, new JsonObject().put("channel", "keyed").put("event", "x")));
     ok(api("default", "publish", serverKey, new JsonObject().put("channel", "keyed").put("event", "x")));
     // an unknown key learns nothing about apps: 401/403 before the app is looked at
-    GatewayHttp.Reply bad = api("nope", "publish", "sbk_not_a_key", new JsonObject().put("channel", "news").put("event", "x"));
+    GatewayHttp.Reply bad = api("nope", "publish", "sbk_not_a_key", new JsonObject().put("channel", "apps-news").put("event", "x"));
     assertTrue(bad.status() == 401 || bad.status() == 403, bad.raw());
   }
 
