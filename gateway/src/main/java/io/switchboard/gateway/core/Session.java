@@ -85,7 +85,7 @@ public final class Session implements Caller, Transport.Listener {
     this.lastSeen = now;
     this.tokens = loop.cfg.publishBurst();
     this.tokensAt = now;
-    this.nextPingAt = now + protocol.pingIntervalMs(loop.cfg);
+    this.nextPingAt = nextPing(now);
   }
 
   public SessionProtocol protocol() {
@@ -177,12 +177,22 @@ public final class Session implements Caller, Transport.Listener {
     alive();
   }
 
+  /**
+   * When to ping next: up to an eighth of the interval early, at random. Clients that connected together (a reconnect
+   * storm, a deploy) would otherwise be pinged in the same sweep every interval, and their pongs would arrive together:
+   * thousands of writes and reads in one tick of the loop. Never later than the interval, which the dialects promise.
+   */
+  private long nextPing(long now) {
+    long interval = protocol.pingIntervalMs(loop.cfg);
+    return now + interval - java.util.concurrent.ThreadLocalRandom.current().nextLong(interval / 8 + 1);
+  }
+
   /** The client showed it is alive (a transport pong, or a protocol-level pong). */
   public void alive() {
     long now = System.currentTimeMillis();
     lastSeen = now;
     pingSentAt = 0;
-    nextPingAt = now + protocol.pingIntervalMs(loop.cfg);
+    nextPingAt = nextPing(now);
   }
 
   @Override
