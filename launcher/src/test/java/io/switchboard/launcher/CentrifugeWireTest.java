@@ -64,7 +64,8 @@ class CentrifugeWireTest {
 
     JsonObject reply(long id) {
       JsonObject[] found = new JsonObject[1];
-      Await.until("reply " + id + " (have " + lines + ")", () -> {
+      // (the message must not read `lines` outside the lock: frames keep arriving meanwhile)
+      Await.until("reply " + id, () -> {
         synchronized (this) {
           for (JsonObject l : lines) {
             if (l.getLong("id", 0L) == id) {
