@@ -172,6 +172,19 @@ class PubNubWireTest {
     assertEquals(new JsonObject().put("k", 1), stored.getJsonObject(0).getJsonObject("meta"));
   }
 
+  /** store=0 would go around a channel's publish rate (counted where publications are appended): refused there. */
+  @Test
+  void storeZeroIsRefusedWhereTheNamespaceLimitsThePublishRate() throws Exception {
+    String pubAuth = "?uuid=wire-rate&auth=" + s.token("wire-rate", TestServer.allGrants());
+    String slow = "/publish/" + KEY + "/" + KEY + "/0/" + enc("slow:wire") + "/0/";
+    HttpResponse<String> refused = get(slow + enc("\"x\"") + pubAuth + "&store=0");
+    assertEquals(400, refused.statusCode(), refused.body());
+    assertTrue(refused.body().contains("must be stored"), refused.body());
+    assertEquals(200, get(slow + enc("\"x\"") + pubAuth).statusCode());
+    // where no rate applies, store=0 stays available
+    assertEquals(200, get("/publish/" + KEY + "/" + KEY + "/0/" + enc("task:wire-rate") + "/0/" + enc("\"x\"") + pubAuth + "&store=0").statusCode());
+  }
+
   /** A held poll is counted, answered by the next publication with PubNub's envelope, and the cursor acknowledges it. */
   @Test
   void aHeldPollIsAnsweredByAPublication() throws Exception {

@@ -117,7 +117,13 @@ public final class ChannelHub {
     s.hubIndex = ch.subs.size();
     ch.subs.add(s);
     metrics.subscribed();
-    if (s.since > 0 && ch.offset < 0 && (ch.lazySince == 0 || s.since < ch.lazySince)) ch.lazySince = s.since;
+    if (s.since > 0 && ch.offset < 0) {
+      boolean firstLazy = ch.lazySince == 0;
+      if (firstLazy || s.since < ch.lazySince) ch.lazySince = s.since;
+      // across JVMs this node's interest may reach the store's router after a publication it should have received:
+      // the lazy channel's settle check reads what was stored since (in one JVM interest is registered synchronously)
+      if (firstLazy && vertx.isClustered()) vertx.setTimer(SETTLE_MS, t -> settle(s.channel));
+    }
   }
 
   void remove(Subscription s) {
@@ -145,6 +151,13 @@ public final class ChannelHub {
   void positionKnown(String channel, long offset, String epoch) {
     Channel ch = channels.get(channel);
     if (ch == null || epoch == null) return;
+    if (ch.offset < 0 && ch.lazySince > 0) {
+      // lazy subscribers share the channel: seeding the position here would make the hub drop, as seen, publications
+      // up to it that they never got. Read what was stored since the earliest of them instead (unless that read is
+      // under way); each subscription skips what it already has (Subscription#accept), this one included.
+      if (ch.waiting == null) firstUse(ch, null);
+      return;
+    }
     if (ch.offset < 0 || !Objects.equals(ch.epoch, epoch)) {
       boolean first = ch.offset < 0;
       ch.offset = offset;
@@ -157,7 +170,9 @@ public final class ChannelHub {
 
   private void settle(String channel) {
     Channel ch = channels.get(channel);
-    if (ch != null && ch.waiting == null && ch.offset >= 0) startBackfill(ch, null);
+    if (ch == null || ch.waiting != null) return;
+    if (ch.offset >= 0) startBackfill(ch, null);
+    else if (ch.lazySince > 0) firstUse(ch, null);
   }
 
   /**
@@ -194,7 +209,7 @@ public final class ChannelHub {
    */
   private void firstUse(Channel ch, Publication trigger) {
     ch.waiting = new ArrayDeque<>();
-    ch.waiting.add(trigger);
+    if (trigger != null) ch.waiting.add(trigger);
     metrics.backfills.increment();
     sinceBackfill.since(ch.name, ch.lazySince - Subscriptions.CLOCK_SKEW_MS).onComplete(ar -> {
       if (channels.get(ch.name) != ch) return;
@@ -202,13 +217,17 @@ public final class ChannelHub {
       ch.waiting = null;
       java.util.List<Publication> all = new ArrayList<>(waiting);
       if (ar.succeeded()) {
-        for (Object o : ar.result().getJsonArray("publications", new JsonArray())) {
+        JsonArray read = ar.result().getJsonArray("publications", new JsonArray());
+        // the trigger's epoch, or (a settle or position read without one) the newest stored publication's
+        String epoch = trigger != null ? trigger.epoch()
+            : read.isEmpty() ? null : read.getJsonObject(read.size() - 1).getString("epoch");
+        for (Object o : read) {
           Publication p = Publication.fromJson((JsonObject) o);
-          if (Objects.equals(p.epoch(), trigger.epoch())) all.add(p);
+          if (Objects.equals(p.epoch(), epoch)) all.add(p);
         }
       } else {
-        log.log(System.Logger.Level.WARNING, "channel " + ch.name + ": could not read what was stored before offset "
-            + trigger.offset() + " (" + ar.cause().getMessage() + "); delivering from it");
+        log.log(System.Logger.Level.WARNING, "channel " + ch.name + ": could not read what was stored since its lazy "
+            + "subscribers went live (" + ar.cause().getMessage() + ")" + (trigger == null ? "" : "; delivering from offset " + trigger.offset()));
       }
       all.sort(java.util.Comparator.comparingLong(Publication::offset));
       for (Publication p : all) {

@@ -106,6 +106,11 @@ public final class ChannelOps {
       Publication pub = new Publication(null, app.scope(cmd.channel()), 0, null, now, cmd.event(), data, c.sourceType(),
           cmd.sourceId() != null ? cmd.sourceId() : c.subject(), cmd.priority() == null ? Priority.NORMAL : cmd.priority(),
           cmd.tags(), cmd.ttl(), cmd.requiresAck(), cmd.correlationId(), cmd.exclude(), cmd.meta());
+      if (cmd.unstored() && !ns.ephemeral() && ns.publishRatePerSecond() > 0) {
+        // the channel's rate is counted where publications are appended: an unstored one would go around it
+        throw ServiceError.badRequest("publications on " + cmd.channel() + " must be stored: its namespace limits publishes to "
+            + ns.publishRatePerSecond() + "/s per channel");
+      }
       loop.metrics.publishes.increment();
       if (ns.ephemeral() || cmd.unstored()) {
         Publication sent = pub.withPosition(Ids.ulid(now), 0, null, now);

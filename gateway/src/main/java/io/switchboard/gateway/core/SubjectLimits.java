@@ -49,7 +49,7 @@ public final class SubjectLimits {
     return ok[0];
   }
 
-  void releaseApp(App app) {
+  public void releaseApp(App app) {
     if (app.maxConnections() <= 0) return;
     appCounts.computeIfPresent(app.id(), (id, n) -> n <= 1 ? null : n - 1);
   }

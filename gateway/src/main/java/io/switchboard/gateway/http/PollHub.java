@@ -188,6 +188,7 @@ final class PollHub {
       heldOnNode.decrementAndGet();
       loop.metrics.connections.decrementAndGet();
       loop.subjectLimits.release(claims.subject());
+      loop.subjectLimits.releaseApp(loop.apps.defaultApp());
     }
   }
 
@@ -205,6 +206,11 @@ final class PollHub {
     if (!loop.subjectLimits.acquire(claims.subject())) {
       heldOnNode.decrementAndGet();
       throw new ServiceError(ErrorCode.LIMIT_EXCEEDED, "too many connections for subject " + claims.subject());
+    }
+    if (!loop.subjectLimits.acquireApp(loop.apps.defaultApp())) {
+      heldOnNode.decrementAndGet();
+      loop.subjectLimits.release(claims.subject());
+      throw new ServiceError(ErrorCode.LIMIT_EXCEEDED, "app " + loop.apps.defaultApp().id() + " is over its connection quota");
     }
     loop.metrics.connections.incrementAndGet();
     Slot[] slots = new Slot[wanted.size()];
@@ -385,7 +391,8 @@ final class PollHub {
     for (Slot s : w.slots) {
       if (s.track != null) s.track.add(w);
     }
-    long due = (System.currentTimeMillis() + waitMs + TICK_MS - 1) / TICK_MS;
+    // never in a tick already passed (the wall clock may step back): that bucket would never be processed
+    long due = Math.max(lastTick + 1, (System.currentTimeMillis() + waitMs + TICK_MS - 1) / TICK_MS);
     ArrayList<Waiter> bucket = wheel.computeIfAbsent(due, k -> new ArrayList<>());
     w.bucket = bucket;
     w.bucketIndex = bucket.size();
@@ -541,6 +548,9 @@ final class PollHub {
       t = new Track(channel);
       tracks.put(channel, t);
       t.start();
+    } else {
+      // a poll is about to wait on it: the sweep must not retire it meanwhile
+      t.idleSince = System.currentTimeMillis();
     }
     Track started = t;
     return t.ready.future().map(v -> started);
