@@ -493,7 +493,7 @@ class FaultTest {
   }
 
   private static Counts assertSubscribersRecovered(List<TrackingClient> trackers, Map<String, Long> finals) {
-    for (TrackingClient t : trackers) Await.until(t.name + " caught up: " + t, Duration.ofSeconds(60), () -> t.caughtUp(finals));
+    for (TrackingClient t : trackers) Await.until(t.name + " caught up: " + t, Duration.ofSeconds(120), () -> t.caughtUp(finals));
     for (TrackingClient t : trackers) t.stop();
     int delivered = 0, lost = 0, dup = 0, reordered = 0, unrecovered = 0, reconnects = 0;
     for (TrackingClient t : trackers) {
