@@ -161,6 +161,21 @@ public final class Addresses {
     return GATEWAY_NODE_PREFIX + nodeId;
   }
 
+  // --- cluster membership --------------------------------------------------------------------------
+  /**
+   * Local only (never crosses the cluster), published by the launcher's cluster fence: {@code {fenced: bool, reason}}.
+   * While fenced, this JVM may be outside the cluster (it was paused longer than the heartbeat timeout), so its
+   * gateway tells every client to reconnect elsewhere and refuses new ones, as when draining, until it is back.
+   */
+  public static final String GATEWAY_FENCE = "gateway.fence";
+  /**
+   * Publish {@code {node, nonce}}: a JVM asks every OTHER member to answer at {@code cluster.probe.reply.<node>}. An
+   * answer arriving proves that the cluster routes messages to this JVM again (its registrations are visible).
+   */
+  public static final String CLUSTER_PROBE = "cluster.probe";
+  /** Prefix of each JVM's probe-answer address ({@code cluster.probe.reply.<nodeId>}): {@code {nonce, from}}. */
+  public static final String CLUSTER_PROBE_REPLY_PREFIX = "cluster.probe.reply.";
+
   // --- application RPC ----------------------------------------------------------------------------
   /** Prefix for application RPC handlers: a client request with method {@code m} goes to {@code rpc.m}. */
   public static final String RPC_PREFIX = "rpc.";

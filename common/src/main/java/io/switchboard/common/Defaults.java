@@ -68,6 +68,9 @@ public final class Defaults {
             .put("violationWindowMs", 10_000)
             .put("requestTimeoutMs", 5_000)
             .put("presenceRefreshMs", 0)
+            // a channel that received nothing for this long has its store head checked: publications lost on the bus
+            // with none after them to reveal the gap reach subscribers within this period (see gateway ChannelHub)
+            .put("tailCheckMs", 30_000)
             // single-use SSE/stream tickets (POST /v1/tickets) are valid this long
             .put("ticketTtlMs", 30_000)
             // longest hold of a long-poll (GET /v1/poll?wait=…)
@@ -137,7 +140,14 @@ public final class Defaults {
             // Kubernetes DNS discovery through a headless Service, e.g. switchboard-hz.default.svc.cluster.local
             .put("kubernetesServiceDns", "")
             // clustered event bus port; 0 = any free port
-            .put("eventBusPort", 0))
+            .put("eventBusPort", 0)
+            // a JVM that was paused (GC, stopped VM, SIGSTOP, starvation) this long is about to be, or was, taken for
+            // dead by the others (Hazelcast's heartbeat timeout is 8 s; the paused member's own view of the others
+            // expires as fast, so it may leave on its own at ~8 s): it fences itself (not ready; its gateway sends clients elsewhere)
+            // until the cluster routes messages to it again
+            .put("fenceAfterPauseMs", 6_000)
+            // fenced longer than this: /health/live fails too, so an orchestrator restarts the JVM (it did not rejoin)
+            .put("fenceMaxMs", 60_000))
         // apps: [{id, key, secret, name?, enabled?, clientEvents?, maxConnections?, webhooks?: [{url, events?}], …}]
         // (see App); none = one "default" app. SWITCHBOARD_APPS takes the same list as JSON.
         .put("apps", new io.vertx.core.json.JsonArray())

@@ -247,7 +247,11 @@ public final class Fanout {
   private void refreshLiveNodes() {
     List<String> nodes = cluster.getNodes();
     Set<String> live = Set.copyOf(nodes);
+    Set<String> before = liveNodes;
     liveNodes = live;
     for (String node : Set.copyOf(channelsByNode.keySet())) if (!live.contains(node)) drop(node);
+    // a member came (back): after a split-brain merge the two sides dropped each other's interest, and waiting for the
+    // periodic announcement would leave subscribers without publications for up to ANNOUNCE_EVERY_MS
+    if (before != null && !before.containsAll(live)) bus.publish(Addresses.GATEWAY_INTEREST_SYNC, new JsonObject());
   }
 }

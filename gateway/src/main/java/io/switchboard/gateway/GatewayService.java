@@ -67,10 +67,12 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
       if (ar.succeeded()) m.reply(ar.result());
       else m.fail(500, String.valueOf(ar.cause()));
     }));
+    // local only: the launcher's cluster fence (a pause may have cost this JVM its membership; see ClusterFence)
+    MessageConsumer<JsonObject> fence = vertx.eventBus().localConsumer(Addresses.GATEWAY_FENCE, m -> fence(m.body()));
     vertx.setPeriodic(Fanout.ANNOUNCE_EVERY_MS, t -> announce());
     occupancy = new OccupancyReporter(vertx, node, apps, cfg.requestTimeoutMs());
     if (occupancy.active()) vertx.setPeriodic(0, cfg.presenceRefreshMs(), t -> occupancy.heartbeat());
-    return Future.all(keysChanged.completion(), deliveries.completion(), sync.completion(), counts.completion())
+    return Future.all(List.of(keysChanged.completion(), deliveries.completion(), sync.completion(), counts.completion(), fence.completion()))
         .compose(v -> loadKeys(verifier, System.currentTimeMillis() + KEYS_WAIT_MS))
         .compose(v -> vertx.eventBus().<JsonObject>request(Addresses.AUTH_REVOCATIONS, new JsonObject(),
                 new DeliveryOptions().setSendTimeout(cfg.requestTimeoutMs()))
@@ -140,6 +142,16 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
     }
     answer.put("channels", keptSubs).put("cut", true);
     if (answer.containsKey("published")) answer.put("published", keptPub);
+  }
+
+  /**
+   * Fence up: every loop sends its clients elsewhere and refuses new ones. Lifted: the cluster routes to this node
+   * again; the full interest announcement replaces whatever the others kept of this node while it was away.
+   */
+  private void fence(JsonObject f) {
+    boolean up = f.getBoolean("fenced", false);
+    for (GatewayVerticle g : instances) g.fence(up, f.getString("reason", "cluster fence"));
+    if (!up) announce();
   }
 
   /** Every event loop checks the publication against its own subscribers. */

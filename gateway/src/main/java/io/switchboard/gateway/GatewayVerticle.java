@@ -119,6 +119,11 @@ final class GatewayVerticle extends VerticleBase {
     return p.future();
   }
 
+  /** Raises or lifts the cluster fence on this verticle's event loop. */
+  void fence(boolean up, String why) {
+    context.runOnContext(v -> loop.fence(up, why));
+  }
+
   /** Hands a publication to this verticle's event loop. */
   void deliverOnLoop(Publication p) {
     context.runOnContext(v -> loop.deliver(p));

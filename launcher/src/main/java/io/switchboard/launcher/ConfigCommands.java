@@ -68,6 +68,7 @@ final class ConfigCommands {
     d("gateway.violationLimit", "protocol violations tolerated per window before the connection is closed (4002)");
     d("gateway.violationWindowMs", "the window of violationLimit");
     d("gateway.requestTimeoutMs", "how long the gateway waits for a service before answering unavailable");
+    d("gateway.tailCheckMs", "a channel idle this long has its store head checked, so publications lost on the bus reach subscribers without waiting for a next one");
     d("gateway.presenceRefreshMs", "how often a gateway refreshes its presence members; 0 = presence.timeoutSeconds / 3");
     d("auth", "the auth service: tokens, API keys, revocations, JWKS (HTTP API)");
     d("auth.host", "address to bind");
@@ -120,6 +121,8 @@ final class ConfigCommands {
     d("cluster.members", "TCP-IP join: comma list of host:port or host:5701-5705; empty = host (or 127.0.0.1) ports port..port+9");
     d("cluster.kubernetesServiceDns", "Kubernetes DNS discovery through a headless Service instead of members, e.g. switchboard-hz.default.svc.cluster.local");
     d("cluster.eventBusPort", "clustered event bus port; 0 = any free port");
+    d("cluster.fenceAfterPauseMs", "a JVM paused at least this long (GC, stopped VM) fences itself: not ready, its gateway sends clients elsewhere, until the cluster routes to it again");
+    d("cluster.fenceMaxMs", "fenced longer than this: /health/live fails too, so the orchestrator restarts the JVM");
     d("channels", "channel namespaces: the part of a channel name before the first ':'");
     d("channels.strictNamespaces", "false: any namespace works with channels.defaults; true: only the namespaces listed below (plus the default one and user), others get unknown_channel");
     d("channels.defaults", "options of every namespace not listed in channels.namespaces");

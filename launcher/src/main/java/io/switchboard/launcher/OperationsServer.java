@@ -47,10 +47,14 @@ final class OperationsServer extends VerticleBase {
 
   private final boolean clustered;
 
-  OperationsServer(JsonObject config, Set<Service> services, boolean clustered) {
+  /** Null when not clustered. */
+  private final ClusterFence fence;
+
+  OperationsServer(JsonObject config, Set<Service> services, boolean clustered, ClusterFence fence) {
     this.config = config;
     this.services = services;
     this.clustered = clustered;
+    this.fence = fence;
   }
 
   @Override
@@ -60,6 +64,14 @@ final class OperationsServer extends VerticleBase {
     HealthChecks ready = HealthChecks.create(vertx);
     ready.register("eventbus", 2000, p -> p.complete(Status.OK(new JsonObject().put("services", services.toString()))));
     if (clustered) ready.register("cluster", 2000, ClusterHealthCheck.createProcedure(vertx));
+    HealthChecks live = HealthChecks.create(vertx);
+    if (fence != null) {
+      ready.register("fence", 2000, p -> p.complete(fence.fencedForMs() < 0 ? Status.OK()
+          : Status.KO(new JsonObject().put("fencedForMs", fence.fencedForMs())
+              .put("why", "paused long enough to have been dropped by the cluster; waiting until the cluster routes to this JVM again"))));
+      live.register("fence", 2000, p -> p.complete(!fence.stuck() ? Status.OK()
+          : Status.KO(new JsonObject().put("fencedForMs", fence.fencedForMs()).put("why", "fenced past cluster.fenceMaxMs: restart"))));
+    }
     if ("redis".equals(config.getString("engine"))) {
       redis = RedisConnector.create(vertx, config.getJsonObject("redis"));
       ready.register("redis", 2000, p -> redis.ping()
@@ -67,7 +79,7 @@ final class OperationsServer extends VerticleBase {
           .onFailure(t -> p.complete(Status.KO(new JsonObject().put("error", t.getMessage())))));
     }
     Router router = Router.router(vertx);
-    router.get("/health/live").handler(HealthCheckHandler.create(vertx));
+    router.get("/health/live").handler(HealthCheckHandler.createWithHealthChecks(live));
     router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(ready));
     router.get("/metrics").handler(PrometheusScrapingHandler.create(config.getJsonObject("operations").getString("registryName")));
     String adminKey = config.getString("adminKey");

@@ -28,6 +28,8 @@ public final class Switchboard {
   private final boolean generatedAdminKey;
   private final boolean clustered;
   private OperationsServer operations;
+  /** Cluster mode only: fences this JVM after a pause long enough for the cluster to have dropped it. */
+  private ClusterFence fence;
 
   private Switchboard(Vertx vertx, JsonObject config, Set<Service> services, boolean generatedAdminKey, boolean clustered) {
     this.vertx = vertx;
@@ -108,8 +110,12 @@ public final class Switchboard {
       if (!services.contains(s)) continue;
       chain = chain.compose(v -> deploy(s));
     }
+    if (clustered) {
+      fence = new ClusterFence(config.getJsonObject("cluster"));
+      chain = chain.compose(v -> vertx.deployVerticle(fence, new DeploymentOptions().setConfig(config)));
+    }
     return chain.compose(v -> {
-      operations = new OperationsServer(config, services, clustered);
+      operations = new OperationsServer(config, services, clustered, fence);
       return vertx.deployVerticle(operations, new DeploymentOptions().setConfig(config));
     });
   }

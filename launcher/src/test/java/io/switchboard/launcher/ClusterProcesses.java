@@ -99,6 +99,19 @@ final class ClusterProcesses implements AutoCloseable {
       }
     }
 
+    /** The body of a GET on this node's operations port ("" when it does not answer). */
+    String body(String path) {
+      try {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + opsPort + path)).timeout(Duration.ofSeconds(2)).build(),
+            HttpResponse.BodyHandlers.ofString()).body();
+      } catch (IOException e) {
+        return "";
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return "";
+      }
+    }
+
     /** kill -9: no drain, no goodbye to the cluster. */
     void kill() {
       process.destroyForcibly();

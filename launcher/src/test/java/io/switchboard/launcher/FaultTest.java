@@ -3,6 +3,7 @@ package io.switchboard.launcher;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.switchboard.common.CloseCode;
 import io.switchboard.common.test.Await;
 import io.switchboard.common.test.OnContext;
 import io.switchboard.common.test.TestRedis;
@@ -175,9 +176,9 @@ class FaultTest {
     List<Integer> bFirst = List.of(gatewayB.wsPort, gatewayA.wsPort);
     // clients with a liveness check leave the frozen gateway for the other one
     List<TrackingClient> movers = trackers("pause-mover", chans, 3, bFirst, 500, 3_000);
-    // clients with a patient check (30 s of silence, longer than the freeze) stay on it and go on when it resumes; if
-    // delivery there has not resumed 30 s after, they give up on it and recover elsewhere: either way nothing is lost
-    // (how long the resumed gateway takes is measured, not asserted: after a Hazelcast merge it varies from 7 to 60+ s)
+    // clients with a patient check (30 s of silence, longer than the freeze) stay on it; when it resumes it notices
+    // that it stood still longer than the cluster's heartbeat timeout, fences itself (see ClusterFence) and sends
+    // them away with 4504: they recover on gateway-a long before their own check would have given up
     List<TrackingClient> stayers = trackers("pause-stayer", chans, 3, bFirst, 5_000, 30_000);
     List<TrackingClient> onA = trackers("pause-onA", chans, 2, List.of(gatewayA.wsPort, gatewayB.wsPort), 0, 0);
     AckPublisher pub = new AckPublisher("pause", chans, gatewayA);
@@ -192,11 +193,21 @@ class FaultTest {
     }
     long resumed = System.nanoTime();
     int okDuringPause = pub.okCount();
-    gatewayB.awaitReady();
-    long ready = System.nanoTime();
-    Await.until("the resumed gateway's own subscribers caught up (there, or elsewhere after giving up on it)", Duration.ofSeconds(120),
+    Await.until("the resumed gateway fenced itself (switchboard_cluster_fences_total 1)", Duration.ofSeconds(30),
+        () -> metric(gatewayB, "switchboard_cluster_fences_total") >= 1);
+    Await.until("the resumed gateway's own subscribers were sent elsewhere and caught up", Duration.ofSeconds(60),
         () -> stayers.stream().allMatch(t -> t.caughtUp(pub.heads())));
     long stayersCaughtUp = System.nanoTime();
+    for (TrackingClient t : stayers) {
+      synchronized (t) {
+        // 4504 from the fence (or 4502 when the resumed loop's liveness sweep ran first): closed by the server
+        assertTrue(t.closeCodes.stream().anyMatch(c -> c == CloseCode.DRAINING || c == CloseCode.NO_PONG), "the fenced gateway closed it: " + t);
+        assertEquals(0, t.silentFailovers, "left because it was told to, not because of its own liveness check: " + t);
+      }
+    }
+    // the fence lifts (ready again) only once the cluster routes messages to the gateway again
+    gatewayB.awaitReady();
+    long ready = System.nanoTime();
     long healed = crossNodeDelivery(resumed);
     int before = pub.okCount();
     Await.until("publishing after the resume", () -> pub.okCount() >= before + 50);
@@ -245,6 +256,14 @@ class FaultTest {
         }
       }
     }
+  }
+
+  /** A counter or gauge of a node's Prometheus scrape (unlabelled), or -1 when absent. */
+  private static double metric(ClusterProcesses.Node node, String name) {
+    for (String line : node.body("/metrics").split("\n")) {
+      if (line.startsWith(name + " ")) return Double.parseDouble(line.substring(name.length() + 1).trim());
+    }
+    return -1;
   }
 
   /**

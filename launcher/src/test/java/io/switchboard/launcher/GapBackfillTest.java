@@ -48,6 +48,34 @@ class GapBackfillTest {
     }
   }
 
+  /**
+   * The last publications of a burst lost on the bus, and none after them to reveal the gap (a member dropped by the
+   * cluster for a while): the tail check reads the idle channel's head and delivers them, in order, without waiting
+   * for another publication. Its period is 300 ms here (30 s by default).
+   */
+  @Test
+  void aLostTailIsDeliveredByTheTailCheckWithoutAnotherPublication() {
+    try (TestServer own = TestServer.start(new JsonObject().put("gateway", new JsonObject().put("tailCheckMs", 300)))) {
+      String token = own.token("tail", TestServer.allGrants());
+      Fanout fanout = Fanout.of(own.sb.vertx());
+      try (WsClient sub = own.connect(token); WsClient pub = own.connect(token)) {
+        sub.subscribe("task:tailcheck");
+        pub.result("publish", new JsonObject().put("channel", "task:tailcheck").put("event", "n").put("data", 1));
+        assertEquals(List.of(1), dataOf(sub, "task:tailcheck", 1));
+        String node = fanout.nodesOf("task:tailcheck").iterator().next();
+        double backfills = own.metric("switchboard_backfills_total");
+
+        // the bus "loses" 2 and 3 and nothing is published after them
+        fanout.removeInterest(node, "task:tailcheck");
+        pub.result("publish", new JsonObject().put("channel", "task:tailcheck").put("event", "n").put("data", 2));
+        pub.result("publish", new JsonObject().put("channel", "task:tailcheck").put("event", "n").put("data", 3));
+        assertEquals(List.of(2, 3), dataOf(sub, "task:tailcheck", 2));
+        assertTrue(own.metric("switchboard_backfills_total") > backfills, "delivered by a backfill (the tail check's)");
+        Await.until("no duplicates", () -> sub.seen(f -> "task:tailcheck".equals(f.getString("channel")) && "n".equals(f.getString("event"))).size() == 3);
+      }
+    }
+  }
+
   @Test
   void reorderedBusMessagesAreDeliveredInOffsetOrderOnce() {
     String token = s.token("reorder", TestServer.allGrants());

@@ -30,6 +30,8 @@ public final class ChannelHub {
   private static final System.Logger log = System.getLogger(ChannelHub.class.getName());
   /** Delay of the settle check after a channel's first subscriber on this loop. */
   static final long SETTLE_MS = 1000;
+  /** Channels per head read of the tail check. */
+  static final int TAIL_CHECK_BATCH = 500;
   /** Delay before asking the store again for a range it could not read (it or Redis is down). */
   static final long BACKFILL_RETRY_MS = 500;
 
@@ -43,6 +45,11 @@ public final class ChannelHub {
   /** Reads what a channel published after a position: the store's answer for one recovering channel. */
   public interface Backfill {
     Future<JsonObject> after(String channel, long offset, String epoch);
+  }
+
+  /** Reads channels' heads: {@code {channels:[{channel, offset, epoch}]}} (a store.position answer without recovery). */
+  public interface Heads {
+    Future<JsonObject> of(java.util.List<String> channels);
   }
 
   /** Reads what a channel stored since a moment: a history page in offset order (see GatewayLoop#storedSince). */
@@ -65,6 +72,8 @@ public final class ChannelHub {
      * channel has not read the store, so its first stored publication may have overtaken others since then.
      */
     long lazySince;
+    /** A stored publication arrived since the last tail check (such a channel needs none: its next one shows gaps). */
+    boolean arrived;
 
     Channel(String name) {
       this.name = name;
@@ -168,6 +177,36 @@ public final class ChannelHub {
     }
   }
 
+  /**
+   * The tail check (every {@code gateway.tailCheckMs}, 30 s): the heads of the positioned channels that got no stored
+   * publication since the last check are read in batches; a head beyond the offset delivered here (same epoch) starts
+   * the backfill a later publication would have started. Gaps are otherwise found by the NEXT publication; when the
+   * last ones of a burst were lost on the bus (a member dropped by the cluster for a while, an at-most-once hop), no
+   * next one may come, and this bounds how long subscribers wait for them. A failed read is left for the next check.
+   */
+  void checkTails(Heads heads) {
+    java.util.List<String> idle = new ArrayList<>();
+    for (Channel ch : channels.values()) {
+      if (ch.arrived) ch.arrived = false;
+      else if (ch.offset >= 0 && ch.epoch != null && ch.waiting == null) idle.add(ch.name);
+    }
+    for (int i = 0; i < idle.size(); i += TAIL_CHECK_BATCH) {
+      heads.of(idle.subList(i, Math.min(idle.size(), i + TAIL_CHECK_BATCH))).onSuccess(answer -> {
+        for (Object o : answer.getJsonArray("channels", new JsonArray())) {
+          JsonObject head = (JsonObject) o;
+          Channel ch = channels.get(head.getString("channel"));
+          if (ch == null || ch.waiting != null || ch.offset < 0 || !Objects.equals(ch.epoch, head.getString("epoch"))) continue;
+          if (head.getLong("offset", -1L) > ch.offset) {
+            log.log(System.Logger.Level.INFO, "channel " + ch.name + ": the store's head " + head.getLong("offset") + " is past offset "
+                + ch.offset + " delivered here and nothing came since the last tail check: reading the missing tail",
+                io.switchboard.common.LogFields.of(io.switchboard.common.LogFields.CHANNEL, ch.name));
+            startBackfill(ch, null);
+          }
+        }
+      });
+    }
+  }
+
   private void settle(String channel) {
     Channel ch = channels.get(channel);
     if (ch == null || ch.waiting != null) return;
@@ -185,6 +224,7 @@ public final class ChannelHub {
     if (ch == null) return 0;
     ch.published++;
     if (!p.stored()) return fanout(ch, p);
+    ch.arrived = true;
     if (ch.waiting != null) {
       ch.waiting.add(p);
       return 0;

@@ -22,7 +22,8 @@ public record GatewayConfig(
     long requestTimeoutMs,
     long presenceRefreshMs,
     int maxHistoryLimit,
-    Namespaces namespaces) {
+    Namespaces namespaces,
+    long tailCheckMs) {
 
   public static GatewayConfig from(JsonObject config) {
     JsonObject g = config.getJsonObject("gateway");
@@ -48,7 +49,8 @@ public record GatewayConfig(
         // members are refreshed three times per timeout so one lost batch never expires anyone
         refresh > 0 ? refresh : Math.max(100, presenceTimeoutMs / 3),
         config.getJsonObject("store").getInteger("maxHistoryLimit"),
-        Namespaces.fromConfig(config.getJsonObject("channels")));
+        Namespaces.fromConfig(config.getJsonObject("channels")),
+        g.getLong("tailCheckMs"));
   }
 
   /** How often the housekeeping sweep runs: fine enough for the shortest deadline it enforces. */

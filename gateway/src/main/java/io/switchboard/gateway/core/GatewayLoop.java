@@ -53,6 +53,8 @@ public final class GatewayLoop {
   private final DeliveryOptions requestTimeout;
   /** Set by drain(): new sessions are refused while existing ones are told to reconnect elsewhere. */
   private boolean draining;
+  /** Set while the launcher's cluster fence is up (a long pause may have cost this JVM its cluster membership). */
+  private boolean fenced;
   /** This loop's part of the metrics (outbound queue figures, fan-out lag sampling). */
   private final GatewayMetrics.Loop meters;
 
@@ -77,10 +79,30 @@ public final class GatewayLoop {
     this.stats = new ChannelStats(this);
     vertx.setPeriodic(cfg.sweepIntervalMs(), t -> sweep(System.currentTimeMillis()));
     vertx.setPeriodic(cfg.presenceRefreshMs(), t -> refreshPresence());
+    vertx.setPeriodic(cfg.tailCheckMs(), t -> hub.checkTails(this::heads));
   }
 
+  /** The store's head (offset, epoch) of each channel: one store.position request without recovery. */
+  private Future<JsonObject> heads(java.util.List<String> channels) {
+    JsonArray q = new JsonArray();
+    for (String c : channels) q.add(new JsonObject().put("channel", c));
+    return this.<JsonObject>request(Addresses.STORE_POSITION, new JsonObject().put("channels", q), requestTimeout).map(m -> m.body());
+  }
+
+  /** True while draining or fenced: new sessions are refused and held requests answered "go elsewhere". */
   public boolean draining() {
-    return draining;
+    return draining || fenced;
+  }
+
+  /**
+   * The cluster fence (see {@link io.switchboard.common.Addresses#GATEWAY_FENCE}): this JVM may have been dropped by
+   * the cluster, so its sessions would get nothing published elsewhere. Up: like draining, every client is told to
+   * reconnect (elsewhere: this node refuses new sessions until the fence lifts) and recovers from its positions.
+   */
+  public void fence(boolean up, String why) {
+    if (up == fenced) return;
+    fenced = up;
+    if (up) each(s -> s.disconnect(Disconnect.DRAINING, "node rejoining its cluster (" + why + "): reconnect elsewhere"));
   }
 
   DeliveryOptions timeout() {
