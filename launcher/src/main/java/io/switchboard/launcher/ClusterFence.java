@@ -19,8 +19,9 @@ import io.vertx.micrometer.backends.BackendRegistries;
  * other members. When it runs again it is an island: its subscriptions get nothing from the other gateways, yet its
  * sockets are open and its own health said ready. Hazelcast's split-brain merge brings it back seconds to a minute
  * later, and the routes to it take longer still. So the JVM fences itself the moment it notices the pause:
- * {@code /health/ready} fails, and its gateway tells every client to reconnect (they recover from their positions
- * elsewhere, nothing lost) and refuses new ones, as when draining.
+ * {@code /health/ready} fails, and unless the cluster answers its probe within {@link #EVICT_AFTER_MS} its gateway
+ * tells every client to reconnect (they recover from their positions elsewhere, nothing lost) and refuses new ones,
+ * as when draining.
  *
  * <p>The fence lifts on evidence, not on a timer: every second the JVM publishes a probe and every other member
  * answers at this JVM's own address. An answer arrives only once the cluster routes messages here again (while
@@ -35,6 +36,11 @@ final class ClusterFence extends VerticleBase {
   private static final System.Logger LOG = System.getLogger("io.switchboard.launcher.ClusterFence");
   private static final long TICK_MS = 200;
   private static final long PROBE_EVERY_MS = 1_000;
+  /**
+   * How long the first probe may take before the gateway's clients are sent away. A pause that did not cost the
+   * membership is answered in milliseconds (the clients, whose messages were only delayed, stay); an island never is.
+   */
+  static final long EVICT_AFTER_MS = 2_000;
 
   private final long fenceAfterPauseMs;
   private final long fenceMaxMs;
@@ -46,6 +52,8 @@ final class ClusterFence extends VerticleBase {
   private long fencedAt;
   private String nonce;
   private long probeTimer = -1;
+  /** The gateway was told to send its clients away (published GATEWAY_FENCE fenced:true). */
+  private boolean evicted;
   private Counter fences;
   /** Read from health checks (any thread). */
   private volatile long fencedSinceMs = -1;
@@ -115,10 +123,16 @@ final class ClusterFence extends VerticleBase {
       fencedSinceMs = fencedAt;
       if (fences != null) fences.increment();
       LOG.log(System.Logger.Level.WARNING, "this JVM stood still for " + pausedMs + " ms (longer than cluster.fenceAfterPauseMs "
-          + fenceAfterPauseMs + "): the cluster may have dropped it; fenced (not ready, clients sent elsewhere) until the cluster "
-          + "routes to it again");
-      vertx.eventBus().publish(Addresses.GATEWAY_FENCE, new JsonObject().put("fenced", true)
-          .put("reason", "paused " + pausedMs + " ms"), new DeliveryOptions().setLocalOnly(true));
+          + fenceAfterPauseMs + "): the cluster may have dropped it; fenced (not ready; clients sent elsewhere unless the cluster "
+          + "answers within " + EVICT_AFTER_MS + " ms) until the cluster routes to it again");
+      String reason = "paused " + pausedMs + " ms";
+      vertx.setTimer(EVICT_AFTER_MS, t -> {
+        if (!fenced || evicted) return;
+        evicted = true;
+        LOG.log(System.Logger.Level.WARNING, "no member answered within " + EVICT_AFTER_MS + " ms: sending this gateway's clients elsewhere");
+        vertx.eventBus().publish(Addresses.GATEWAY_FENCE, new JsonObject().put("fenced", true).put("reason", reason),
+            new DeliveryOptions().setLocalOnly(true));
+      });
     }
     probe();
     if (probeTimer < 0) probeTimer = vertx.setPeriodic(PROBE_EVERY_MS, t -> probe());
@@ -146,7 +160,10 @@ final class ClusterFence extends VerticleBase {
     vertx.cancelTimer(probeTimer);
     probeTimer = -1;
     LOG.log(System.Logger.Level.INFO, "the cluster routes to this JVM again (member " + answer.getString("from") + " answered); fence lifted after "
-        + (System.currentTimeMillis() - fencedAt) + " ms");
-    vertx.eventBus().publish(Addresses.GATEWAY_FENCE, new JsonObject().put("fenced", false), new DeliveryOptions().setLocalOnly(true));
+        + (System.currentTimeMillis() - fencedAt) + " ms" + (evicted ? "" : ", its clients stayed"));
+    if (evicted) {
+      evicted = false;
+      vertx.eventBus().publish(Addresses.GATEWAY_FENCE, new JsonObject().put("fenced", false), new DeliveryOptions().setLocalOnly(true));
+    }
   }
 }
