@@ -145,7 +145,7 @@ public final class Config {
     range(config, "gateway.maxFrameBytes", 256, 16 * 1024 * 1024);
     range(config, "gateway.maxQueueBytes", 1024, Integer.MAX_VALUE);
     range(config, "gateway.connectTimeoutMs", 10, Integer.MAX_VALUE);
-    range(config, "gateway.tailCheckMs", 100, 3_600_000);
+    range(config, "gateway.tailCheckMs", 1_000, 3_600_000);
     range(config, "gateway.pingIntervalMs", 10, Integer.MAX_VALUE);
     range(config, "gateway.pongTimeoutMs", 10, Integer.MAX_VALUE);
     range(config, "gateway.maxSubscriptions", 1, 1_000_000);
@@ -169,7 +169,8 @@ public final class Config {
     range(config, "redis.poolSize", 1, 10_000);
     range(config, "cluster.port", 1, 65535);
     range(config, "cluster.eventBusPort", 0, 65535);
-    range(config, "cluster.fenceAfterPauseMs", 1_000, 600_000);
+    // at 8 s (Hazelcast's heartbeat timeout, ClusterSetup) the paused member has been dropped before it notices
+    range(config, "cluster.fenceAfterPauseMs", 1_000, 7_000);
     range(config, "cluster.fenceMaxMs", 1_000, 3_600_000);
     Namespaces.fromConfig(config.getJsonObject("channels"));
     App.parseAll(config.getJsonArray("apps"));

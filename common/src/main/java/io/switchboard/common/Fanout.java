@@ -44,6 +44,8 @@ public final class Fanout {
   private final Map<String, Set<String>> channelsByNode = new ConcurrentHashMap<>();
   /** Gateway nodes of this JVM: their entries are kept synchronously, so their own echoes are ignored. */
   private final Set<String> localNodes = ConcurrentHashMap.newKeySet();
+  /** Members that left this JVM's view of the cluster (may come back after a merge); only touched by the refresh. */
+  private final Set<String> gone = new HashSet<>();
   /** Members of the cluster, refreshed from the cluster manager; null when not clustered (all nodes live). */
   private volatile Set<String> liveNodes;
   /** Publications this JVM sent to gateway nodes (one per interested node and publication): a meter. */
@@ -250,8 +252,12 @@ public final class Fanout {
     Set<String> before = liveNodes;
     liveNodes = live;
     for (String node : Set.copyOf(channelsByNode.keySet())) if (!live.contains(node)) drop(node);
-    // a member came (back): after a split-brain merge the two sides dropped each other's interest, and waiting for the
-    // periodic announcement would leave subscribers without publications for up to ANNOUNCE_EVERY_MS
-    if (before != null && !before.containsAll(live)) bus.publish(Addresses.GATEWAY_INTEREST_SYNC, new JsonObject());
+    if (before == null) return;
+    for (String node : before) if (!live.contains(node)) gone.add(node);
+    // a member we had counted as gone is back (a split-brain merge: both sides dropped each other's interest): ask
+    // for the announcements now instead of up to ANNOUNCE_EVERY_MS later. A brand-new member asks by itself.
+    boolean back = false;
+    for (String node : live) back |= gone.remove(node);
+    if (back) bus.publish(Addresses.GATEWAY_INTEREST_SYNC, new JsonObject());
   }
 }

@@ -45,6 +45,8 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
   private final List<GatewayVerticle> instances = new CopyOnWriteArrayList<>();
   /** channel → number of event loops of this node with subscribers; guarded by {@code this}. */
   private final Map<String, Integer> interest = new HashMap<>();
+  /** A full announcement is due soon (sync requests coalesced); touched on this verticle's context only. */
+  private boolean announceScheduled;
 
   @Override
   public Future<?> start() {
@@ -62,7 +64,7 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
     this.metrics = metrics;
     MessageConsumer<JsonObject> keysChanged = vertx.eventBus().consumer(Addresses.AUTH_KEYS_CHANGED, m -> verifier.addKeys(m.body()));
     MessageConsumer<Publication> deliveries = vertx.eventBus().consumer(Addresses.gatewayNode(node), m -> dispatch(m.body()));
-    MessageConsumer<JsonObject> sync = vertx.eventBus().consumer(Addresses.GATEWAY_INTEREST_SYNC, m -> announce());
+    MessageConsumer<JsonObject> sync = vertx.eventBus().consumer(Addresses.GATEWAY_INTEREST_SYNC, m -> announceSoon());
     MessageConsumer<JsonObject> counts = vertx.eventBus().consumer(Addresses.gatewayCounts(node), m -> counts(m.body()).onComplete(ar -> {
       if (ar.succeeded()) m.reply(ar.result());
       else m.fail(500, String.valueOf(ar.cause()));
@@ -180,6 +182,19 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
   /** Channels with subscribers on this node (the metrics' switchboard_node_num_channels). */
   private synchronized int channelCount() {
     return interest.size();
+  }
+
+  /**
+   * A sync request: every JVM may ask at once (a member came back, several started), so the requests of the next
+   * second or so (with jitter, so nodes do not answer in step) get one full announcement.
+   */
+  private void announceSoon() {
+    if (announceScheduled) return;
+    announceScheduled = true;
+    vertx.setTimer(500 + java.util.concurrent.ThreadLocalRandom.current().nextLong(1000), t -> {
+      announceScheduled = false;
+      announce();
+    });
   }
 
   private synchronized void announce() {

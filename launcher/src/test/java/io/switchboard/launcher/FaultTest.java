@@ -200,6 +200,7 @@ class FaultTest {
     Await.until("the resumed gateway's own subscribers were sent elsewhere and caught up", Duration.ofSeconds(60),
         () -> stayers.stream().allMatch(t -> t.caughtUp(pub.heads())));
     long stayersCaughtUp = System.nanoTime();
+    assertTrue(metric(gatewayB, "switchboard_cluster_evictions_total") >= 1, "no majority answered within 2 s: clients sent away");
     for (TrackingClient t : stayers) {
       synchronized (t) {
         // 4504 from the fence (or 4502 when the resumed loop's liveness sweep ran first): closed by the server
@@ -247,6 +248,7 @@ class FaultTest {
     AckPublisher pub = new AckPublisher("short", chans, gatewayA);
     Await.until("steady publishing", () -> pub.okCount() >= 30);
     double fencesBefore = metric(gatewayB, "switchboard_cluster_fences_total");
+    double evictionsBefore = metric(gatewayB, "switchboard_cluster_evictions_total");
 
     gatewayB.pause();
     try {
@@ -270,6 +272,8 @@ class FaultTest {
         assertTrue(!t.closeCodes.contains((int) CloseCode.DRAINING), "not sent away: the cluster answered the probe at once: " + t);
       }
     }
+    assertEquals(evictionsBefore, metric(gatewayB, "switchboard_cluster_evictions_total"), "no eviction");
+    assertEquals(0, subs.reconnects(), "its clients stayed connected: " + subs);
     long liftMs = (lifted - resumed) / 1_000_000;
     System.out.printf("[measure] fault=gateway-sigstop-5.5s sent=%d ok=%d stored=%d resumeToFenceLiftedMs=%d subscribers=%s%n",
         pub.sent, stored.ok, stored.stored, liftMs, subs);

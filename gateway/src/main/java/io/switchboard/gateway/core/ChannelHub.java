@@ -74,6 +74,11 @@ public final class ChannelHub {
     long lazySince;
     /** A stored publication arrived since the last tail check (such a channel needs none: its next one shows gaps). */
     boolean arrived;
+    /**
+     * The head a tail check last started a backfill for: when that range could not be recovered (trimmed, expired,
+     * recovery off) the offset stays behind it, and the same head must not start the same backfill every period.
+     */
+    long tailTried = -1;
 
     Channel(String name) {
       this.name = name;
@@ -190,21 +195,31 @@ public final class ChannelHub {
       if (ch.arrived) ch.arrived = false;
       else if (ch.offset >= 0 && ch.epoch != null && ch.waiting == null) idle.add(ch.name);
     }
-    for (int i = 0; i < idle.size(); i += TAIL_CHECK_BATCH) {
-      heads.of(idle.subList(i, Math.min(idle.size(), i + TAIL_CHECK_BATCH))).onSuccess(answer -> {
-        for (Object o : answer.getJsonArray("channels", new JsonArray())) {
+    checkTailBatch(heads, idle, 0);
+  }
+
+  /** One batch of the tail check; the next one goes out when it is answered (one head read in flight per loop). */
+  private void checkTailBatch(Heads heads, java.util.List<String> idle, int from) {
+    if (from >= idle.size()) return;
+    heads.of(idle.subList(from, Math.min(idle.size(), from + TAIL_CHECK_BATCH))).onComplete(ar -> {
+      if (ar.succeeded()) {
+        for (Object o : ar.result().getJsonArray("channels", new JsonArray())) {
           JsonObject head = (JsonObject) o;
           Channel ch = channels.get(head.getString("channel"));
           if (ch == null || ch.waiting != null || ch.offset < 0 || !Objects.equals(ch.epoch, head.getString("epoch"))) continue;
-          if (head.getLong("offset", -1L) > ch.offset) {
-            log.log(System.Logger.Level.INFO, "channel " + ch.name + ": the store's head " + head.getLong("offset") + " is past offset "
-                + ch.offset + " delivered here and nothing came since the last tail check: reading the missing tail",
+          long top = head.getLong("offset", -1L);
+          if (top > ch.offset && top != ch.tailTried) {
+            ch.tailTried = top;
+            metrics.tailBackfills.increment();
+            log.log(System.Logger.Level.INFO, "channel " + ch.name + ": the store's head " + top + " is past offset " + ch.offset
+                + " delivered here and nothing came since the last tail check: reading the missing tail",
                 io.switchboard.common.LogFields.of(io.switchboard.common.LogFields.CHANNEL, ch.name));
             startBackfill(ch, null);
           }
         }
-      });
-    }
+      }
+      checkTailBatch(heads, idle, from + TAIL_CHECK_BATCH);
+    });
   }
 
   private void settle(String channel) {

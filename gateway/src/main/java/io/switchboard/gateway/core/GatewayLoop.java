@@ -79,7 +79,9 @@ public final class GatewayLoop {
     this.stats = new ChannelStats(this);
     vertx.setPeriodic(cfg.sweepIntervalMs(), t -> sweep(System.currentTimeMillis()));
     vertx.setPeriodic(cfg.presenceRefreshMs(), t -> refreshPresence());
-    vertx.setPeriodic(cfg.tailCheckMs(), t -> hub.checkTails(this::heads));
+    // the first check at a random point of the period: loops and gateways started together do not read in step
+    vertx.setPeriodic(java.util.concurrent.ThreadLocalRandom.current().nextLong(cfg.tailCheckMs()) + 1, cfg.tailCheckMs(),
+        t -> hub.checkTails(this::heads));
   }
 
   /** The store's head (offset, epoch) of each channel: one store.position request without recovery. */

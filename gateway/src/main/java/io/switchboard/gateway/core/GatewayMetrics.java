@@ -63,6 +63,8 @@ public final class GatewayMetrics {
   public final Counter publishes;
   /** Gaps in a channel's offsets filled from the store (lost or reordered bus messages, settle checks that found some). */
   public final Counter backfills;
+  /** Backfills started by the tail check (a subset of backfills): publications lost with none after them. */
+  public final Counter tailBackfills;
   private final Counter[] sent = new Counter[SENT_TYPES.length];
   private final Timer fanoutLag;
   private final Timer[] commands = new Timer[Command.values().length];
@@ -139,6 +141,8 @@ public final class GatewayMetrics {
         .register(registry);
     publishes = Counter.builder("switchboard_publishes").description("publications accepted (clients and server APIs)").register(registry);
     backfills = Counter.builder("switchboard_backfills").description("channel gaps backfilled from the store").register(registry);
+    tailBackfills = Counter.builder("switchboard_tail_backfills")
+        .description("backfills started by the tail check: an idle channel's store head was past what was delivered").register(registry);
     fanoutLag = Timer.builder("switchboard_fanout_lag")
         .description("from a publication's store append (its timestamp; the publish on channels without history) to its write to this node's subscribers (sampled)")
         .serviceLevelObjectives(LAG_BUCKETS).register(registry);
