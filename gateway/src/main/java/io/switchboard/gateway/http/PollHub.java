@@ -511,6 +511,23 @@ final class PollHub {
     answer(w);
   }
 
+  /**
+   * The server API's {@code disconnect} of a user: every poll of theirs held on this loop ends now with the native
+   * {@code disconnect} event (TERMINATED), as their sessions do. Held polls belong to the default app. Returns how many.
+   */
+  int disconnect(String appId, String subject, String reason) {
+    if (subject == null || !loop.apps.defaultApp().id().equals(appId)) return 0;
+    int n = 0;
+    for (Track t : new ArrayList<>(tracks.values())) {
+      for (Waiter w : new ArrayList<>(t.waiters)) {
+        if (w.answered || !w.held || !subject.equals(w.claims.subject())) continue;
+        disconnect(w, Disconnect.TERMINATED, reason);
+        n++;
+      }
+    }
+    return n;
+  }
+
   // --- timers: one wheel and one sweep per loop ---------------------------------------------------
 
   private void tick(long now) {

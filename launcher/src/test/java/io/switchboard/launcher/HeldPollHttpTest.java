@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * correct, and the connection stays an HTTP/1.1 keep-alive connection that serves the next poll and other requests
  * (a deflated PubNub publish, whose body its route inflates now that the server does not). Everything on ONE socket.
  */
-class HeldPollKeepAliveTest {
+class HeldPollHttpTest {
   static final String KEY = "held-keepalive-key";
   static TestServer s;
 
@@ -250,6 +250,37 @@ class HeldPollKeepAliveTest {
       c.send("POST", "/v1/channels/task:ka-enc/publications", Map.of("Authorization", "Bearer " + token, "Content-Type", "application/json"),
           "{\"event\":\"e\",\"data\":1}".getBytes(StandardCharsets.UTF_8));
       assertEquals(201, c.read().status());
+    }
+  }
+
+  /**
+   * The server API reaches held polls, which are not sessions: {@code info} counts them on their own
+   * ({@code heldPolls}, per node and in all), and {@code disconnect} of a user ends that user's held poll with the
+   * native {@code disconnect} event at once — another user's held poll stays held.
+   */
+  @Test
+  void theServerApiCountsHeldPollsAndItsDisconnectEndsThem() throws Exception {
+    GatewayHttp h = new GatewayHttp(s);
+    String ada = s.token("ka-ada", TestServer.grants("task:*", "subscribe"));
+    String bob = s.token("ka-bob", TestServer.grants("task:*", "subscribe"));
+    int before = h.api("info", TestServer.ADMIN_KEY, new JsonObject()).body().getInteger("heldPolls");
+    try (Conn a = new Conn(s.wsPort); Conn b = new Conn(s.wsPort)) {
+      a.send("GET", "/v1/poll?channels=task:ka-api&wait=25", Map.of("Authorization", "Bearer " + ada), null);
+      b.send("GET", "/v1/poll?channels=task:ka-api&wait=25", Map.of("Authorization", "Bearer " + bob), null);
+      Await.until("two polls held and counted", () -> {
+        JsonObject info = GatewayHttp.ok(h.api("info", TestServer.ADMIN_KEY, new JsonObject()));
+        return info.getInteger("heldPolls") == before + 2 && info.getJsonArray("nodes").getJsonObject(0).getInteger("heldPolls") == before + 2;
+      });
+      GatewayHttp.ok(h.api("disconnect", TestServer.ADMIN_KEY, new JsonObject().put("user", "ka-ada").put("reason", "bye ada")));
+      Reply ended = a.read();
+      assertEquals(200, ended.status(), ended.body());
+      JsonArray events = ended.json().getJsonArray("events");
+      assertEquals(1, events.size(), ended.body());
+      assertEquals("disconnect", events.getJsonObject(0).getString("type"), ended.body());
+      assertEquals("bye ada", events.getJsonObject(0).getString("reason"), ended.body());
+      Await.until("bob's poll is still held, ada's no longer counted",
+          () -> GatewayHttp.ok(h.api("info", TestServer.ADMIN_KEY, new JsonObject())).getInteger("heldPolls") == before + 1);
+      assertFalse(b.hasBytes(), "bob's poll is not answered");
     }
   }
 
