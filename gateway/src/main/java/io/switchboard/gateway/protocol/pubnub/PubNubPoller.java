@@ -68,6 +68,7 @@ final class PubNubPoller implements Transport {
   /** SHA-256 of the token the session was opened or last refreshed with (not the token: ~700 bytes per client). */
   private byte[] tokenDigest;
   private Future<Void> authenticated;
+  private static final Future<Void> ACCEPTED = Future.succeededFuture();
   private Listener listener;
   private boolean closed;
 
@@ -124,8 +125,13 @@ final class PubNubPoller implements Transport {
       loop.register(session);
       listen(session);
       tokenDigest = digest(requestToken);
-      authenticated = loop.authenticate(session, requestToken).<Void>mapEmpty().onFailure(t -> session.disconnect(Disconnect.INVALID_TOKEN, "bad token"));
-      return authenticated;
+      Future<Void> first = loop.authenticate(session, requestToken).<Void>mapEmpty().onFailure(t -> session.disconnect(Disconnect.INVALID_TOKEN, "bad token"));
+      authenticated = first;
+      // once accepted, a shared completed future stands for it: the first one's chain is not kept per client
+      first.onSuccess(v -> {
+        if (authenticated == first) authenticated = ACCEPTED;
+      });
+      return first;
     }
     return authenticated.compose(v -> {
       if (closed) return Future.failedFuture(new ServiceError(ErrorCode.UNAVAILABLE, "session closed"));
@@ -232,7 +238,7 @@ final class PubNubPoller implements Transport {
   }
 
   /** The channels (scoped) whose {@code -pnpres} the client subscribes to: presence events of others are not sent. */
-  final Set<String> presenceWanted = new HashSet<>();
+  Set<String> presenceWanted = Set.of();
 
   /** Where a subscription began, until the client polls with a cursor of ours. */
   private record Start(long offset, String epoch) {}
@@ -464,10 +470,14 @@ final class PubNubPoller implements Transport {
       }
     }
     if (!denied.isEmpty()) return Future.succeededFuture(denied);
-    presenceWanted.clear();
+    Set<String> wanted = null;
     for (String n : names) {
-      if (n.endsWith(PubNubDialect.PRESENCE_SUFFIX)) presenceWanted.add(app.scope(n.substring(0, n.length() - PubNubDialect.PRESENCE_SUFFIX.length())));
+      if (!n.endsWith(PubNubDialect.PRESENCE_SUFFIX)) continue;
+      if (wanted == null) wanted = new HashSet<>(4);
+      wanted.add(app.scope(n.substring(0, n.length() - PubNubDialect.PRESENCE_SUFFIX.length())));
     }
+    // replaced, not changed in place (readers iterate it); an empty one is the shared empty set
+    presenceWanted = wanted == null ? Set.of() : wanted;
     List<String> remove = new ArrayList<>();
     Set<String> current = new HashSet<>();
     for (String scoped : session.channels()) current.add(App.local(scoped));
