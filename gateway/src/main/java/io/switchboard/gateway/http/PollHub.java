@@ -393,7 +393,7 @@ final class PollHub {
     // queue (~4.7 KB with its first chunk, the largest part of an idle connection) is swapped for the direct one
     w.direct = DirectWrites.apply(w.connection);
     // and what Vert.x and Netty keep of the request (headers, URI copies, the decoder's grown scratch buffer) goes
-    HeldRequests.lighten(w.request);
+    HeldRequests.lighten(w.request, "/v1/poll");
     w.request = null;
     for (Slot s : w.slots) {
       if (s.track != null) s.track.add(w);

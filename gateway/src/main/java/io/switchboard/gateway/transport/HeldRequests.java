@@ -92,6 +92,14 @@ public final class HeldRequests {
    * request's parts were dropped (false: an unknown request class, e.g. HTTP/2, or missing internals).
    */
   public static boolean lighten(HttpServerRequest request) {
+    return lighten(request, null);
+  }
+
+  /**
+   * The same, and the request's URI becomes {@code heldUri} (a constant of the caller naming the endpoint, e.g.
+   * {@code /v1/poll}: not even the path is kept per request) instead of its path.
+   */
+  public static boolean lighten(HttpServerRequest request, String heldUri) {
     boolean done = false;
     Object r = unwrap(request);
     if (SERVER_REQUEST != null && SERVER_REQUEST.isInstance(r)) {
@@ -100,8 +108,8 @@ public final class HeldRequests {
         netty.headers().clear();
         String uri = netty.uri();
         int q = uri.indexOf('?');
-        if (q >= 0) {
-          String path = uri.substring(0, q);
+        if (heldUri != null || q >= 0) {
+          String path = heldUri != null ? heldUri : uri.substring(0, q);
           netty.setUri(path);
           URI.set(r, path);
           PATH.set(r, path);

@@ -44,7 +44,7 @@ class HeldRequestsTest {
       String token = req.getParam("token");
       String padding = req.getHeader("x-padding");
       int scratchBefore = HeldRequests.scratchCapacity(req.connection());
-      boolean lightened = HeldRequests.lighten(req);
+      boolean lightened = req.path().endsWith("/1") ? HeldRequests.lighten(req, "/held") : HeldRequests.lighten(req);
       seen.add(new JsonObject().put("lightened", lightened).put("scratchBefore", scratchBefore)
           .put("scratchAfter", HeldRequests.scratchCapacity(req.connection()))
           .put("headersAfter", req.headers().size()).put("uriAfter", req.uri()).put("pathAfter", req.path())
@@ -85,8 +85,10 @@ class HeldRequestsTest {
         assertTrue(s.getInteger("scratchBefore") > 900, "the decoder's scratch grew with the long lines: " + s.encode());
         assertEquals(HeldRequests.SCRATCH_BYTES, s.getInteger("scratchAfter"), s.encode());
         assertEquals(0, s.getInteger("headersAfter"), s.encode());
-        assertEquals("/held/" + round, s.getString("uriAfter"), s.encode());
-        assertEquals("/held/" + round, s.getString("pathAfter"), s.encode());
+        // the path, or the caller's constant for the endpoint
+        String uri = round == 1 ? "/held" : "/held/" + round;
+        assertEquals(uri, s.getString("uriAfter"), s.encode());
+        assertEquals(uri, s.getString("pathAfter"), s.encode());
         assertEquals(null, s.getString("queryAfter"), s.encode());
         assertEquals(0, s.getInteger("paramsAfter"), s.encode());
       }

@@ -395,7 +395,7 @@ final class PubNubPoller implements Transport {
         direct = DirectWrites.apply(connection);
         // what Vert.x and Netty keep of the request: headers, the URI with its token and its copies, the decoder's
         // scratch buffer grown by that URI
-        HeldRequests.lighten(r);
+        HeldRequests.lighten(r, "/v2/subscribe");
       });
     }
 
