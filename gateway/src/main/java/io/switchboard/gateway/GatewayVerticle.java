@@ -92,11 +92,11 @@ final class GatewayVerticle extends VerticleBase {
         .setMaxInitialLineLength(128 * 1024)
         // no decompressor in every connection's pipeline (~130 B of each WebSocket, stream and held poll): the one
         // client that compresses request bodies, the PubNub SDK's deflated publish POST, is inflated by its route;
-        // any other encoded body is refused with 415 (encodedBodies)
+        // any other encoded body is refused with bad_request (encodedBodies)
         .setDecompressionSupported(false);
   }
 
-  /** PubNub's publish POST inflates its own body; every other request with an encoded body: 415, naming why. */
+  /** PubNub's publish POST inflates its own body; every other request with an encoded body: bad_request, naming why. */
   private void encodedBodies(RoutingContext rc) {
     String encoding = rc.request().getHeader("content-encoding");
     if (encoding == null || encoding.isBlank() || encoding.trim().equalsIgnoreCase("identity")
@@ -104,10 +104,10 @@ final class GatewayVerticle extends VerticleBase {
       rc.next();
       return;
     }
-    rc.response().setStatusCode(415)
+    rc.response().setStatusCode(io.switchboard.common.ErrorCode.BAD_REQUEST.httpStatus())
         .putHeader("content-type", "application/json")
-        .end(new JsonObject().put("error", new JsonObject().put("code", "bad_request")
-            .put("message", "Content-Encoding " + io.switchboard.common.Channels.abbreviate(encoding) + " is not accepted: send the body uncompressed")).encode());
+        .end(new JsonObject().put("error", io.switchboard.common.ServiceError.badRequest("Content-Encoding "
+            + io.switchboard.common.Channels.abbreviate(encoding) + " is not accepted: send the body uncompressed").toJson()).encode());
   }
 
   /** Port actually bound (tests configure port 0). */

@@ -240,12 +240,13 @@ class HeldPollHttpTest {
       c.send("POST", publishBase, Map.of("Content-Encoding", "deflate"), deflate("\"" + "x".repeat(40 * 1024) + "\""));
       Reply big = c.read();
       assertEquals(413, big.status(), big.body());
-      // elsewhere: the REST API takes uncompressed JSON only, and says so
+      // elsewhere: the REST API takes uncompressed JSON only, and says so (bad_request)
       c.send("POST", "/v1/channels/task:ka-enc/publications", Map.of("Authorization", "Bearer " + token, "Content-Type", "application/json",
           "Content-Encoding", "deflate"), deflate("{\"event\":\"e\",\"data\":1}"));
       Reply rest = c.read();
-      assertEquals(415, rest.status(), rest.body());
-      assertTrue(rest.body().contains("Content-Encoding deflate is not accepted"), rest.body());
+      assertEquals(400, rest.status(), rest.body());
+      assertEquals("bad_request", rest.json().getJsonObject("error").getString("code"), rest.body());
+      assertTrue(rest.json().getJsonObject("error").getString("message").contains("Content-Encoding deflate is not accepted"), rest.body());
       // and the connection still serves
       c.send("POST", "/v1/channels/task:ka-enc/publications", Map.of("Authorization", "Bearer " + token, "Content-Type", "application/json"),
           "{\"event\":\"e\",\"data\":1}".getBytes(StandardCharsets.UTF_8));
