@@ -24,9 +24,12 @@ final class GatewayApiCommands {
   static final String VERSION = versionOf();
 
   private final GatewayLoop loop;
+  /** The loop's held long-polls: not sessions, so disconnect and info reach them here. */
+  private final PollHub polls;
 
-  GatewayApiCommands(GatewayLoop loop) {
+  GatewayApiCommands(GatewayLoop loop, PollHub polls) {
     this.loop = loop;
+    this.polls = polls;
     loop.bus.<JsonObject>consumer(Addresses.GATEWAY_API, m -> onCommand(m.body()));
   }
 
@@ -79,7 +82,10 @@ final class GatewayApiCommands {
           s.protocol().unsubscribed(s, c.getString("channel"), "unsubscribed by the server");
         }
       });
-      case "disconnect" -> forUser(app, user, s -> s.disconnect(Disconnect.TERMINATED, c.getString("reason", "disconnected by the server")));
+      case "disconnect" -> {
+        forUser(app, user, s -> s.disconnect(Disconnect.TERMINATED, c.getString("reason", "disconnected by the server")));
+        if (polls != null) polls.disconnect(app, user, c.getString("reason", "disconnected by the server"));
+      }
       case "refresh" -> loop.verifier.verify(c.getString("token")).onSuccess(claims -> forUser(app, user, s -> {
         s.refreshed(claims);
         for (String ch : loop.subscriptions.dropUngranted(s)) s.protocol().unsubscribed(s, ch, "grant revoked");
@@ -102,7 +108,7 @@ final class GatewayApiCommands {
         int subs = 0;
         for (Session s : loop.sessions()) subs += s.subscriptionCount();
         loop.bus.send(c.getString("replyTo"), new JsonObject().put("node", loop.node).put("version", VERSION)
-            .put("connections", loop.sessionCount()).put("subscriptions", subs));
+            .put("connections", loop.sessionCount()).put("subscriptions", subs).put("heldPolls", polls == null ? 0 : polls.held()));
       }
       default -> { }
     }

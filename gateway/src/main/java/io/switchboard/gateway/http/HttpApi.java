@@ -25,13 +25,13 @@ public final class HttpApi implements Endpoint {
     SubjectBuckets buckets = new SubjectBuckets(loop.cfg.publishRatePerSecond(), loop.cfg.publishBurst());
     loop.vertx.setPeriodic(60_000, t -> buckets.sweep(System.currentTimeMillis()));
     this.rest = new ClientRest(loop, buckets, presenceTimeout);
-    this.server = new ServerApi(loop, new GatewayApiCommands(loop));
     // the app backends' HTTP proxies, when configured, are the loop's backend (rpc, publish, subscribe, connect),
     // each app's own (apps[].proxies) or the proxy section's
     AppProxies proxies = AppProxies.of(loop, config.getJsonObject("proxy"));
     if (proxies != null) loop.backend = proxies;
     PollHub polls = new PollHub(loop, io.switchboard.gateway.core.GatewayShared.of(loop, "heldPolls",
         java.util.concurrent.atomic.AtomicInteger::new), g.getInteger("maxHeldPolls", 0));
+    this.server = new ServerApi(loop, new GatewayApiCommands(loop, polls));
     this.streams = new Streams(loop, new Tickets(loop, g.getLong("ticketTtlMs", 30_000L)), g.getLong("maxPollWaitSeconds", 60L), polls);
   }
 

@@ -18,6 +18,7 @@ import io.switchboard.gateway.core.Subscriptions;
 import io.switchboard.gateway.protocol.nativev1.NativeDialect;
 import io.switchboard.gateway.protocol.nativev1.NativeStreams;
 import io.switchboard.gateway.transport.DirectWrites;
+import io.switchboard.gateway.transport.HeldRequests;
 import io.switchboard.gateway.transport.Encoded;
 import io.switchboard.gateway.transport.Framing;
 import io.switchboard.gateway.transport.Transport;
@@ -147,6 +148,8 @@ final class PollHub {
   final class Waiter {
     final HttpServerResponse response;
     final io.vertx.core.http.HttpConnection connection;
+    /** The request until the poll is held (then lightened and dropped: the response is what the answer needs). */
+    io.vertx.core.http.HttpServerRequest request;
     /** Whether the connection's write queue was swapped for the direct one while held. */
     boolean direct;
     final Claims claims;
@@ -163,9 +166,10 @@ final class PollHub {
     ArrayList<Waiter> bucket;
     int bucketIndex;
 
-    Waiter(HttpServerResponse response, io.vertx.core.http.HttpConnection connection, Claims claims, Slot[] slots) {
-      this.response = response;
-      this.connection = connection;
+    Waiter(io.vertx.core.http.HttpServerRequest request, Claims claims, Slot[] slots) {
+      this.request = request;
+      this.response = request.response();
+      this.connection = request.connection();
       this.claims = claims;
       this.slots = slots;
     }
@@ -196,7 +200,7 @@ final class PollHub {
    * Admits a poll with verified claims: the node's held-poll bound, the subject's connection limit. Fails with
    * {@code limit_exceeded} past either.
    */
-  Waiter admit(HttpServerResponse response, io.vertx.core.http.HttpConnection connection, Claims claims, List<Subscriptions.Request> wanted) {
+  Waiter admit(io.vertx.core.http.HttpServerRequest request, Claims claims, List<Subscriptions.Request> wanted) {
     if (maxHeld > 0 && heldOnNode.incrementAndGet() > maxHeld) {
       heldOnNode.decrementAndGet();
       throw new ServiceError(ErrorCode.LIMIT_EXCEEDED, "too many held polls on this gateway (gateway.maxHeldPolls " + maxHeld + "): poll again later");
@@ -226,9 +230,9 @@ final class PollHub {
     }
     // what a held poll needs of its token once access is decided: who (limits), expiry and revocation
     Claims held = new Claims(claims.subject(), claims.tokenId(), claims.iat(), claims.exp(), Grants.NONE, null, null);
-    Waiter w = new Waiter(response, connection, held, slots);
+    Waiter w = new Waiter(request, held, slots);
     w.access = claims;
-    response.closeHandler(v -> closed(w));
+    w.response.closeHandler(v -> closed(w));
     return w;
   }
 
@@ -388,6 +392,9 @@ final class PollHub {
     // while held, the only write to this connection is the answer, on this loop: Vert.x's multi-producer write
     // queue (~4.7 KB with its first chunk, the largest part of an idle connection) is swapped for the direct one
     w.direct = DirectWrites.apply(w.connection);
+    // and what Vert.x and Netty keep of the request (headers, URI copies, the decoder's grown scratch buffer) goes
+    HeldRequests.lighten(w.request, "/v1/poll");
+    w.request = null;
     for (Slot s : w.slots) {
       if (s.track != null) s.track.add(w);
     }
@@ -403,6 +410,7 @@ final class PollHub {
   private void closed(Waiter w) {
     if (w.answered) return;
     w.answered = true;
+    w.request = null;
     unhold(w);
     w.release();
   }
@@ -450,6 +458,7 @@ final class PollHub {
   void answer(Waiter w) {
     if (w.answered) return;
     w.answered = true;
+    w.request = null;
     unhold(w);
     w.release();
     List<byte[]> lines = w.lines == null ? List.of() : w.lines;
@@ -500,6 +509,23 @@ final class PollHub {
       bye.release();
     }
     answer(w);
+  }
+
+  /**
+   * The server API's {@code disconnect} of a user: every poll of theirs held on this loop ends now with the native
+   * {@code disconnect} event (TERMINATED), as their sessions do. Held polls belong to the default app. Returns how many.
+   */
+  int disconnect(String appId, String subject, String reason) {
+    if (subject == null || !loop.apps.defaultApp().id().equals(appId)) return 0;
+    int n = 0;
+    for (Track t : new ArrayList<>(tracks.values())) {
+      for (Waiter w : new ArrayList<>(t.waiters)) {
+        if (w.answered || !w.held || !subject.equals(w.claims.subject())) continue;
+        disconnect(w, Disconnect.TERMINATED, reason);
+        n++;
+      }
+    }
+    return n;
   }
 
   // --- timers: one wheel and one sweep per loop ---------------------------------------------------

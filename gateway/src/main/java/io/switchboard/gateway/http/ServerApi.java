@@ -290,20 +290,24 @@ final class ServerApi {
       JsonObject n = nodes.getJsonObject(node);
       if (n == null) {
         n = new JsonObject().put("node", node).put("version", a.getString("version")).put("eventLoops", 0)
-            .put("connections", 0).put("subscriptions", 0);
+            .put("connections", 0).put("subscriptions", 0).put("heldPolls", 0);
         nodes.put(node, n);
       }
       n.put("eventLoops", n.getInteger("eventLoops") + 1)
           .put("connections", n.getInteger("connections") + a.getInteger("connections"))
-          .put("subscriptions", n.getInteger("subscriptions") + a.getInteger("subscriptions"));
+          .put("subscriptions", n.getInteger("subscriptions") + a.getInteger("subscriptions"))
+          .put("heldPolls", n.getInteger("heldPolls") + a.getInteger("heldPolls", 0));
     }
     JsonArray list = new JsonArray();
     int total = 0;
+    int held = 0;
     for (String node : nodes.fieldNames().stream().sorted().toList()) {
       list.add(nodes.getJsonObject(node));
       total += nodes.getJsonObject(node).getInteger("connections");
+      held += nodes.getJsonObject(node).getInteger("heldPolls");
     }
-    return new JsonObject().put("nodes", list).put("connections", total);
+    // held long-polls are not sessions: their own count, not part of connections
+    return new JsonObject().put("nodes", list).put("connections", total).put("heldPolls", held);
   }
 
 }

@@ -202,7 +202,7 @@ final class Streams {
       if (r.response().closed()) return;
       PollHub.Waiter waiter;
       try {
-        waiter = polls.admit(r.response(), r.connection(), ar.result(), wanted);
+        waiter = polls.admit(r, ar.result(), wanted);
       } catch (ServiceError e) {
         Http.error(ctx, e);
         return;

@@ -105,7 +105,10 @@ public final class PubNubEndpoint implements Endpoint {
     BodyHandler body = BodyHandler.create(false).setBodyLimit(MAX_MESSAGE_BYTES + 1024);
     router.get("/time/0").handler(rc -> json(rc.response(), 200).end("[\"" + PubNubDialect.pad(Timetokens.now()) + "\"]"));
     router.get("/publish/*").handler(rc -> publish(rc, PubNubDialect.MESSAGE, null));
-    router.post("/publish/*").handler(body).handler(rc -> publish(rc, PubNubDialect.MESSAGE, rc.body().asString()));
+    router.post("/publish/*").handler(body).handler(rc -> {
+      String text = postBody(rc);
+      if (text != null) publish(rc, PubNubDialect.MESSAGE, text);
+    });
     router.get("/signal/*").handler(rc -> publish(rc, PubNubDialect.SIGNAL, null));
     router.get("/v2/subscribe/*").handler(this::subscribe);
     router.get("/v2/presence/*").handler(this::presence);
@@ -308,6 +311,46 @@ public final class PubNubEndpoint implements Endpoint {
 
   // --- subscribe -----------------------------------------------------------------------------------
 
+  /**
+   * A publish POST's body, inflated when the SDK deflated it ({@code Content-Encoding: deflate}, the Node SDK's
+   * {@code sendByPost}; {@code gzip} too). The gateway's HTTP server does not decompress request bodies (a decompressor
+   * in every connection's pipeline, for the one request kind that is ever compressed): this is the one place that
+   * does, bounded like the message. Null when answered with an error (413 past the bound, 400 for a broken stream,
+   * 415 for another encoding).
+   */
+  private static String postBody(RoutingContext rc) {
+    io.vertx.core.buffer.Buffer raw = rc.body().buffer();
+    byte[] in = raw == null ? new byte[0] : raw.getBytes();
+    String encoding = rc.request().getHeader("content-encoding");
+    if (encoding == null || encoding.isBlank() || encoding.trim().equalsIgnoreCase("identity")) return new String(in, StandardCharsets.UTF_8);
+    String e = encoding.trim().toLowerCase(java.util.Locale.ROOT);
+    int limit = MAX_MESSAGE_BYTES + 1024;
+    try {
+      java.io.InputStream z;
+      if (e.equals("deflate")) {
+        // zlib-wrapped (RFC 1950, what the SDK sends) or, from some clients, raw deflate (RFC 1951)
+        boolean zlib = in.length >= 2 && (in[0] & 0x0f) == 8 && (((in[0] & 0xff) << 8) | (in[1] & 0xff)) % 31 == 0;
+        z = new java.util.zip.InflaterInputStream(new java.io.ByteArrayInputStream(in), new java.util.zip.Inflater(!zlib));
+      } else if (e.equals("gzip") || e.equals("x-gzip")) {
+        z = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(in));
+      } else {
+        error(rc.response(), 415, "Content-Encoding " + io.switchboard.common.Channels.abbreviate(encoding) + " is not supported: send deflate, gzip or an uncompressed body");
+        return null;
+      }
+      try (z) {
+        byte[] out = z.readNBytes(limit + 1);
+        if (out.length > limit) {
+          error(rc.response(), 413, "message larger than " + MAX_MESSAGE_BYTES + " bytes (inflated)");
+          return null;
+        }
+        return new String(out, StandardCharsets.UTF_8);
+      }
+    } catch (java.io.IOException | RuntimeException x) {
+      error(rc.response(), 400, "Content-Encoding " + e + ": the body is not a valid " + e + " stream");
+      return null;
+    }
+  }
+
   /** {@code /v2/subscribe/{sub_key}/{channels}/0?tt&tr&heartbeat&state}. */
   private void subscribe(RoutingContext rc) {
     HttpServerResponse resp = rc.response();
@@ -354,7 +397,7 @@ public final class PubNubEndpoint implements Endpoint {
       if (heartbeat != null) p.timeoutMs = heartbeat * 1000L;
       // the latest subscribe's filter applies to what is delivered from now on (the SDK sends it on every poll)
       if (chosen == null || p.filter == null || !p.filter.text().equals(chosen.text())) p.filter = chosen;
-      p.poll(resp, req.connection(), connection, names, tt, state);
+      p.poll(req, connection, names, tt, state);
     });
     // a held poll keeps its request: the decoded parameters (another copy of the token) are not needed past here
     req.params().clear();

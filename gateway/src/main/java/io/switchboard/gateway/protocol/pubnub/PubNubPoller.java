@@ -23,6 +23,8 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.internal.ContextInternal;
 import io.switchboard.gateway.transport.DirectWrites;
+import io.switchboard.gateway.transport.HeldRequests;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
@@ -66,18 +68,15 @@ final class PubNubPoller implements Transport {
   /** SHA-256 of the token the session was opened or last refreshed with (not the token: ~700 bytes per client). */
   private byte[] tokenDigest;
   private Future<Void> authenticated;
+  private static final Future<Void> ACCEPTED = Future.succeededFuture();
   private Listener listener;
   private boolean closed;
 
-  private final ArrayDeque<Entry> buffer = new ArrayDeque<>();
+  /** Envelopes not yet acknowledged; empty whenever a poll is held (a held client costs its smallest deque). */
+  private final ArrayDeque<Entry> buffer = new ArrayDeque<>(1);
   private long nextSeq = 1;
   private long bufferedBytes;
-  private final Map<Long, Long> cursors = new LinkedHashMap<>(16, 0.75f, false) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<Long, Long> e) {
-      return size() > REMEMBERED_CURSORS;
-    }
-  };
+  private final Cursors cursors = new Cursors();
   private long lastCursor;
 
   private boolean recovering;
@@ -91,7 +90,8 @@ final class PubNubPoller implements Transport {
   /** The client's subscribe {@code filter-expr} (the latest subscribe's), or null; read by PubNubDialect.variant. */
   PubNubFilter filter;
   /** Polls and channel changes of this client, one at a time (a poll waits for the previous one's subscriptions). */
-  private Future<?> chain = Future.succeededFuture();
+  private Future<?> chain = IDLE;
+  private static final Future<?> IDLE = Future.succeededFuture();
 
   PubNubPoller(PubNubEndpoint endpoint, Context ctx, App app, String key, String uuid) {
     this.endpoint = endpoint;
@@ -125,8 +125,13 @@ final class PubNubPoller implements Transport {
       loop.register(session);
       listen(session);
       tokenDigest = digest(requestToken);
-      authenticated = loop.authenticate(session, requestToken).<Void>mapEmpty().onFailure(t -> session.disconnect(Disconnect.INVALID_TOKEN, "bad token"));
-      return authenticated;
+      Future<Void> first = loop.authenticate(session, requestToken).<Void>mapEmpty().onFailure(t -> session.disconnect(Disconnect.INVALID_TOKEN, "bad token"));
+      authenticated = first;
+      // once accepted, a shared completed future stands for it: the first one's chain is not kept per client
+      first.onSuccess(v -> {
+        if (authenticated == first) authenticated = ACCEPTED;
+      });
+      return first;
     }
     return authenticated.compose(v -> {
       if (closed) return Future.failedFuture(new ServiceError(ErrorCode.UNAVAILABLE, "session closed"));
@@ -170,14 +175,18 @@ final class PubNubPoller implements Transport {
   // --- subscribe long-poll -------------------------------------------------------------------------
 
   /** A subscribe poll: reconcile the channel list, then answer at once or hold. {@code tt} null/0 is a handshake. */
-  void poll(HttpServerResponse response, HttpConnection connection, Context connectionContext, List<String> names, Long tt, JsonObject state) {
+  void poll(HttpServerRequest request, Context connectionContext, List<String> names, Long tt, JsonObject state) {
     touch();
-    Future<?> next = chain.transform(ar -> pollNow(response, connection, connectionContext, names, tt, state));
+    Future<?> next = chain.transform(ar -> pollNow(request, connectionContext, names, tt, state));
     chain = next;
+    // a finished chain keeps nothing: its last step's function holds the poll's request and arguments
+    next.onComplete(ar -> {
+      if (chain == next) chain = IDLE;
+    });
   }
 
-  private Future<Void> pollNow(HttpServerResponse response, HttpConnection connection, Context connectionContext, List<String> names, Long tt,
-      JsonObject state) {
+  private Future<Void> pollNow(HttpServerRequest request, Context connectionContext, List<String> names, Long tt, JsonObject state) {
+    HttpServerResponse response = request.response();
     if (closed) {
       PubNubEndpoint.error(response, 503, "the session closed: subscribe again");
       return Future.succeededFuture();
@@ -201,10 +210,10 @@ final class PubNubPoller implements Transport {
         answerEmpty(response, issue(Timetokens.now(), nextSeq - 1));
       } else if (known != null) {
         // the client moved on from its subscriptions' starting points
-        startPositions.clear();
+        startPositions = null;
         drop(known);
         if (!buffer.isEmpty()) answer(response, tt);
-        else hold(response, connection, connectionContext, tt);
+        else hold(request, connectionContext, tt);
       } else {
         // a timetoken of the client's own: what is buffered and newer is what it missed, and so is what was stored
         // between it and the start of subscriptions made since (the event engine's handshake comes first)
@@ -219,7 +228,7 @@ final class PubNubPoller implements Transport {
           } else if (!buffer.isEmpty()) {
             answer(response, tt);
           } else {
-            hold(response, connection, connectionContext, issue(Math.max(tt, Timetokens.now()), nextSeq - 1));
+            hold(request, connectionContext, issue(Math.max(tt, Timetokens.now()), nextSeq - 1));
           }
           return null;
         });
@@ -229,10 +238,13 @@ final class PubNubPoller implements Transport {
   }
 
   /** The channels (scoped) whose {@code -pnpres} the client subscribes to: presence events of others are not sent. */
-  final Set<String> presenceWanted = new HashSet<>();
+  Set<String> presenceWanted = Set.of();
 
-  /** Where each subscription began (offset, epoch), until the client polls with a cursor of ours. */
-  private final Map<String, JsonObject> startPositions = new LinkedHashMap<>();
+  /** Where a subscription began, until the client polls with a cursor of ours. */
+  private record Start(long offset, String epoch) {}
+
+  /** Where each subscription began, until the client polls with a cursor of ours (then null: most clients' state). */
+  private Map<String, Start> startPositions;
 
   /**
    * Puts before the buffer the stored publications with a timetoken above {@code tt} and at or before the start of
@@ -244,9 +256,9 @@ final class PubNubPoller implements Transport {
     Set<String> seen = new HashSet<>();
     for (String n : names) {
       String ch = n.endsWith(PubNubDialect.PRESENCE_SUFFIX) ? n.substring(0, n.length() - PubNubDialect.PRESENCE_SUFFIX.length()) : n;
-      JsonObject start = startPositions.remove(ch);
+      Start start = startPositions == null ? null : startPositions.remove(ch);
       if (start == null || !seen.add(ch) || !session.subscribed(ch)) continue;
-      long startOffset = start.getLong("offset");
+      long startOffset = start.offset();
       // newest first from the head: what came after the start is in the buffer (skipped here)
       JsonObject q = new JsonObject().put("channel", app.scope(ch)).put("limit", MAX_PER_RESPONSE).put("reverse", true);
       DeliveryOptions o = new DeliveryOptions().setSendTimeout(loop().cfg.requestTimeoutMs());
@@ -254,7 +266,7 @@ final class PubNubPoller implements Transport {
         List<JsonObject> newer = new ArrayList<>();
         for (Object x : m.body().getJsonArray("publications", new JsonArray())) {
           JsonObject p = (JsonObject) x;
-          if (p.getLong("offset", 0L) > startOffset || !java.util.Objects.equals(p.getString("epoch"), start.getString("epoch"))) continue;
+          if (p.getLong("offset", 0L) > startOffset || !java.util.Objects.equals(p.getString("epoch"), start.epoch())) continue;
           if (Timetokens.of(p) <= tt) break;
           newer.add(0, p);
         }
@@ -293,10 +305,11 @@ final class PubNubPoller implements Transport {
     touch();
   }
 
-  private void hold(HttpServerResponse response, HttpConnection connection, Context connectionContext, long cursor) {
+  private void hold(HttpServerRequest request, Context connectionContext, long cursor) {
+    HttpServerResponse response = request.response();
     if (closed || response.closed()) return;
     held = response;
-    heldOn = new Held(response, connection, connectionContext);
+    heldOn = new Held(request, connectionContext);
     heldOn.lighten();
     heldCursor = cursor;
     heldUntil = System.currentTimeMillis() + endpoint.holdMs;
@@ -360,20 +373,29 @@ final class PubNubPoller implements Transport {
     final HttpServerResponse response;
     final HttpConnection connection;
     final ContextInternal context;
+    /** The request until it is lightened on its connection's loop (then only the response is kept). */
+    HttpServerRequest request;
     /** Touched on the connection's loop only. */
     boolean direct;
     boolean done;
 
-    Held(HttpServerResponse response, HttpConnection connection, Context context) {
-      this.response = response;
-      this.connection = connection;
+    Held(HttpServerRequest request, Context context) {
+      this.request = request;
+      this.response = request.response();
+      this.connection = request.connection();
       this.context = (ContextInternal) context;
     }
 
     void lighten() {
       if (connection == null || context == null) return;
       onLoop(() -> {
-        if (!done) direct = DirectWrites.apply(connection);
+        HttpServerRequest r = request;
+        request = null;
+        if (done) return;
+        direct = DirectWrites.apply(connection);
+        // what Vert.x and Netty keep of the request: headers, the URI with its token and its copies, the decoder's
+        // scratch buffer grown by that URI
+        HeldRequests.lighten(r, "/v2/subscribe");
       });
     }
 
@@ -448,10 +470,14 @@ final class PubNubPoller implements Transport {
       }
     }
     if (!denied.isEmpty()) return Future.succeededFuture(denied);
-    presenceWanted.clear();
+    Set<String> wanted = null;
     for (String n : names) {
-      if (n.endsWith(PubNubDialect.PRESENCE_SUFFIX)) presenceWanted.add(app.scope(n.substring(0, n.length() - PubNubDialect.PRESENCE_SUFFIX.length())));
+      if (!n.endsWith(PubNubDialect.PRESENCE_SUFFIX)) continue;
+      if (wanted == null) wanted = new HashSet<>(4);
+      wanted.add(app.scope(n.substring(0, n.length() - PubNubDialect.PRESENCE_SUFFIX.length())));
     }
+    // replaced, not changed in place (readers iterate it); an empty one is the shared empty set
+    presenceWanted = wanted == null ? Set.of() : wanted;
     List<String> remove = new ArrayList<>();
     Set<String> current = new HashSet<>();
     for (String scoped : session.channels()) current.add(App.local(scoped));
@@ -466,7 +492,7 @@ final class PubNubPoller implements Transport {
       for (String ch : add) denied.put(ch, e);
       return Future.succeededFuture(denied);
     }
-    for (String ch : remove) startPositions.remove(ch);
+    if (startPositions != null) for (String ch : remove) startPositions.remove(ch);
     List<Future<Subscriptions.Request>> requests = new ArrayList<>();
     for (String ch : add) requests.add(recoverFrom == null ? Future.succeededFuture(new Subscriptions.Request(ch, null, null)) : recoveryPoint(ch, recoverFrom));
     return Future.all(requests).compose(all -> {
@@ -477,10 +503,13 @@ final class PubNubPoller implements Transport {
       loop().subscriptions.goLive(session, est);
       for (Subscriptions.Outcome o : est.outcomes()) {
         if (!o.ok()) denied.put(o.channel(), o.error());
-        else if (o.stored() && recoverFrom == null) startPositions.put(o.channel(), new JsonObject().put("offset", o.offset()).put("epoch", o.epoch()));
+        else if (o.stored() && recoverFrom == null) {
+          if (startPositions == null) startPositions = new LinkedHashMap<>(4);
+          startPositions.put(o.channel(), new Start(o.offset(), o.epoch()));
+        }
       }
       for (String ch : add) {
-        JsonObject st = pendingState.remove(ch);
+        JsonObject st = pendingState == null ? null : pendingState.remove(ch);
         if (st != null && session.subscribed(ch)) loop().ops.setState(session, app, ch, st);
       }
       return denied;
@@ -514,7 +543,7 @@ final class PubNubPoller implements Transport {
   }
 
   /** States set before the channel's subscription existed (setState right after subscribe), applied once it does. */
-  private final Map<String, JsonObject> pendingState = new LinkedHashMap<>();
+  private Map<String, JsonObject> pendingState;
 
   /**
    * setState: on a subscribed channel at once; on one the client is still subscribing to (the SDK sends setState
@@ -533,6 +562,7 @@ final class PubNubPoller implements Transport {
         } catch (ServiceError e) {
           return Future.failedFuture(e);
         }
+        if (pendingState == null) pendingState = new LinkedHashMap<>(4);
         pendingState.put(ch, state);
       }
     }
@@ -646,5 +676,42 @@ final class PubNubPoller implements Transport {
   void sessionClosed() {
     closed = true;
     endpoint.forget(this);
+  }
+
+  /**
+   * The last {@link #REMEMBERED_CURSORS} cursors issued, each with the last sequence it covers, oldest first: two
+   * growing arrays instead of a map of boxed longs (most clients have one or two remembered at a time).
+   */
+  private static final class Cursors {
+    private long[] keys = new long[2];
+    private long[] seqs = new long[2];
+    private int size;
+
+    Long get(long cursor) {
+      for (int i = size - 1; i >= 0; i--) if (keys[i] == cursor) return seqs[i];
+      return null;
+    }
+
+    void put(long cursor, long seq) {
+      if (size == REMEMBERED_CURSORS) {
+        System.arraycopy(keys, 1, keys, 0, size - 1);
+        System.arraycopy(seqs, 1, seqs, 0, size - 1);
+        size--;
+      } else if (size == keys.length) {
+        keys = java.util.Arrays.copyOf(keys, Math.min(REMEMBERED_CURSORS, size * 2));
+        seqs = java.util.Arrays.copyOf(seqs, keys.length);
+      }
+      keys[size] = cursor;
+      seqs[size] = seq;
+      size++;
+    }
+
+    void clear() {
+      size = 0;
+      if (keys.length > 2) {
+        keys = new long[2];
+        seqs = new long[2];
+      }
+    }
   }
 }
