@@ -285,6 +285,25 @@ class HeldPollHttpTest {
     }
   }
 
+  /** An operator's terminate of a user (the admin dashboard, Pusher's terminate_connections) ends their held poll. */
+  @Test
+  void aTerminateOfTheUserEndsTheirHeldPoll() throws Exception {
+    String cy = s.token("ka-cy", TestServer.grants("task:*", "subscribe"));
+    GatewayHttp h = new GatewayHttp(s);
+    int before = h.api("info", TestServer.ADMIN_KEY, new JsonObject()).body().getInteger("heldPolls");
+    try (Conn c = new Conn(s.wsPort)) {
+      c.send("GET", "/v1/poll?channels=task:ka-term&wait=25", Map.of("Authorization", "Bearer " + cy), null);
+      Await.until("the poll is held", () -> GatewayHttp.ok(h.api("info", TestServer.ADMIN_KEY, new JsonObject())).getInteger("heldPolls") == before + 1);
+      s.sb.vertx().eventBus().publish(io.switchboard.common.Addresses.GATEWAY_DISCONNECT,
+          new JsonObject().put("subject", "ka-cy").put("reason", "terminated by an operator").put("by", "test"));
+      Reply ended = c.read();
+      assertEquals(200, ended.status(), ended.body());
+      JsonArray events = ended.json().getJsonArray("events");
+      assertEquals("disconnect", events.getJsonObject(events.size() - 1).getString("type"), ended.body());
+      assertEquals("terminated by an operator", events.getJsonObject(events.size() - 1).getString("reason"), ended.body());
+    }
+  }
+
   private static byte[] deflate(String s) throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (DeflaterOutputStream d = new DeflaterOutputStream(bytes, new Deflater())) {

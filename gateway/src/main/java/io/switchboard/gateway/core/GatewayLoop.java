@@ -306,6 +306,8 @@ public final class GatewayLoop {
     String app = t.getString("app", subject != null ? App.DEFAULT_ID : null);
     String reason = t.getString("reason", "connections terminated");
     if (subject == null && connection == null) return;
+    // held requests are not sessions and have no connection id: a subject's are ended (in its app) by their holder
+    if (subject != null && connection == null) for (PollHolder h : held) h.terminate(app, subject, reason);
     each(s -> {
       if (connection != null && !connection.equals(s.id)) return;
       if (subject != null && !subject.equals(s.subject())) return;
@@ -315,6 +317,19 @@ public final class GatewayLoop {
           "app", s.app.id(), "by", t.getString("by")));
       s.disconnect(Disconnect.TERMINATED, reason);
     });
+  }
+
+  /** Requests held on this loop that are not sessions (the HTTP long-poll hub): {@link #terminate} reaches them too. */
+  public interface PollHolder {
+    /** Ends the subject's held requests in the app with the TERMINATED disconnect. */
+    void terminate(String appId, String subject, String reason);
+  }
+
+  private final List<PollHolder> held = new ArrayList<>(1);
+
+  /** Registers a holder of requests that {@link #terminate} must reach. */
+  public void holdsRequests(PollHolder h) {
+    held.add(h);
   }
 
   /** Runs an action for every session of this loop (a copy: the action may close sessions). */

@@ -86,6 +86,8 @@ final class PollHub {
         "server", new JsonObject());
     loop.vertx.setPeriodic(TICK_MS, t -> tick(System.currentTimeMillis()));
     loop.vertx.setPeriodic(1000, t -> sweep(System.currentTimeMillis()));
+    // an operator's or Pusher's terminate of a user (GatewayLoop#terminate) ends their held polls too
+    loop.holdsRequests(this::disconnect);
   }
 
   /** Polls held now on this loop. */
