@@ -71,12 +71,18 @@ class HttpStreamsTest {
     assertEquals("two", answer.getJsonArray("events").getJsonObject(0).getString("event"));
     assertEquals(two.getLong("offset"), answer.getJsonObject("positions").getJsonObject("task:lp").getLong("offset"));
 
-    // newer than the position: at once, everything missed in order
+    // newer than the position: at once, what was missed in order — a publication stored but still on its way to
+    // this event loop may come in the next answer (docs/http.md), never twice and never out of order
     publish(token, "task:lp", "three");
     publish(token, "task:lp", "four");
-    JsonObject missed = ok(h.get("/v1/poll?channels=task:lp&wait=20&since=" + enc(answer.getString("since")), token));
     List<String> names = new ArrayList<>();
+    JsonObject missed = ok(h.get("/v1/poll?channels=task:lp&wait=20&since=" + enc(answer.getString("since")), token));
     for (Object o : missed.getJsonArray("events")) names.add(((JsonObject) o).getString("event"));
+    assertTrue(!names.isEmpty(), "answered at once with what was newer: " + missed.encode());
+    if (names.size() < 2) {
+      missed = ok(h.get("/v1/poll?channels=task:lp&wait=20&since=" + enc(missed.getString("since")), token));
+      for (Object o : missed.getJsonArray("events")) names.add(((JsonObject) o).getString("event"));
+    }
     assertEquals(List.of("three", "four"), names);
 
     // a position that is gone: recovered:false at once
