@@ -53,6 +53,22 @@ class FanoutLoopsTest {
   }
 
   @Test
+  void everyServiceRunsOnTheGatewaysEventLoops() {
+    var vertx = (io.vertx.core.internal.VertxInternal) s.sb.vertx();
+    java.util.Set<Object> loops = new java.util.HashSet<>();
+    java.util.List<String> layout = new ArrayList<>();
+    for (var d : vertx.deploymentManager().deployments()) {
+      for (var ctx : d.deployment().contexts()) {
+        var loop = ((io.vertx.core.internal.ContextInternal) ctx).nettyEventLoop();
+        loops.add(loop);
+        d.deployment().instances().forEach(i -> layout.add(i.getClass().getSimpleName() + "@" + System.identityHashCode(loop)));
+      }
+    }
+    // the test server runs 2 gateway event loops: the store, presence, auth and operations share them
+    assertEquals(2, loops.size(), "event loops in use: " + layout);
+  }
+
+  @Test
   void theEventLoopPoolIsTheGatewaysEventLoops() {
     JsonObject two = new JsonObject().put("gateway", new JsonObject().put("instances", 2));
     JsonObject five = new JsonObject().put("gateway", new JsonObject().put("instances", 5));
