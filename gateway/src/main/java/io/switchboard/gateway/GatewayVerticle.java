@@ -125,7 +125,11 @@ final class GatewayVerticle extends VerticleBase {
 
   /** Hands a publication to this verticle's event loop. */
   void deliverOnLoop(Publication p) {
-    context.runOnContext(v -> loop.deliver(p));
+    // an instance not started yet has no subscribers (the fan-out consumer may start on instance 0 before it)
+    io.vertx.core.Context c = context;
+    if (c != null) c.runOnContext(v -> {
+      if (loop != null) loop.deliver(p);
+    });
   }
 
   /** Delivers a publication now: the caller runs on this verticle's event loop (the node's fan-out consumer). */
