@@ -63,7 +63,6 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
     metrics.channels(this::channelCount);
     this.metrics = metrics;
     MessageConsumer<JsonObject> keysChanged = vertx.eventBus().consumer(Addresses.AUTH_KEYS_CHANGED, m -> verifier.addKeys(m.body()));
-    MessageConsumer<Publication> deliveries = vertx.eventBus().consumer(Addresses.gatewayNode(node), m -> dispatch(m.body()));
     MessageConsumer<JsonObject> sync = vertx.eventBus().consumer(Addresses.GATEWAY_INTEREST_SYNC, m -> announceSoon());
     MessageConsumer<JsonObject> counts = vertx.eventBus().consumer(Addresses.gatewayCounts(node), m -> counts(m.body()).onComplete(ar -> {
       if (ar.succeeded()) m.reply(ar.result());
@@ -74,7 +73,7 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
     vertx.setPeriodic(Fanout.ANNOUNCE_EVERY_MS, t -> announce());
     occupancy = new OccupancyReporter(vertx, node, apps, cfg.requestTimeoutMs());
     if (occupancy.active()) vertx.setPeriodic(0, cfg.presenceRefreshMs(), t -> occupancy.heartbeat());
-    return Future.all(List.of(keysChanged.completion(), deliveries.completion(), sync.completion(), counts.completion(), fence.completion()))
+    return Future.all(keysChanged.completion(), sync.completion(), counts.completion(), fence.completion())
         .compose(v -> loadKeys(verifier, System.currentTimeMillis() + KEYS_WAIT_MS))
         .compose(v -> vertx.eventBus().<JsonObject>request(Addresses.AUTH_REVOCATIONS, new JsonObject(),
                 new DeliveryOptions().setSendTimeout(cfg.requestTimeoutMs()))
@@ -83,7 +82,7 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
               return null;
             }))
         .compose(v -> vertx.deployVerticle(() -> {
-              GatewayVerticle g = new GatewayVerticle(this, cfg, apps, verifier, limits, metrics, node);
+              GatewayVerticle g = new GatewayVerticle(this, cfg, apps, verifier, limits, metrics, node, instances.isEmpty());
               instances.add(g);
               return g;
             },
@@ -156,10 +155,24 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
     if (!up) announce();
   }
 
-  /** Every event loop checks the publication against its own subscribers. */
-  private void dispatch(Publication p) {
+  /**
+   * The node's fan-out address, consumed on the event loop of the FIRST gateway verticle (which calls this from its
+   * start): a publication from the bus is delivered there at once and handed to the other loops — one thread
+   * hand-off fewer than a consumer on this service's own loop, which would pass every publication on to all of them
+   * (on a loaded 2-core machine each hand-off waits for a core). Per loop, publications keep the bus's order: the one
+   * consumer delivers or queues them in arrival order.
+   */
+  MessageConsumer<Publication> consumeDeliveries(GatewayVerticle first) {
+    return vertx.eventBus().consumer(Addresses.gatewayNode(node), m -> dispatch(first, m.body()));
+  }
+
+  /** Every event loop checks the publication against its own subscribers; the consumer's loop first, in place. */
+  private void dispatch(GatewayVerticle here, Publication p) {
     metrics.fanoutReceived.increment();
-    for (GatewayVerticle g : instances) g.deliverOnLoop(p);
+    here.deliverHere(p);
+    for (GatewayVerticle g : instances) {
+      if (g != here) g.deliverOnLoop(p);
+    }
   }
 
   @Override

@@ -39,12 +39,14 @@ final class GatewayVerticle extends VerticleBase {
   private final SubjectLimits subjectLimits;
   private final GatewayMetrics metrics;
   private final String node;
+  /** The first instance consumes the node's fan-out address on its loop (see GatewayService#consumeDeliveries). */
+  private final boolean receivesDeliveries;
   private GatewayLoop loop;
   private List<Endpoint> endpoints;
   private HttpServer server;
 
   GatewayVerticle(GatewayService service, GatewayConfig cfg, Apps apps, TokenVerifier verifier, SubjectLimits subjectLimits,
-      GatewayMetrics metrics, String node) {
+      GatewayMetrics metrics, String node, boolean receivesDeliveries) {
     this.service = service;
     this.cfg = cfg;
     this.apps = apps;
@@ -52,6 +54,7 @@ final class GatewayVerticle extends VerticleBase {
     this.subjectLimits = subjectLimits;
     this.metrics = metrics;
     this.node = node;
+    this.receivesDeliveries = receivesDeliveries;
   }
 
   @Override
@@ -71,7 +74,8 @@ final class GatewayVerticle extends VerticleBase {
     server = vertx.createHttpServer(serverOptions())
         .webSocketHandshakeHandler(this::handshake)
         .requestHandler(router);
-    return Future.all(revoked.completion(), terminate.completion()).compose(v -> server.listen());
+    Future<Void> deliveries = receivesDeliveries ? service.consumeDeliveries(this).completion() : Future.succeededFuture();
+    return Future.all(revoked.completion(), terminate.completion(), deliveries).compose(v -> server.listen());
   }
 
   private HttpServerOptions serverOptions() {
@@ -144,7 +148,16 @@ final class GatewayVerticle extends VerticleBase {
 
   /** Hands a publication to this verticle's event loop. */
   void deliverOnLoop(Publication p) {
-    context.runOnContext(v -> loop.deliver(p));
+    // an instance not started yet has no subscribers (the fan-out consumer may start on instance 0 before it)
+    io.vertx.core.Context c = context;
+    if (c != null) c.runOnContext(v -> {
+      if (loop != null) loop.deliver(p);
+    });
+  }
+
+  /** Delivers a publication now: the caller runs on this verticle's event loop (the node's fan-out consumer). */
+  void deliverHere(Publication p) {
+    loop.deliver(p);
   }
 
   private void handshake(ServerWebSocketHandshake h) {

@@ -55,7 +55,7 @@ final class ConfigCommands {
     d("gateway", "the WebSocket gateway (endpoint /ws, native protocol v1)");
     d("gateway.host", "address to bind");
     d("gateway.port", "port (0 = any free port)");
-    d("gateway.instances", "gateway event loops; 0 = one per core");
+    d("gateway.instances", "gateway event loops (also the JVM's event-loop pool, shared by the other services); 0 = one per core");
     d("gateway.maxFrameBytes", "largest frame a client may send (UTF-8 bytes); larger ones close the connection with 1009");
     d("gateway.maxQueueBytes", "unread bytes queued for one client before it is cut as a slow consumer (4500)");
     d("gateway.connectTimeoutMs", "time a new connection has to send connect (then 4503)");

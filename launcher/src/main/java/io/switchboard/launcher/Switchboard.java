@@ -66,11 +66,11 @@ public final class Switchboard {
     if (clustered) {
       JsonObject cluster = config.getJsonObject("cluster");
       started = Vertx.builder()
-          .with(vertxOptions(registry).setEventBusOptions(ClusterSetup.eventBus(cluster)))
+          .with(vertxOptions(registry, config).setEventBusOptions(ClusterSetup.eventBus(cluster)))
           .withClusterManager(new HazelcastClusterManager(ClusterSetup.hazelcast(cluster)))
           .buildClustered();
     } else {
-      started = Future.succeededFuture(Vertx.builder().with(vertxOptions(registry)).build());
+      started = Future.succeededFuture(Vertx.builder().with(vertxOptions(registry, config)).build());
     }
     return started.compose(vertx -> {
       if (clustered) Logging.node(((io.vertx.core.internal.VertxInternal) vertx).clusterManager().getNodeId());
@@ -94,14 +94,27 @@ public final class Switchboard {
     }
   }
 
-  static VertxOptions vertxOptions(String registryName) {
+  static VertxOptions vertxOptions(String registryName, JsonObject config) {
     // epoll when it loads (Linux): the fan-out writes one shared frame to many sockets, which NIO can only do through
-    // two NIO buffer objects per write (the garbage behind the GC part of the latency tail); NIO otherwise
-    return new VertxOptions().setPreferNativeTransport(true).setMetricsOptions(new MicrometerMetricsOptions()
+    // two NIO buffer objects per write (the garbage behind the GC part of the latency tail); NIO otherwise.
+    // As many event loops as the gateway has (one per core by default), not Vert.x's two per core: the store,
+    // presence and auth verticles then share the gateway's threads, so a publication's bus hops (gateway → store →
+    // the node's fan-out consumer) are mostly queue appends on a running thread instead of wake-ups of idle ones
+    // that wait for a core (the publish→deliver tail on small machines; docs/benchmarks.md, "Latency tail").
+    return new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(eventLoops(config))
+        .setMetricsOptions(new MicrometerMetricsOptions()
         .setEnabled(true)
         .setRegistryName(registryName)
         .setJvmMetricsEnabled(true)
         .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
+  }
+
+  /** The event-loop pool: the gateway's event loops ({@code gateway.instances}; 0 = one per core). */
+  static int eventLoops(JsonObject config) {
+    int cores = Math.max(1, Runtime.getRuntime().availableProcessors());
+    JsonObject gateway = config.getJsonObject("gateway");
+    int instances = gateway == null ? 0 : gateway.getInteger("instances", 0);
+    return instances > 0 ? instances : cores;
   }
 
   private Future<?> deployAll() {

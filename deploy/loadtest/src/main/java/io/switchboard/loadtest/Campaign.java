@@ -23,7 +23,7 @@ final class Campaign {
   static final Set<String> KNOBS = Set.of("server", "engine", "servers", "engines", "repeat", "out", "max-minutes",
       "target-ws", "target-auth", "target-metrics", "admin-key", "server-pids", "server-jvm-opts", "server-env",
       "switchboard-jar", "socketio-dir", "soketi-dir", "node", "presence", "pause", "label", "gateways", "quiet", "protocol",
-      "one-services-jvm", "gateway-jvm-opts");
+      "one-services-jvm", "gateway-jvm-opts", "jar-jvm-opts");
 
   private final String command;
   private final Scenario scenario;

@@ -47,6 +47,7 @@ public final class Main {
         --server-jvm-opts "…"  --server-env KEY=VALUE  --keep-going (sweeps)
         --switchboard-jar [LABEL=]PATH  (repeatable: each jar is a target of its own, e.g. before=old.jar; targets
                                          alternate within each repeat)
+        --jar-jvm-opts LABEL=OPTS  (repeatable: JVM options for that labelled jar only, after --server-jvm-opts)
         --protocol native|centrifuge|sse|longpoll|pubnub (Switchboard: how subscribers connect; publishers stay
                                          native; several values, e.g. native,sse,longpoll,pubnub, are targets of their
                                          own in one compare)

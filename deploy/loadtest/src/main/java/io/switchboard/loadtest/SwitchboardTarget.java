@@ -101,6 +101,7 @@ final class SwitchboardTarget extends Target {
     int ops = freePort();
     List<String> cmd = Launch.java();
     cmd.addAll(o.words("server-jvm-opts"));
+    cmd.addAll(jarJvmOptions(o, jar));
     cmd.addAll(List.of("-jar", jar.path().toString()));
     ProcessBuilder pb = new ProcessBuilder(cmd);
     Map<String, String> env = pb.environment();
@@ -147,9 +148,25 @@ final class SwitchboardTarget extends Target {
       if (k.startsWith("SWITCHBOARD_") && !k.endsWith("_PORT") && !k.endsWith("_HOST")) settings.put(k, v);
     });
     t.description.put("jar", jar.path().toString()).put("engine", engine).put("protocol", pusher ? "pusher" : "native")
-        .put("env", settings).put("jvmOptions", new JsonArray(o.words("server-jvm-opts")));
+        .put("env", settings).put("jvmOptions", new JsonArray(new ArrayList<>(cmd.subList(Launch.java().size(), cmd.indexOf("-jar")))));
     if (!jar.label().isEmpty()) t.description.put("jarLabel", jar.label());
     return protocol == null ? t.speaking(o) : t.speaking(protocol);
+  }
+
+  /**
+   * {@code --jar-jvm-opts LABEL=OPTS} (repeatable): JVM options for the Switchboard jar of that label only, after
+   * {@code --server-jvm-opts} — e.g. GC settings side by side in one compare, the baselines keeping theirs.
+   */
+  static List<String> jarJvmOptions(Options o, Jar jar) {
+    List<String> out = new ArrayList<>();
+    for (String v : o.list("jar-jvm-opts")) {
+      int eq = v.indexOf('=');
+      if (eq <= 0) throw new IllegalArgumentException("--jar-jvm-opts takes LABEL=OPTIONS, got '" + v + "'");
+      if (!v.substring(0, eq).equals(jar.label())) continue;
+      String opts = v.substring(eq + 1).trim();
+      if (!opts.isEmpty()) out.addAll(List.of(opts.split("\\s+")));
+    }
+    return out;
   }
 
   /**
