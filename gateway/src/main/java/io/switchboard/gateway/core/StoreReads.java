@@ -57,7 +57,10 @@ final class StoreReads {
   private final LinkedHashMap<String, List<Waiter>> queued = new LinkedHashMap<>();
   /** Channels with a read in flight: their new waiters wait for the next read. */
   private final Set<String> reading = new HashSet<>();
+  /** Other admitted reads ({@link #admitted}), in arrival order. */
+  private final java.util.ArrayDeque<Runnable> calls = new java.util.ArrayDeque<>();
   private int inFlight;
+  private boolean callFirst;
 
   StoreReads(GatewayLoop loop) {
     this(loop, Defaults.STORE_READS_IN_FLIGHT, Defaults.STORE_READ_CHANNELS);
@@ -82,77 +85,111 @@ final class StoreReads {
     return p.future();
   }
 
-  /** Subscriptions waiting for a read that has not been sent (for tests and metrics). */
-  int waiting() {
-    int n = 0;
-    for (List<Waiter> w : queued.values()) n += w.size();
-    return n;
-  }
-
   /** Sends reads while requests may be in flight and channels wait whose previous read has come back. */
   private void dispatch() {
-    while (inFlight < maxInFlight && !queued.isEmpty()) {
-      Map<String, List<Waiter>> batch = new LinkedHashMap<>();
-      JsonArray request = new JsonArray();
-      Map<String, JsonObject> sent = new HashMap<>();
-      for (Iterator<Map.Entry<String, List<Waiter>>> it = queued.entrySet().iterator(); it.hasNext() && batch.size() < maxChannels; ) {
-        Map.Entry<String, List<Waiter>> e = it.next();
-        if (reading.contains(e.getKey())) continue;
-        it.remove();
-        List<Waiter> waiters = new ArrayList<>(e.getValue().size());
-        for (Waiter w : e.getValue()) {
-          if (w.gone.getAsBoolean()) {
-            w.answer.complete(Answer.failed(new ServiceError(ErrorCode.NOT_SUBSCRIBED, "unsubscribed before the subscribe completed")));
-          } else {
-            waiters.add(w);
-          }
-        }
-        if (waiters.isEmpty()) continue;
-        JsonObject q = query(e.getKey(), waiters);
-        batch.put(e.getKey(), waiters);
-        sent.put(e.getKey(), q);
-        request.add(q);
-      }
-      if (batch.isEmpty()) return; // every waiting channel has a read in flight
-      inFlight++;
-      reading.addAll(batch.keySet());
-      loop.metrics.storeReads(batch.size(), batch.values().stream().mapToInt(List::size).sum());
-      List<String> order = new ArrayList<>(batch.keySet());
-      loop.<JsonObject>request(Addresses.STORE_POSITION, new JsonObject().put("channels", request), loop.timeout())
-          .compose(m -> {
-            // one entry per channel in request order; entries the store cut by bytes are read to the end, so
-            // recovery stays whole and in order
-            JsonArray entries = m.body().getJsonArray("channels", new JsonArray());
-            List<Future<JsonObject>> whole = new ArrayList<>(entries.size());
-            for (Object o : entries) whole.add(loop.complete((JsonObject) o));
-            return Future.join(whole).transform(v -> Future.succeededFuture(whole));
-          })
-          .onComplete(ar -> {
-            inFlight--;
-            reading.removeAll(batch.keySet());
-            for (int i = 0; i < order.size(); i++) {
-              String channel = order.get(i);
-              ServiceError err = null;
-              JsonObject entry = null;
-              if (ar.failed()) {
-                err = ServiceError.from(ar.cause(), "message store");
-              } else if (i >= ar.result().size()) {
-                err = new ServiceError(ErrorCode.INTERNAL, "store gave no position for " + channel);
-              } else if (ar.result().get(i).failed()) {
-                err = ServiceError.from(ar.result().get(i).cause(), "message store");
-              } else {
-                entry = ar.result().get(i).result();
-                if (!channel.equals(entry.getString("channel"))) {
-                  err = new ServiceError(ErrorCode.INTERNAL, "store answered " + entry.getString("channel") + " for " + channel);
-                } else if (entry.containsKey("error")) {
-                  err = channelError(entry.getJsonObject("error"));
-                }
-              }
-              answer(channel, batch.get(channel), sent.get(channel), entry, err);
-            }
-            dispatch();
-          });
+    while (inFlight < maxInFlight) {
+      // turns between the two queues, so neither starves the other
+      boolean sent = callFirst && runCall() || sendPositions() || !callFirst && runCall();
+      callFirst = !callFirst;
+      if (!sent) return;
     }
+  }
+
+  /** Runs the longest-waiting other read, if any. */
+  private boolean runCall() {
+    Runnable call = calls.poll();
+    if (call == null) return false;
+    call.run();
+    return true;
+  }
+
+  /**
+   * Another store read of a subscribe that cannot be coalesced (a lazy personal position's history read) under the
+   * same admission: it is sent once fewer than the bound are in flight, and waits here until then.
+   */
+  <T> Future<T> admitted(java.util.function.Supplier<Future<T>> read) {
+    Promise<T> p = Promise.promise();
+    calls.add(() -> {
+      inFlight++;
+      Future<T> f;
+      try {
+        f = read.get();
+      } catch (RuntimeException e) {
+        f = Future.failedFuture(e);
+      }
+      f.onComplete(ar -> {
+        inFlight--;
+        p.handle(ar);
+        dispatch();
+      });
+    });
+    dispatch();
+    return p.future();
+  }
+
+  /** Sends one request for channels waiting whose previous read has come back; false when there is none. */
+  private boolean sendPositions() {
+    Map<String, List<Waiter>> batch = new LinkedHashMap<>();
+    JsonArray request = new JsonArray();
+    Map<String, JsonObject> sent = new HashMap<>();
+    for (Iterator<Map.Entry<String, List<Waiter>>> it = queued.entrySet().iterator(); it.hasNext() && batch.size() < maxChannels; ) {
+      Map.Entry<String, List<Waiter>> e = it.next();
+      if (reading.contains(e.getKey())) continue;
+      it.remove();
+      List<Waiter> waiters = new ArrayList<>(e.getValue().size());
+      for (Waiter w : e.getValue()) {
+        if (w.gone.getAsBoolean()) {
+          w.answer.complete(Answer.failed(new ServiceError(ErrorCode.NOT_SUBSCRIBED, "unsubscribed before the subscribe completed")));
+        } else {
+          waiters.add(w);
+        }
+      }
+      if (waiters.isEmpty()) continue;
+      JsonObject q = query(e.getKey(), waiters);
+      batch.put(e.getKey(), waiters);
+      sent.put(e.getKey(), q);
+      request.add(q);
+    }
+    if (batch.isEmpty()) return false; // none waits, or every waiting channel has a read in flight
+    inFlight++;
+    reading.addAll(batch.keySet());
+    loop.metrics.storeReads(batch.size(), batch.values().stream().mapToInt(List::size).sum());
+    List<String> order = new ArrayList<>(batch.keySet());
+    loop.<JsonObject>request(Addresses.STORE_POSITION, new JsonObject().put("channels", request), loop.timeout())
+        .compose(m -> {
+          // one entry per channel in request order; entries the store cut by bytes are read to the end, so
+          // recovery stays whole and in order
+          JsonArray entries = m.body().getJsonArray("channels", new JsonArray());
+          List<Future<JsonObject>> whole = new ArrayList<>(entries.size());
+          for (Object o : entries) whole.add(loop.complete((JsonObject) o));
+          return Future.join(whole).transform(v -> Future.succeededFuture(whole));
+        })
+        .onComplete(ar -> {
+          inFlight--;
+          reading.removeAll(batch.keySet());
+          for (int i = 0; i < order.size(); i++) {
+            String channel = order.get(i);
+            ServiceError err = null;
+            JsonObject entry = null;
+            if (ar.failed()) {
+              err = ServiceError.from(ar.cause(), "message store");
+            } else if (i >= ar.result().size()) {
+              err = new ServiceError(ErrorCode.INTERNAL, "store gave no position for " + channel);
+            } else if (ar.result().get(i).failed()) {
+              err = ServiceError.from(ar.result().get(i).cause(), "message store");
+            } else {
+              entry = ar.result().get(i).result();
+              if (!channel.equals(entry.getString("channel"))) {
+                err = new ServiceError(ErrorCode.INTERNAL, "store answered " + entry.getString("channel") + " for " + channel);
+              } else if (entry.containsKey("error")) {
+                err = channelError(entry.getJsonObject("error"));
+              }
+            }
+            answer(channel, batch.get(channel), sent.get(channel), entry, err);
+          }
+          dispatch();
+        });
+    return true;
   }
 
   /**

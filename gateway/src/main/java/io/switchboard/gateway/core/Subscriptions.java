@@ -290,7 +290,8 @@ public final class Subscriptions {
     c.subscriptions.put(w.scoped, s);
     loop.hub.add(s);
     JsonObject q = new JsonObject().put("channel", w.scoped).put("reverse", true).put("limit", loop.cfg.maxHistoryLimit());
-    return loop.bus.<JsonObject>request(Addresses.STORE_HISTORY, q, loop.timeout()).transform(ar -> {
+    // admitted like every subscribe read: a storm of personal recoveries waits in the gateway, not at the store
+    return loop.storeReads.admitted(() -> loop.bus.<JsonObject>request(Addresses.STORE_HISTORY, q, loop.timeout())).transform(ar -> {
       if (c.subscriptions.get(w.scoped) != s) {
         return Future.succeededFuture(new Established(List.of(Outcome.failed(local,
             new ServiceError(ErrorCode.NOT_SUBSCRIBED, "unsubscribed before the subscribe completed"))), List.of()));
