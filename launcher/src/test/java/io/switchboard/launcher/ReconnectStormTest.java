@@ -131,6 +131,56 @@ class ReconnectStormTest {
   }
 
   @Test
+  void positionsTrimmedOutOfHistoryAnswerFalseWhileHigherOnesInTheSameStormRecover() {
+    String token = s.token("storm-user3", TestServer.allGrants());
+    String channel = "hist:storm-recover-trim"; // history keeps the last 50
+    Map<Long, String> published = new HashMap<>();
+    List<WsClient> clients = new ArrayList<>();
+    try (WsClient pub = s.connect(token)) {
+      JsonObject first = null;
+      for (int i = 0; i < 70; i++) {
+        JsonObject r = publish(pub, channel, "p" + i, published);
+        if (first == null) first = r;
+      }
+      long base = first.getLong("offset");
+      long head = base + 69;
+      String epoch = first.getString("epoch");
+      // trimmed (the oldest kept is head - 49) and recoverable positions, interleaved, all at once
+      long[] from = {base, head - 40, base + 5, head - 10, head - 50, head - 49, head};
+      clients.addAll(connectMany(token, from.length * 10));
+      String[] ids = new String[clients.size()];
+      s.on.await(() -> {
+        List<Future<Void>> writes = new ArrayList<>();
+        for (int i = 0; i < clients.size(); i++) {
+          ids[i] = clients.get(i).nextId();
+          writes.add(clients.get(i).socket.writeTextMessage(new JsonObject().put("type", "subscribe").put("id", ids[i])
+              .put("channels", new JsonArray().add(new JsonObject().put("channel", channel)
+                  .put("recover", new JsonObject().put("offset", from[i % from.length]).put("epoch", epoch)))).encode()));
+        }
+        return Future.all(writes);
+      });
+      for (int i = 0; i < clients.size(); i++) {
+        long f = from[i % from.length];
+        JsonObject ch = clients.get(i).response(ids[i]).getJsonObject("result").getJsonArray("channels").getJsonObject(0);
+        boolean recoverable = f >= head - 50; // the entry after it (head - 49 at the oldest) is still held
+        assertEquals(recoverable, ch.getBoolean("recovered"), "from " + f + ": " + ch.encode());
+        assertEquals(head, ch.getLong("offset"));
+        if (!recoverable) continue;
+        for (long o = f + 1; o <= head; o++) {
+          JsonObject ev = clients.get(i).event(channel, "n");
+          assertEquals(o, ev.getLong("offset"), "from " + f);
+          assertEquals(published.get(o), ev.getString("data"));
+        }
+      }
+      // live after the storm: the next one, once, for everyone
+      JsonObject last = publish(pub, channel, "live", published);
+      for (WsClient c : clients) assertEquals(last.getLong("offset"), c.event(channel, "n").getLong("offset"));
+    } finally {
+      for (WsClient c : clients) c.close();
+    }
+  }
+
+  @Test
   void aSubscriptionDroppedWhileItsReadWaitsIsAnsweredAndTheOthersStillRecover() {
     String token = s.token("storm-user2", TestServer.allGrants());
     String channel = "task:storm-recover-drop";
