@@ -1,6 +1,7 @@
 package io.switchboard.launcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.Future;
@@ -175,6 +176,47 @@ class ReconnectStormTest {
       // live after the storm: the next one, once, for everyone
       JsonObject last = publish(pub, channel, "live", published);
       for (WsClient c : clients) assertEquals(last.getLong("offset"), c.event(channel, "n").getLong("offset"));
+    } finally {
+      for (WsClient c : clients) c.close();
+    }
+  }
+
+  @Test
+  void aPositionPastTheLargestOffsetIsRefusedAloneWhileTheOthersOfTheStormRecover() {
+    String token = s.token("storm-user4", TestServer.allGrants());
+    String channel = "task:storm-recover-limit";
+    Map<Long, String> published = new HashMap<>();
+    List<WsClient> clients = new ArrayList<>();
+    try (WsClient pub = s.connect(token)) {
+      JsonObject first = publish(pub, channel, "a", published);
+      String epoch = first.getString("epoch");
+      long max = (1L << 53) - 1;
+      // at the limit: a position the channel never reached; past it: refused; the rest recover
+      long[] from = {first.getLong("offset") - 1, max, max + 1, first.getLong("offset") - 1};
+      clients.addAll(connectMany(token, from.length));
+      String[] ids = new String[from.length];
+      s.on.await(() -> {
+        List<Future<Void>> writes = new ArrayList<>();
+        for (int i = 0; i < from.length; i++) {
+          ids[i] = clients.get(i).nextId();
+          writes.add(clients.get(i).socket.writeTextMessage(new JsonObject().put("type", "subscribe").put("id", ids[i])
+              .put("channels", new JsonArray().add(new JsonObject().put("channel", channel)
+                  .put("recover", new JsonObject().put("offset", from[i]).put("epoch", epoch)))).encode()));
+        }
+        return Future.all(writes);
+      });
+      JsonObject[] ans = new JsonObject[from.length];
+      for (int i = 0; i < from.length; i++) {
+        ans[i] = clients.get(i).response(ids[i]).getJsonObject("result").getJsonArray("channels").getJsonObject(0);
+      }
+      assertTrue(ans[0].getBoolean("recovered"), ans[0].encode());
+      assertTrue(ans[3].getBoolean("recovered"), ans[3].encode());
+      assertEquals(false, ans[1].getBoolean("recovered"), ans[1].encode());
+      assertFalse(ans[2].getBoolean("ok"), ans[2].encode());
+      assertEquals("bad_request", ans[2].getJsonObject("error").getString("code"));
+      assertTrue(ans[2].getJsonObject("error").getString("message").contains("recover.offset"), ans[2].encode());
+      assertEquals("a", clients.get(0).event(channel, "n").getString("data"));
+      assertEquals("a", clients.get(3).event(channel, "n").getString("data"));
     } finally {
       for (WsClient c : clients) c.close();
     }

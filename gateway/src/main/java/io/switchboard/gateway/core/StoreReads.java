@@ -50,6 +50,9 @@ final class StoreReads {
   /** One subscription waiting for a read: {@code offset} null when it only needs the position. */
   private record Waiter(Long offset, String epoch, BooleanSupplier gone, Promise<Answer> answer) {}
 
+  /** The highest offset the store accepts (2^53-1: exact in every JSON number). */
+  static final long MAX_OFFSET = (1L << 53) - 1;
+
   private final GatewayLoop loop;
   private final int maxInFlight;
   private final int maxChannels;
@@ -79,6 +82,14 @@ final class StoreReads {
    * (the subscription was dropped), so a read not yet sent is not sent for it.
    */
   Future<Answer> read(String channel, Long recoverOffset, String recoverEpoch, BooleanSupplier gone) {
+    // a position the store would refuse never joins a shared read (it would fail the read for everyone)
+    if (recoverOffset != null && (recoverOffset < 0 || recoverOffset > MAX_OFFSET)) {
+      return Future.succeededFuture(Answer.failed(ServiceError.badRequest(
+          "recover.offset must be between 0 and " + MAX_OFFSET + ", got " + recoverOffset)));
+    }
+    if (recoverOffset != null && recoverEpoch == null) {
+      return Future.succeededFuture(Answer.failed(ServiceError.badRequest("recover.epoch is required")));
+    }
     Promise<Answer> p = Promise.promise();
     queued.computeIfAbsent(channel, c -> new ArrayList<>(4)).add(new Waiter(recoverOffset, recoverEpoch, gone, p));
     dispatch();
