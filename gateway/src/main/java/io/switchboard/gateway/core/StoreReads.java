@@ -196,7 +196,13 @@ final class StoreReads {
                 err = channelError(entry.getJsonObject("error"));
               }
             }
-            answer(channel, batch.get(channel), sent.get(channel), entry, err);
+            try {
+              answer(channel, batch.get(channel), sent.get(channel), entry, err);
+            } catch (RuntimeException e) {
+              // never leave a subscribe unanswered (a waiter already answered ignores this)
+              ServiceError internal = new ServiceError(ErrorCode.INTERNAL, "could not read the store's answer for " + channel);
+              for (Waiter w : batch.get(channel)) w.answer.tryComplete(Answer.failed(internal));
+            }
           }
           dispatch();
         });
