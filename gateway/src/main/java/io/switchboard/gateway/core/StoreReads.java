@@ -79,7 +79,8 @@ final class StoreReads {
    * The position of {@code channel} (bus/storage name) and, with a {@code recoverOffset}, what was stored after it
    * in {@code recoverEpoch}, complete up to the head (in offset order, expired publications left out). Read after
    * this call; never fails (a store failure is the answer's error). {@code gone}: true once nobody needs the answer
-   * (the subscription was dropped), so a read not yet sent is not sent for it.
+   * (the subscription was dropped), so a read not yet sent is not sent for it. Queued only: call {@link #send} once
+   * every channel of the batch is queued, so one subscribe's channels leave in one request when the store is idle.
    */
   Future<Answer> read(String channel, Long recoverOffset, String recoverEpoch, BooleanSupplier gone) {
     // a position the store would refuse never joins a shared read (it would fail the read for everyone)
@@ -92,8 +93,12 @@ final class StoreReads {
     }
     Promise<Answer> p = Promise.promise();
     queued.computeIfAbsent(channel, c -> new ArrayList<>(4)).add(new Waiter(recoverOffset, recoverEpoch, gone, p));
-    dispatch();
     return p.future();
+  }
+
+  /** Sends what was queued by {@link #read}, as far as the admission bound allows (the rest follows as reads return). */
+  void send() {
+    dispatch();
   }
 
   /** Sends reads while requests may be in flight and channels wait whose previous read has come back. */

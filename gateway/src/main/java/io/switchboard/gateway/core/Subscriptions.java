@@ -349,6 +349,7 @@ public final class Subscriptions {
             recover ? w.request.recoverEpoch() : null, () -> c.subscriptions.get(w.scoped) != s));
       }
     }
+    loop.storeReads.send();
     List<Future<StoreReads.Answer>> pending = new ArrayList<>();
     for (Future<StoreReads.Answer> f : answers) if (f != null) pending.add(f);
     Future<?> all = pending.isEmpty() ? Future.succeededFuture() : Future.all(pending);
