@@ -36,6 +36,17 @@ public final class Defaults {
    */
   public static final int TOKEN_CLOCK_SKEW_SECONDS = 60;
 
+  /**
+   * Position/recovery reads of subscribes that one gateway event loop has at the store at once (each a
+   * {@code store.position} request for up to {@link #STORE_READ_CHANNELS} channels, every channel's subscribers
+   * sharing one read); the rest wait in the gateway, where waiting is not failing. Why 4: a reconnect storm then
+   * asks the store for at most 4 requests per loop and round trip, which it answers well within the bus timeout,
+   * while a quiet gateway never waits (a read is sent at once while fewer are in flight).
+   */
+  public static final int STORE_READS_IN_FLIGHT = 4;
+  /** Channels per coalesced position/recovery request (see {@link #STORE_READS_IN_FLIGHT}). */
+  public static final int STORE_READ_CHANNELS = 100;
+
   /** The default tree. A fresh copy each call: callers may mutate it. */
   public static JsonObject tree() {
     return new JsonObject()

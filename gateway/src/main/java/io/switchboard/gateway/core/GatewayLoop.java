@@ -43,6 +43,8 @@ public final class GatewayLoop {
   public final ChannelAccess access;
   public final ChannelOps ops;
   public final Subscriptions subscriptions;
+  /** The subscribes' position/recovery reads, coalesced per channel and admitted at a bounded rate. */
+  final StoreReads storeReads;
   public final Apps apps;
   public final ChannelStats stats;
   /** Flush coalescing for every connection of this loop. */
@@ -75,6 +77,7 @@ public final class GatewayLoop {
     this.hub = new ChannelHub(vertx, interest, this::storedAfter, this::storedSince, metrics);
     this.access = new ChannelAccess(cfg.namespaces());
     this.ops = new ChannelOps(this);
+    this.storeReads = new StoreReads(this);
     this.subscriptions = new Subscriptions(this);
     this.stats = new ChannelStats(this);
     vertx.setPeriodic(cfg.sweepIntervalMs(), t -> sweep(System.currentTimeMillis()));

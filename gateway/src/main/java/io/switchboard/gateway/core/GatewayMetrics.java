@@ -69,6 +69,8 @@ public final class GatewayMetrics {
   private final Timer fanoutLag;
   private final Timer[] commands = new Timer[Command.values().length];
   private final Counter recovered;
+  private final Counter storeReads;
+  private final Counter storeReadSubscriptions;
   private final Counter notRecovered;
   private final Map<String, Timer> busRequests = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Integer, Counter[]> disconnects = new ConcurrentHashMap<>();
@@ -157,6 +159,11 @@ public final class GatewayMetrics {
         .description("subscriptions that asked to recover from a position, by outcome").register(registry);
     for (String op : new String[] {"append", "position", "history", "ack", "pending"}) busTimer("store." + op);
     for (String op : new String[] {"join", "leave", "query", "set_state"}) busTimer("presence." + op);
+    storeReads = Counter.builder("switchboard_subscribe_store_reads")
+        .description("channel position/recovery reads that subscribes sent to the store (coalesced: one read serves every subscription of the channel waiting on the event loop)")
+        .register(registry);
+    storeReadSubscriptions = Counter.builder("switchboard_subscribe_store_read_subscriptions")
+        .description("subscriptions answered by switchboard_subscribe_store_reads (their ratio is the coalescing)").register(registry);
     fanoutReceived = Counter.builder("switchboard_fanout_messages_received")
         .description("fan-out bus messages received by this gateway node (one per publication, not per subscriber)").register(registry);
   }
@@ -243,6 +250,12 @@ public final class GatewayMetrics {
   <T> Future<T> timed(Command c, long startNanos, Future<T> result) {
     Timer t = commands[c.ordinal()];
     return result.onComplete(ar -> t.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS));
+  }
+
+  /** One coalesced store request: {@code channels} channel reads serving {@code subscriptions} subscriptions. */
+  void storeReads(int channels, int subscriptions) {
+    storeReads.increment(channels);
+    storeReadSubscriptions.increment(subscriptions);
   }
 
   /** A subscription asked to recover; whether it was. */

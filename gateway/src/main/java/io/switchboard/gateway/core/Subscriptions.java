@@ -290,7 +290,8 @@ public final class Subscriptions {
     c.subscriptions.put(w.scoped, s);
     loop.hub.add(s);
     JsonObject q = new JsonObject().put("channel", w.scoped).put("reverse", true).put("limit", loop.cfg.maxHistoryLimit());
-    return loop.bus.<JsonObject>request(Addresses.STORE_HISTORY, q, loop.timeout()).transform(ar -> {
+    // admitted like every subscribe read: a storm of personal recoveries waits in the gateway, not at the store
+    return loop.storeReads.admitted(() -> loop.bus.<JsonObject>request(Addresses.STORE_HISTORY, q, loop.timeout())).transform(ar -> {
       if (c.subscriptions.get(w.scoped) != s) {
         return Future.succeededFuture(new Established(List.of(Outcome.failed(local,
             new ServiceError(ErrorCode.NOT_SUBSCRIBED, "unsubscribed before the subscribe completed"))), List.of()));
@@ -327,45 +328,32 @@ public final class Subscriptions {
   }
 
   /**
-   * Joins the hub, asks the store for positions (and recovery) in ONE request, joins presence in one message.
-   * Never fails: a store failure becomes a per-channel {@code unavailable} outcome.
+   * Joins the hub, asks the store for each channel's position (and recovery) through the loop's coalesced reads
+   * ({@link StoreReads}: subscriptions of one channel waiting together share one read), joins presence in one
+   * message. Never fails: a store failure becomes a per-channel {@code unavailable} outcome.
    */
   private Future<Established> establish(Session c, List<Wanted> wanted) {
     if (wanted.isEmpty()) return Future.succeededFuture(Established.NONE);
     List<Subscription> subs = new ArrayList<>();
-    JsonArray storeReq = new JsonArray();
+    List<Future<StoreReads.Answer>> answers = new ArrayList<>();
     for (Wanted w : wanted) {
       Subscription s = new Subscription(w.scoped, c, w.options.presence() && c.joinsPresence);
       c.subscriptions.put(w.scoped, s);
       loop.hub.add(s);
       subs.add(s);
-      if (!w.options.ephemeral()) {
-        JsonObject q = new JsonObject().put("channel", w.scoped);
-        if (w.request.recovering() && w.options.recovery()) {
-          q.put("recover", new JsonObject().put("offset", w.request.recoverOffset()).put("epoch", w.request.recoverEpoch()));
-        }
-        storeReq.add(q);
+      if (w.options.ephemeral()) {
+        answers.add(null);
+      } else {
+        boolean recover = w.request.recovering() && w.options.recovery();
+        answers.add(loop.storeReads.read(w.scoped, recover ? w.request.recoverOffset() : null,
+            recover ? w.request.recoverEpoch() : null, () -> c.subscriptions.get(w.scoped) != s));
       }
     }
-    Future<JsonObject> positions = storeReq.isEmpty()
-        ? Future.succeededFuture(new JsonObject().put("channels", new JsonArray()))
-        : loop.<JsonObject>request(Addresses.STORE_POSITION, new JsonObject().put("channels", storeReq), loop.timeout())
-            .compose(m -> {
-              // entries the store cut by bytes are read to the end, so recovery stays whole and in order
-              JsonArray entries = m.body().getJsonArray("channels", new JsonArray());
-              List<Future<JsonObject>> whole = new ArrayList<>();
-              for (Object o : entries) whole.add(loop.complete((JsonObject) o));
-              return Future.all(whole).map(v -> m.body());
-            });
-    return positions.transform(ar -> {
-      Map<String, JsonObject> byChannel = new HashMap<>();
-      if (ar.succeeded()) {
-        for (Object o : ar.result().getJsonArray("channels", new JsonArray())) {
-          JsonObject p = (JsonObject) o;
-          byChannel.put(p.getString("channel"), p);
-        }
-      }
-      ServiceError storeError = ar.failed() ? ServiceError.from(ar.cause(), "message store") : null;
+    loop.storeReads.send();
+    List<Future<StoreReads.Answer>> pending = new ArrayList<>();
+    for (Future<StoreReads.Answer> f : answers) if (f != null) pending.add(f);
+    Future<?> all = pending.isEmpty() ? Future.succeededFuture() : Future.all(pending);
+    return all.map(v -> {
       List<Outcome> outcomes = new ArrayList<>();
       List<Ready> ready = new ArrayList<>();
       JsonArray presenceChannels = new JsonArray();
@@ -382,38 +370,31 @@ public final class Subscriptions {
           outcomes.add(new Outcome(local, null, false, 0, null, null));
           ready.add(new Ready(s, 0, null, 0, List.of()));
         } else {
-          JsonObject p = byChannel.get(w.scoped);
-          ServiceError err = storeError != null ? storeError
-              : p == null ? new ServiceError(ErrorCode.INTERNAL, "store gave no position for " + local)
-              : p.containsKey("error") ? channelError(p.getJsonObject("error"))
-              : null;
-          if (err != null) {
+          StoreReads.Answer p = answers.get(i).result();
+          if (p.error() != null) {
             drop(c, s);
-            outcomes.add(Outcome.failed(local, err));
+            outcomes.add(Outcome.failed(local, p.error()));
             continue;
           }
-          long offset = p.getLong("offset", 0L);
-          String epoch = p.getString("epoch");
           Boolean recoveredFlag = null;
           List<Publication> recovered = List.of();
-          long from = offset;
+          long from = p.offset();
           if (w.request.recovering()) {
-            boolean ok = w.options.recovery() && p.getBoolean("recovered", false);
+            boolean ok = w.options.recovery() && Boolean.TRUE.equals(p.recovered());
             recoveredFlag = ok;
             loop.metrics.recover(ok);
             if (ok) {
               from = w.request.recoverOffset();
-              recovered = new ArrayList<>();
-              for (Object o : p.getJsonArray("publications", new JsonArray())) recovered.add(Publication.fromJson((JsonObject) o));
+              recovered = p.publications();
             }
           }
-          outcomes.add(new Outcome(local, null, true, offset, epoch, recoveredFlag));
-          ready.add(new Ready(s, offset, epoch, from, recovered));
+          outcomes.add(new Outcome(local, null, true, p.offset(), p.epoch(), recoveredFlag));
+          ready.add(new Ready(s, p.offset(), p.epoch(), from, recovered));
         }
         if (s.presence) presenceChannels.add(w.scoped);
       }
       join(c, presenceChannels);
-      return Future.succeededFuture(new Established(outcomes, ready));
+      return new Established(outcomes, ready);
     });
   }
 
@@ -533,11 +514,6 @@ public final class Subscriptions {
       return;
     }
     leavePresence(c, left);
-  }
-
-  private static ServiceError channelError(JsonObject e) {
-    ErrorCode code = ErrorCode.fromWire(e.getString("code"));
-    return new ServiceError(code == null ? ErrorCode.INTERNAL : code, e.getString("message", "store error"));
   }
 
   private void drop(Session c, Subscription s) {
