@@ -14,7 +14,6 @@ import io.switchboard.gateway.core.SessionProtocol;
 import io.switchboard.gateway.core.Subscriptions;
 import io.switchboard.gateway.transport.Framing;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 
@@ -150,15 +149,11 @@ public final class NativeDialect implements SessionProtocol {
         return;
       }
       s.loop.subscriptions.subscribePersonal(s, recover).onComplete(personal -> {
-        JsonArray subs = personal.succeeded() ? NativeRequests.outcomes(personal.result()) : new JsonArray();
-        JsonObject result = new JsonObject()
-            .put("client", s.id)
-            .put("subject", s.subject())
-            .put("expiresAt", Instant.ofEpochSecond(s.claims().exp()).toString())
-            .put("pingInterval", s.loop.cfg.pingIntervalMs() / 1000.0)
-            .put("subscriptions", subs);
-        if (id != null) reply(s, id, result);
-        else send(s, new JsonObject().put("type", "connected").put("result", result));
+        // written straight to bytes (ConnectReply): the same JSON as the tree, without databind
+        ByteBuf answer = ConnectReply.encode(id, s.id, s.subject(), s.claims().exp(), s.loop.cfg.pingIntervalMs() / 1000.0,
+            personal.succeeded() ? personal.result().outcomes() : java.util.List.of());
+        s.sendPayload(answer);
+        answer.release();
         if (personal.succeeded()) s.loop.subscriptions.goLive(s, personal.result());
       });
     });
