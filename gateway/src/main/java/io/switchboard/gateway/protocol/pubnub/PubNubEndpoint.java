@@ -416,8 +416,8 @@ public final class PubNubEndpoint implements Endpoint {
       if (chosen == null || p.filter == null || !p.filter.text().equals(chosen.text())) p.filter = chosen;
       p.poll(req, connection, names, tt, state);
     });
-    // a held poll keeps its request: the decoded parameters (another copy of the token) are not needed past here
-    req.params().clear();
+    // no req.params() past here: a poll held already (the client's loop is this one) has been lightened, its decoded
+    // parameters dropped, and asking for them would decode them again into a new map kept for the hold
   }
 
   /** The {@code heartbeat} parameter clamped to the allowed presence timeouts; null when absent, -1 (answered) when bad. */
