@@ -69,6 +69,8 @@ public final class PubNubEndpoint implements Endpoint {
 
   final GatewayLoop loop;
   final PubNubDialect dialect;
+  /** This endpoint's event loop's context (its router's requests run on duplicates of it); set by the first request. */
+  volatile Context ctx;
   /**
    * Every client of this gateway JVM (shared by its event loops), by app id, then uuid: the uuid string the client
    * keeps is the key (no per-client composite key).
@@ -172,10 +174,11 @@ public final class PubNubEndpoint implements Endpoint {
   private void attempt(HttpServerResponse resp, App app, String uuid, String token, Consumer<PubNubPoller> action, int tries) {
     // the loop's own context, not this request's duplicate of it: the client keeps it
     Context home = ((ContextInternal) Vertx.currentContext()).unwrap();
+    if (ctx == null) ctx = home;
     Map<String, PubNubPoller> clients = clients(app.id());
     PubNubPoller p = clients.get(uuid);
     if (p == null) {
-      PubNubPoller fresh = new PubNubPoller(this, home, app, uuid);
+      PubNubPoller fresh = new PubNubPoller(this, uuid);
       PubNubPoller prev = clients.putIfAbsent(uuid, fresh);
       p = prev == null ? fresh : prev;
     }
@@ -190,7 +193,7 @@ public final class PubNubEndpoint implements Endpoint {
         }
         return;
       }
-      owner.authorize(token).onComplete(ar -> {
+      owner.authorize(app, token).onComplete(ar -> {
         if (ar.succeeded()) {
           action.accept(owner);
         } else if (owner.closed() && tries > 0 && !(ar.cause() instanceof ServiceError se && se.code() == ErrorCode.TOKEN_EXPIRED)
@@ -202,13 +205,13 @@ public final class PubNubEndpoint implements Endpoint {
         }
       });
     };
-    if (owner.ctx == home) run.run();
-    else owner.ctx.runOnContext(v -> run.run());
+    if (owner.ctx() == home) run.run();
+    else owner.ctx().runOnContext(v -> run.run());
   }
 
   /** Forgets a client whose session ended. */
   void forget(PubNubPoller p) {
-    clients(p.app.id()).remove(p.uuid, p);
+    clients(p.app().id()).remove(p.uuid, p);
   }
 
   /** The clients of one app (a map per app, kept once made: apps are few). */
@@ -574,11 +577,11 @@ public final class PubNubEndpoint implements Endpoint {
         ok(resp, new JsonObject().put("channels", new JsonArray()));
         return;
       }
-      target.ctx.runOnContext(v -> {
+      target.ctx().runOnContext(v -> {
         List<String> chs = new ArrayList<>();
         if (!target.closed()) for (String scoped : target.session.channels()) chs.add(App.local(scoped));
         // only the channels whose presence the asker may see (the one access decision, on the asker's loop)
-        asker.ctx.runOnContext(w -> {
+        asker.ctx().runOnContext(w -> {
           JsonArray visible = new JsonArray();
           for (String ch : chs) {
             try {

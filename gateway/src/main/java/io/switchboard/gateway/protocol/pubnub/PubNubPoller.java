@@ -60,10 +60,7 @@ final class PubNubPoller implements Transport {
   private record Entry(long seq, byte[] bytes, long tt) {}
 
   final PubNubEndpoint endpoint;
-  /** The owning event loop's context (not a request's duplicate of it: that one is not kept per client). */
-  final Context ctx;
   final String uuid;
-  final App app;
   Session session;
   /**
    * The first 128 bits of the SHA-256 of the token the session was opened or last refreshed with (not the token:
@@ -100,16 +97,27 @@ final class PubNubPoller implements Transport {
   private Future<?> chain = IDLE;
   private static final Future<?> IDLE = Future.succeededFuture();
 
-  PubNubPoller(PubNubEndpoint endpoint, Context ctx, App app, String uuid) {
+  PubNubPoller(PubNubEndpoint endpoint, String uuid) {
     this.endpoint = endpoint;
-    this.ctx = ctx;
-    this.app = app;
     this.uuid = uuid;
     this.timeoutMs = PubNubEndpoint.DEFAULT_PRESENCE_TIMEOUT_S * 1000;
   }
 
   GatewayLoop loop() {
     return endpoint.loop;
+  }
+
+  /**
+   * The owning event loop's context: the endpoint's (a client lives on the loop whose endpoint made it; not kept per
+   * client).
+   */
+  Context ctx() {
+    return endpoint.ctx;
+  }
+
+  /** The client's app (its session's; not kept twice). */
+  App app() {
+    return session.app;
   }
 
   boolean closed() {
@@ -123,7 +131,7 @@ final class PubNubPoller implements Transport {
   // --- credentials ---------------------------------------------------------------------------------
 
   /** Checks the request's token: the first one opens the session, a new one (setToken) refreshes its claims. */
-  Future<Void> authorize(String requestToken) {
+  Future<Void> authorize(App app, String requestToken) {
     GatewayLoop loop = loop();
     if (authenticated == null) {
       session = new Session(Ids.hex(16), loop, app, this, endpoint.dialect);
@@ -288,7 +296,7 @@ final class PubNubPoller implements Transport {
       if (start == null || !seen.add(ch) || !session.subscribed(ch)) continue;
       long startOffset = start.offset();
       // newest first from the head: what came after the start is in the buffer (skipped here)
-      JsonObject q = new JsonObject().put("channel", app.scope(ch)).put("limit", MAX_PER_RESPONSE).put("reverse", true);
+      JsonObject q = new JsonObject().put("channel", app().scope(ch)).put("limit", MAX_PER_RESPONSE).put("reverse", true);
       DeliveryOptions o = new DeliveryOptions().setSendTimeout(loop().cfg.requestTimeoutMs());
       reads.add(loop().bus.<JsonObject>request(Addresses.STORE_HISTORY, q, o).map(m -> {
         List<JsonObject> newer = new ArrayList<>();
@@ -339,7 +347,7 @@ final class PubNubPoller implements Transport {
     if (closed || response.closed()) return;
     Held on = new Held(this, request, connectionContext);
     heldOn = on;
-    on.lighten();
+    on.lighten(request);
     heldCursor = cursor;
     heldUntil = System.currentTimeMillis() + endpoint.holdMs;
     endpoint.held.incrementAndGet();
@@ -404,15 +412,12 @@ final class PubNubPoller implements Transport {
     final HttpServerResponse response;
     final HttpConnection connection;
     final ContextInternal context;
-    /** The request until it is lightened on its connection's loop (then only the response is kept). */
-    HttpServerRequest request;
     /** Touched on the connection's loop only. */
     boolean direct;
     boolean done;
 
     Held(PubNubPoller client, HttpServerRequest request, Context context) {
       this.client = client;
-      this.request = request;
       this.response = request.response();
       this.connection = request.connection();
       this.context = (ContextInternal) context;
@@ -421,14 +426,13 @@ final class PubNubPoller implements Transport {
     /** The response's close: the connection may live on another event loop than the client, handled back on its. */
     @Override
     public void handle(Void v) {
-      client.ctx.runOnContext(w -> client.heldClosed(response));
+      client.ctx().runOnContext(w -> client.heldClosed(response));
     }
 
-    void lighten() {
+    /** On the connection's loop: what is kept of the request is lightened (the request itself is not kept here). */
+    void lighten(HttpServerRequest r) {
       if (connection == null || context == null) return;
       onLoop(() -> {
-        HttpServerRequest r = request;
-        request = null;
         if (done) return;
         direct = DirectWrites.apply(connection);
         // what Vert.x and Netty keep of the request: headers, the URI with its token and its copies, the decoder's
@@ -529,7 +533,7 @@ final class PubNubPoller implements Transport {
     for (String n : names) {
       if (!n.endsWith(PubNubDialect.PRESENCE_SUFFIX)) continue;
       if (wanted == null) wanted = new HashSet<>(4);
-      wanted.add(app.scope(n.substring(0, n.length() - PubNubDialect.PRESENCE_SUFFIX.length())));
+      wanted.add(app().scope(n.substring(0, n.length() - PubNubDialect.PRESENCE_SUFFIX.length())));
     }
     // replaced, not changed in place (readers iterate it); an empty one is the shared empty set
     presenceWanted = wanted == null ? Set.of() : wanted;
@@ -565,7 +569,7 @@ final class PubNubPoller implements Transport {
       }
       for (String ch : add) {
         JsonObject st = pendingState == null ? null : pendingState.remove(ch);
-        if (st != null && session.subscribed(ch)) loop().ops.setState(session, app, ch, st);
+        if (st != null && session.subscribed(ch)) loop().ops.setState(session, app(), ch, st);
       }
       return denied;
     });
@@ -582,7 +586,7 @@ final class PubNubPoller implements Transport {
     } catch (ServiceError e) {
       return Future.succeededFuture(new Subscriptions.Request(ch, null, null));
     }
-    JsonObject q = new JsonObject().put("channel", app.scope(ch)).put("limit", MAX_PER_RESPONSE).put("reverse", true);
+    JsonObject q = new JsonObject().put("channel", app().scope(ch)).put("limit", MAX_PER_RESPONSE).put("reverse", true);
     DeliveryOptions o = new DeliveryOptions().setSendTimeout(loop().cfg.requestTimeoutMs());
     return loop().bus.<JsonObject>request(Addresses.STORE_HISTORY, q, o).map(m -> {
       JsonArray pubs = m.body().getJsonArray("publications", new JsonArray());
@@ -610,7 +614,7 @@ final class PubNubPoller implements Transport {
     List<Future<?>> fs = new ArrayList<>();
     for (String ch : names) {
       if (session.subscribed(ch)) {
-        fs.add(loop().ops.setState(session, app, ch, state));
+        fs.add(loop().ops.setState(session, app(), ch, state));
       } else {
         try {
           loop().access.check(session, ch, ChannelAccess.Op.PRESENCE);
@@ -629,7 +633,7 @@ final class PubNubPoller implements Transport {
     List<Future<?>> fs = new ArrayList<>();
     for (String ch : state.fieldNames()) {
       if (state.getValue(ch) instanceof JsonObject st && session.subscribed(ch)) {
-        fs.add(loop().ops.setState(session, app, ch, st));
+        fs.add(loop().ops.setState(session, app(), ch, st));
       }
     }
     return Future.all(fs).mapEmpty();
