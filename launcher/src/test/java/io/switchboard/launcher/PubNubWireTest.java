@@ -225,6 +225,33 @@ class PubNubWireTest {
     assertEquals(1, new JsonObject(again.body()).getJsonArray("m").size(), again.body());
   }
 
+  /**
+   * Clients with the same token share its verified claims (kept once on the gateway), exactly: a client that sets a
+   * new token gets the new token's grants (wider, then narrower) while the other keeps the old token's.
+   */
+  @Test
+  void clientsOfOneTokenShareItsClaimsButSetTokenIsPerClient() throws Exception {
+    String shared = s.token("wire-shared", TestServer.grants("task:shared-a", "subscribe,presence"));
+    String a = "/v2/subscribe/" + KEY + "/%s/0?uuid=wire-shared-a&tt=0&auth=";
+    String b = "/v2/subscribe/" + KEY + "/%s/0?uuid=wire-shared-b&tt=0&auth=";
+    assertEquals(200, get(a.formatted("task:shared-a") + shared).statusCode());
+    assertEquals(200, get(b.formatted("task:shared-a") + shared).statusCode());
+    assertEquals(403, get(a.formatted("task:shared-b") + shared).statusCode());
+    // a sets a wider token: a may subscribe to b's channel, b (the old shared token) still may not
+    String wider = s.token("wire-shared", TestServer.grants("task:shared-*", "subscribe,presence"));
+    HttpResponse<String> aWide = get(a.formatted("task:shared-b") + wider);
+    assertEquals(200, aWide.statusCode(), aWide.body());
+    HttpResponse<String> bOld = get(b.formatted("task:shared-b") + shared);
+    assertEquals(403, bOld.statusCode(), bOld.body());
+    assertJson(bOld);
+    // a sets a narrower token (no task:shared-a): refused there now; b keeps task:shared-a
+    String narrower = s.token("wire-shared", TestServer.grants("task:shared-b", "subscribe,presence"));
+    HttpResponse<String> aNarrow = get(a.formatted("task:shared-a") + narrower);
+    assertEquals(403, aNarrow.statusCode(), aNarrow.body());
+    HttpResponse<String> bStill = get(b.formatted("task:shared-a") + shared);
+    assertEquals(200, bStill.statusCode(), bStill.body());
+  }
+
   /** GET publish with a 32 KiB message in the path, and a deflated POST (the Node SDK's sendByPost since 9.4). */
   @Test
   void publishAtThe32KiBLimitByGetAndDeflatedPost() throws Exception {

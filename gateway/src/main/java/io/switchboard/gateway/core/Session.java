@@ -39,12 +39,31 @@ public final class Session implements Caller, Transport.Listener {
   private long closingSince;
   static final long CLOSE_GRACE_MS = 1000;
 
-  // publish rate limit: token bucket
-  private double tokens;
-  private long tokensAt;
-  // protocol violations in the current window
-  private int violations;
-  private long violationWindowStart;
+  /**
+   * The publish rate bucket and the violation window, made on the first publish or violation (many sessions only
+   * receive: a PubNub client waiting in its poll, an idle subscriber). A bucket made then is full, exactly as one
+   * made with the session would be by that time (it refills to the burst and never above).
+   */
+  private Limits limits;
+
+  private static final class Limits {
+    // publish rate limit: token bucket
+    double tokens;
+    long tokensAt;
+    // protocol violations in the current window
+    int violations;
+    long violationWindowStart;
+  }
+
+  private Limits limits(long now) {
+    Limits l = limits;
+    if (l == null) {
+      l = limits = new Limits();
+      l.tokens = loop.cfg.publishBurst();
+      l.tokensAt = now;
+    }
+    return l;
+  }
 
   /** Capabilities authorized per channel by a dialect-verified signature; see {@link Caller#channelAuthorization}. */
   private java.util.function.Function<String, java.util.Set<io.switchboard.common.Capability>> channelAuthorizer;
@@ -83,8 +102,6 @@ public final class Session implements Caller, Transport.Listener {
     this.protocol = protocol;
     this.openedAt = now;
     this.lastSeen = now;
-    this.tokens = loop.cfg.publishBurst();
-    this.tokensAt = now;
     this.nextPingAt = nextPing(now);
   }
 
@@ -152,8 +169,14 @@ public final class Session implements Caller, Transport.Listener {
     return subscriptions.size();
   }
 
+  /**
+   * The subscribed channels (scoped names), a snapshot. Not the map's key view: a view stays cached in the map for
+   * the session's life (16 B for every session, most of which never ask).
+   */
   public Iterable<String> channels() {
-    return subscriptions.keySet();
+    java.util.List<String> out = new java.util.ArrayList<>(subscriptions.size());
+    subscriptions.forEach((channel, s) -> out.add(channel));
+    return out;
   }
 
   // --- from the transport --------------------------------------------------------------------------
@@ -267,23 +290,25 @@ public final class Session implements Caller, Transport.Listener {
   public long takePublishToken(long now) {
     double rate = loop.cfg.publishRatePerSecond();
     int burst = loop.cfg.publishBurst();
-    tokens = Math.min(burst, tokens + (now - tokensAt) * rate / 1000.0);
-    tokensAt = now;
-    if (tokens >= 1) {
-      tokens -= 1;
+    Limits l = limits(now);
+    l.tokens = Math.min(burst, l.tokens + (now - l.tokensAt) * rate / 1000.0);
+    l.tokensAt = now;
+    if (l.tokens >= 1) {
+      l.tokens -= 1;
       return 0;
     }
-    return Math.max(1, (long) Math.ceil((1 - tokens) * 1000.0 / rate));
+    return Math.max(1, (long) Math.ceil((1 - l.tokens) * 1000.0 / rate));
   }
 
   /** Counts a protocol violation; past the limit for the window the session is closed (protocol violation). */
   public void violation() {
     long now = System.currentTimeMillis();
-    if (now - violationWindowStart > loop.cfg.violationWindowMs()) {
-      violationWindowStart = now;
-      violations = 0;
+    Limits l = limits(now);
+    if (now - l.violationWindowStart > loop.cfg.violationWindowMs()) {
+      l.violationWindowStart = now;
+      l.violations = 0;
     }
-    if (++violations >= loop.cfg.violationLimit()) disconnect(Disconnect.PROTOCOL_VIOLATION, "too many protocol violations");
+    if (++l.violations >= loop.cfg.violationLimit()) disconnect(Disconnect.PROTOCOL_VIOLATION, "too many protocol violations");
   }
 
   // --- presence ------------------------------------------------------------------------------------

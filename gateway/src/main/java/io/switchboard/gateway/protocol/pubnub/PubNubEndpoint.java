@@ -16,6 +16,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
@@ -68,10 +69,13 @@ public final class PubNubEndpoint implements Endpoint {
 
   final GatewayLoop loop;
   final PubNubDialect dialect;
-  /** Every client of this gateway JVM (shared by its event loops), by app id and uuid. */
-  private final Map<String, PubNubPoller> pollers;
-  /** The clients this event loop owns (swept here). */
-  private final Set<PubNubPoller> owned = new HashSet<>();
+  /** This endpoint's event loop's context (its router's requests run on duplicates of it); set by the first request. */
+  volatile Context ctx;
+  /**
+   * Every client of this gateway JVM (shared by its event loops), by app id, then uuid: the uuid string the client
+   * keeps is the key (no per-client composite key).
+   */
+  private final Map<String, Map<String, PubNubPoller>> pollers;
   final AtomicInteger held = HELD;
   final long holdMs;
   /** Period of {@code interval} presence events; 0 = none. */
@@ -81,7 +85,7 @@ public final class PubNubEndpoint implements Endpoint {
     this.loop = loop;
     this.dialect = new PubNubDialect(loop);
     // one registry per gateway, shared by its event loops (a client's requests may arrive on any of them)
-    this.pollers = io.switchboard.gateway.core.GatewayShared.of(loop, "pubnub.clients", ConcurrentHashMap::new);
+    this.pollers = io.switchboard.gateway.core.GatewayShared.of(loop, "pubnub.clientsByApp", ConcurrentHashMap::new);
     this.holdMs = HOLD_MS;
     JsonObject config = Vertx.currentContext() == null ? new JsonObject() : Vertx.currentContext().config();
     this.intervalMs = config.getJsonObject("gateway", new JsonObject())
@@ -168,19 +172,20 @@ public final class PubNubEndpoint implements Endpoint {
 
   /** On this endpoint's event loop: finds or opens the client's session, then runs on the session's own loop. */
   private void attempt(HttpServerResponse resp, App app, String uuid, String token, Consumer<PubNubPoller> action, int tries) {
-    Context home = Vertx.currentContext();
-    String key = app.id() + "\n" + uuid;
-    PubNubPoller p = pollers.get(key);
+    // the loop's own context, not this request's duplicate of it: the client keeps it
+    Context home = ((ContextInternal) Vertx.currentContext()).unwrap();
+    if (ctx == null) ctx = home;
+    Map<String, PubNubPoller> clients = clients(app.id());
+    PubNubPoller p = clients.get(uuid);
     if (p == null) {
-      PubNubPoller fresh = new PubNubPoller(this, home, app, key, uuid);
-      PubNubPoller prev = pollers.putIfAbsent(key, fresh);
+      PubNubPoller fresh = new PubNubPoller(this, uuid);
+      PubNubPoller prev = clients.putIfAbsent(uuid, fresh);
       p = prev == null ? fresh : prev;
-      if (prev == null) owned.add(fresh);
     }
     PubNubPoller owner = p;
     Runnable run = () -> {
       if (owner.closed()) {
-        pollers.remove(key, owner);
+        clients.remove(uuid, owner);
         if (tries > 0) {
           home.runOnContext(v -> attempt(resp, app, uuid, token, action, tries - 1));
         } else {
@@ -188,31 +193,46 @@ public final class PubNubEndpoint implements Endpoint {
         }
         return;
       }
-      owner.authorize(token).onComplete(ar -> {
+      owner.authorize(app, token).onComplete(ar -> {
         if (ar.succeeded()) {
           action.accept(owner);
         } else if (owner.closed() && tries > 0 && !(ar.cause() instanceof ServiceError se && se.code() == ErrorCode.TOKEN_EXPIRED)
             && !(ar.cause() instanceof ServiceError se2 && se2.code() == ErrorCode.UNAUTHORIZED)) {
-          pollers.remove(key, owner);
+          clients.remove(uuid, owner);
           home.runOnContext(v -> attempt(resp, app, uuid, token, action, tries - 1));
         } else {
           failed(resp, ar.cause(), null);
         }
       });
     };
-    if (owner.ctx == Vertx.currentContext()) run.run();
-    else owner.ctx.runOnContext(v -> run.run());
+    if (owner.ctx() == home) run.run();
+    else owner.ctx().runOnContext(v -> run.run());
   }
 
   /** Forgets a client whose session ended. */
   void forget(PubNubPoller p) {
-    pollers.remove(p.key, p);
-    owned.remove(p);
+    clients(p.app().id()).remove(p.uuid, p);
+  }
+
+  /** The clients of one app (a map per app, kept once made: apps are few). */
+  private Map<String, PubNubPoller> clients(String appId) {
+    Map<String, PubNubPoller> m = pollers.get(appId);
+    return m != null ? m : pollers.computeIfAbsent(appId, k -> new ConcurrentHashMap<>());
+  }
+
+  /**
+   * Each client of this event loop, found through its session (the loop's sessions are the registry of what this
+   * loop owns: no second per-client set). A client's session is registered on its loop as the client is made.
+   */
+  private void forEachOwned(Consumer<PubNubPoller> action) {
+    loop.each(s -> {
+      if (s.dialectState instanceof PubNubPoller p && p.endpoint == this) action.accept(p);
+    });
   }
 
   private void sweep() {
     long now = System.currentTimeMillis();
-    for (PubNubPoller p : new ArrayList<>(owned)) p.sweep(now);
+    forEachOwned(p -> p.sweep(now));
   }
 
   /**
@@ -223,10 +243,10 @@ public final class PubNubEndpoint implements Endpoint {
    */
   private void announceOccupancy() {
     Map<String, List<PubNubPoller>> byChannel = new LinkedHashMap<>();
-    for (PubNubPoller p : owned) {
-      if (p.closed() || p.session == null) continue;
+    forEachOwned(p -> {
+      if (p.closed() || p.session == null) return;
       for (String scoped : p.presenceWanted) byChannel.computeIfAbsent(scoped, k -> new ArrayList<>()).add(p);
-    }
+    });
     DeliveryOptions o = new DeliveryOptions().setSendTimeout(loop.cfg.requestTimeoutMs());
     for (Map.Entry<String, List<PubNubPoller>> e : byChannel.entrySet()) {
       String scoped = e.getKey();
@@ -394,13 +414,13 @@ public final class PubNubEndpoint implements Endpoint {
     if (state == null && resp.ended()) return;
     io.vertx.core.Context connection = Vertx.currentContext();
     withPoller(rc, app, p -> {
-      if (heartbeat != null) p.timeoutMs = heartbeat * 1000L;
+      if (heartbeat != null) p.timeoutMs = heartbeat * 1000;
       // the latest subscribe's filter applies to what is delivered from now on (the SDK sends it on every poll)
       if (chosen == null || p.filter == null || !p.filter.text().equals(chosen.text())) p.filter = chosen;
       p.poll(req, connection, names, tt, state);
     });
-    // a held poll keeps its request: the decoded parameters (another copy of the token) are not needed past here
-    req.params().clear();
+    // no req.params() past here: a poll held already (the client's loop is this one) has been lightened, its decoded
+    // parameters dropped, and asking for them would decode them again into a new map kept for the hold
   }
 
   /** The {@code heartbeat} parameter clamped to the allowed presence timeouts; null when absent, -1 (answered) when bad. */
@@ -460,7 +480,7 @@ public final class PubNubEndpoint implements Endpoint {
       if (state == null && resp.ended()) return;
       withPoller(rc, app, p -> {
         p.touch();
-        if (heartbeat != null) p.timeoutMs = heartbeat * 1000L;
+        if (heartbeat != null) p.timeoutMs = heartbeat * 1000;
         Future<Void> f = state == null ? Future.succeededFuture() : p.applyState(state);
         f.onComplete(ar -> ok(resp, null));
       });
@@ -552,16 +572,16 @@ public final class PubNubEndpoint implements Endpoint {
   private void whereNow(RoutingContext rc, App app, String who) {
     HttpServerResponse resp = rc.response();
     withPoller(rc, app, asker -> {
-      PubNubPoller target = pollers.get(app.id() + "\n" + who);
+      PubNubPoller target = clients(app.id()).get(who);
       if (target == null) {
         ok(resp, new JsonObject().put("channels", new JsonArray()));
         return;
       }
-      target.ctx.runOnContext(v -> {
+      target.ctx().runOnContext(v -> {
         List<String> chs = new ArrayList<>();
         if (!target.closed()) for (String scoped : target.session.channels()) chs.add(App.local(scoped));
         // only the channels whose presence the asker may see (the one access decision, on the asker's loop)
-        asker.ctx.runOnContext(w -> {
+        asker.ctx().runOnContext(w -> {
           JsonArray visible = new JsonArray();
           for (String ch : chs) {
             try {

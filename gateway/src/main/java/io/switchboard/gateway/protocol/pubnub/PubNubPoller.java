@@ -60,50 +60,64 @@ final class PubNubPoller implements Transport {
   private record Entry(long seq, byte[] bytes, long tt) {}
 
   final PubNubEndpoint endpoint;
-  final Context ctx;
-  final String key;
   final String uuid;
-  final App app;
   Session session;
-  /** SHA-256 of the token the session was opened or last refreshed with (not the token: ~700 bytes per client). */
-  private byte[] tokenDigest;
+  /**
+   * The first 128 bits of the SHA-256 of the token the session was opened or last refreshed with (not the token:
+   * ~700 bytes per client; not a byte array: two fields).
+   */
+  private long tokenDigest0, tokenDigest1;
   private Future<Void> authenticated;
   private static final Future<Void> ACCEPTED = Future.succeededFuture();
-  private Listener listener;
   private boolean closed;
 
-  /** Envelopes not yet acknowledged; empty whenever a poll is held (a held client costs its smallest deque). */
-  private final ArrayDeque<Entry> buffer = new ArrayDeque<>(1);
+  /** Envelopes not yet acknowledged; null when there are none (always, while a poll is held). */
+  private ArrayDeque<Entry> buffer;
   private long nextSeq = 1;
   private long bufferedBytes;
-  private final Cursors cursors = new Cursors();
+  /**
+   * The last {@link #REMEMBERED_CURSORS} cursors issued, each with the last sequence it covers, oldest first: pairs
+   * (cursor, seq) in one growing array (a held client has one or two remembered).
+   */
+  private long[] cursors = new long[2];
+  private int cursorCount;
   private long lastCursor;
 
   private boolean recovering;
-  private HttpServerResponse held;
   /** The held response's connection side (written on its own event loop, see {@link Held}). */
   private Held heldOn;
   private long heldCursor;
   private long heldUntil;
   long lastActivity = System.currentTimeMillis();
-  long timeoutMs;
+  /** Presence timeout, milliseconds (at most 320 s). */
+  int timeoutMs;
   /** The client's subscribe {@code filter-expr} (the latest subscribe's), or null; read by PubNubDialect.variant. */
   PubNubFilter filter;
   /** Polls and channel changes of this client, one at a time (a poll waits for the previous one's subscriptions). */
   private Future<?> chain = IDLE;
   private static final Future<?> IDLE = Future.succeededFuture();
 
-  PubNubPoller(PubNubEndpoint endpoint, Context ctx, App app, String key, String uuid) {
+  PubNubPoller(PubNubEndpoint endpoint, String uuid) {
     this.endpoint = endpoint;
-    this.ctx = ctx;
-    this.app = app;
-    this.key = key;
     this.uuid = uuid;
-    this.timeoutMs = PubNubEndpoint.DEFAULT_PRESENCE_TIMEOUT_S * 1000L;
+    this.timeoutMs = PubNubEndpoint.DEFAULT_PRESENCE_TIMEOUT_S * 1000;
   }
 
   GatewayLoop loop() {
     return endpoint.loop;
+  }
+
+  /**
+   * The owning event loop's context: the endpoint's (a client lives on the loop whose endpoint made it; not kept per
+   * client).
+   */
+  Context ctx() {
+    return endpoint.ctx;
+  }
+
+  /** The client's app (its session's; not kept twice). */
+  App app() {
+    return session.app;
   }
 
   boolean closed() {
@@ -111,21 +125,25 @@ final class PubNubPoller implements Transport {
   }
 
   boolean holding() {
-    return held != null;
+    return heldOn != null;
   }
 
   // --- credentials ---------------------------------------------------------------------------------
 
   /** Checks the request's token: the first one opens the session, a new one (setToken) refreshes its claims. */
-  Future<Void> authorize(String requestToken) {
+  Future<Void> authorize(App app, String requestToken) {
     GatewayLoop loop = loop();
     if (authenticated == null) {
       session = new Session(Ids.hex(16), loop, app, this, endpoint.dialect);
       session.dialectState = this;
       loop.register(session);
       listen(session);
-      tokenDigest = digest(requestToken);
-      Future<Void> first = loop.authenticate(session, requestToken).<Void>mapEmpty().onFailure(t -> session.disconnect(Disconnect.INVALID_TOKEN, "bad token"));
+      digest(requestToken);
+      Future<Void> first = loop.authenticate(session, requestToken).<Void>map(c -> {
+        // the same claims as other clients' (same token, or same grants): kept once
+        if (session.claims() == c) session.refreshed(SharedClaims.of(c));
+        return null;
+      }).onFailure(t -> session.disconnect(Disconnect.INVALID_TOKEN, "bad token"));
       authenticated = first;
       // once accepted, a shared completed future stands for it: the first one's chain is not kept per client
       first.onSuccess(v -> {
@@ -135,7 +153,7 @@ final class PubNubPoller implements Transport {
     }
     return authenticated.compose(v -> {
       if (closed) return Future.failedFuture(new ServiceError(ErrorCode.UNAVAILABLE, "session closed"));
-      if (requestToken != null && java.security.MessageDigest.isEqual(digest(requestToken), tokenDigest)) {
+      if (sameToken(requestToken)) {
         if (session.claims().expiredAt(System.currentTimeMillis())) {
           return Future.failedFuture(new ServiceError(ErrorCode.TOKEN_EXPIRED, "token expired: set a fresh one with setToken"));
         }
@@ -147,15 +165,30 @@ final class PubNubPoller implements Transport {
               "the token is for subject " + c.subject() + ", this uuid's session belongs to " + session.subject()));
         }
         if (closed) return Future.failedFuture(new ServiceError(ErrorCode.UNAVAILABLE, "session closed"));
-        session.refreshed(c);
-        tokenDigest = digest(requestToken);
+        session.refreshed(SharedClaims.of(c));
+        digest(requestToken);
         loop.subscriptions.dropUngranted(session);
         return Future.<Void>succeededFuture();
       });
     });
   }
 
-  private static byte[] digest(String token) {
+  /** Remembers the token's digest (a null token: none, matching no token). */
+  private void digest(String token) {
+    byte[] d = sha256(token);
+    tokenDigest0 = d == null ? 0 : java.nio.ByteBuffer.wrap(d).getLong(0);
+    tokenDigest1 = d == null ? 0 : java.nio.ByteBuffer.wrap(d).getLong(8);
+  }
+
+  /** Whether {@code token} is the one remembered (compared without an early exit). */
+  private boolean sameToken(String token) {
+    byte[] d = sha256(token);
+    if (d == null || tokenDigest0 == 0 && tokenDigest1 == 0) return false;
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(d);
+    return ((b.getLong(0) ^ tokenDigest0) | (b.getLong(8) ^ tokenDigest1)) == 0;
+  }
+
+  private static byte[] sha256(String token) {
     if (token == null) return null;
     try {
       return java.security.MessageDigest.getInstance("SHA-256").digest(token.getBytes(java.nio.charset.StandardCharsets.UTF_8));
@@ -191,9 +224,9 @@ final class PubNubPoller implements Transport {
       PubNubEndpoint.error(response, 503, "the session closed: subscribe again");
       return Future.succeededFuture();
     }
-    if (held != null) answer(held, heldCursor); // a new poll supersedes the held one
+    if (heldOn != null) answer(heldOn.response, heldCursor); // a new poll supersedes the held one
     boolean handshake = tt == null || tt == 0;
-    Long known = handshake ? null : cursors.get(tt);
+    Long known = handshake ? null : cursor(tt);
     Long recoverFrom = !handshake && known == null ? tt : null;
     // what recovery writes is bounded by the store (100 per channel), not by a slow reader: no overflow meanwhile
     recovering = recoverFrom != null;
@@ -212,20 +245,23 @@ final class PubNubPoller implements Transport {
         // the client moved on from its subscriptions' starting points
         startPositions = null;
         drop(known);
-        if (!buffer.isEmpty()) answer(response, tt);
+        if (buffer != null) answer(response, tt);
         else hold(request, connectionContext, tt);
       } else {
         // a timetoken of the client's own: what is buffered and newer is what it missed, and so is what was stored
         // between it and the start of subscriptions made since (the event engine's handshake comes first)
-        buffer.removeIf(e -> {
-          if (e.tt > tt) return false;
-          bufferedBytes -= e.bytes.length;
-          return true;
-        });
+        if (buffer != null) {
+          buffer.removeIf(e -> {
+            if (e.tt > tt) return false;
+            bufferedBytes -= e.bytes.length;
+            return true;
+          });
+          if (buffer.isEmpty()) buffer = null;
+        }
         return fillGap(names, tt).map(v -> {
           if (closed) {
             PubNubEndpoint.error(response, 503, "the session closed: subscribe again");
-          } else if (!buffer.isEmpty()) {
+          } else if (buffer != null) {
             answer(response, tt);
           } else {
             hold(request, connectionContext, issue(Math.max(tt, Timetokens.now()), nextSeq - 1));
@@ -260,7 +296,7 @@ final class PubNubPoller implements Transport {
       if (start == null || !seen.add(ch) || !session.subscribed(ch)) continue;
       long startOffset = start.offset();
       // newest first from the head: what came after the start is in the buffer (skipped here)
-      JsonObject q = new JsonObject().put("channel", app.scope(ch)).put("limit", MAX_PER_RESPONSE).put("reverse", true);
+      JsonObject q = new JsonObject().put("channel", app().scope(ch)).put("limit", MAX_PER_RESPONSE).put("reverse", true);
       DeliveryOptions o = new DeliveryOptions().setSendTimeout(loop().cfg.requestTimeoutMs());
       reads.add(loop().bus.<JsonObject>request(Addresses.STORE_HISTORY, q, o).map(m -> {
         List<JsonObject> newer = new ArrayList<>();
@@ -291,9 +327,10 @@ final class PubNubPoller implements Transport {
         all2.add(new Entry(0, bytes, Timetokens.of(p)));
         bufferedBytes += bytes.length;
       }
-      all2.addAll(buffer);
-      buffer.clear();
-      cursors.clear();
+      if (buffer != null) all2.addAll(buffer);
+      buffer = all2.isEmpty() ? null : new ArrayDeque<>(all2.size());
+      cursorCount = 0;
+      if (cursors.length > 2) cursors = new long[2];
       for (Entry e : all2) buffer.addLast(new Entry(nextSeq++, e.bytes, e.tt));
       return null;
     });
@@ -308,31 +345,32 @@ final class PubNubPoller implements Transport {
   private void hold(HttpServerRequest request, Context connectionContext, long cursor) {
     HttpServerResponse response = request.response();
     if (closed || response.closed()) return;
-    held = response;
-    heldOn = new Held(request, connectionContext);
-    heldOn.lighten();
+    Held on = new Held(this, request, connectionContext);
+    heldOn = on;
+    on.lighten(request);
     heldCursor = cursor;
     heldUntil = System.currentTimeMillis() + endpoint.holdMs;
     endpoint.held.incrementAndGet();
-    // the connection may live on another event loop than this session: its close is handled back on ours
-    response.closeHandler(v -> ctx.runOnContext(w -> {
-      if (held == response) {
-        released();
-        touch();
-      }
-    }));
+    response.closeHandler(on);
+  }
+
+  /** The held poll's connection closed (on this client's loop). */
+  private void heldClosed(HttpServerResponse response) {
+    if (heldOn != null && heldOn.response == response) {
+      released();
+      touch();
+    }
   }
 
   private void released() {
-    held = null;
     heldOn = null;
     endpoint.held.decrementAndGet();
   }
 
   /** Answers a poll with what is buffered (up to {@link #MAX_PER_RESPONSE}); {@code cursor} when nothing is. */
   private void answer(HttpServerResponse response, long cursor) {
-    Held on = held == response ? heldOn : null;
-    if (held == response) released();
+    Held on = heldOn != null && heldOn.response == response ? heldOn : null;
+    if (on != null) released();
     if (response.ended() || response.closed()) return;
     StringBuilder m = new StringBuilder(64);
     long maxTt = 0;
@@ -340,7 +378,7 @@ final class PubNubPoller implements Transport {
     int n = 0;
     List<byte[]> parts = new ArrayList<>();
     int size = 0;
-    for (Entry e : buffer) {
+    for (Entry e : buffer == null ? List.<Entry>of() : buffer) {
       // at most 100 messages, and (past the first) at most maxQueueBytes, per answer
       if (n == MAX_PER_RESPONSE || n > 0 && size + e.bytes.length > loop().cfg.maxQueueBytes()) break;
       parts.add(e.bytes);
@@ -369,28 +407,32 @@ final class PubNubPoller implements Transport {
    * {@link DirectWrites}); the queue is given back after the answer. Both happen as tasks of the connection's
    * context, in order.
    */
-  private static final class Held {
+  private static final class Held implements io.vertx.core.Handler<Void> {
+    final PubNubPoller client;
     final HttpServerResponse response;
     final HttpConnection connection;
     final ContextInternal context;
-    /** The request until it is lightened on its connection's loop (then only the response is kept). */
-    HttpServerRequest request;
     /** Touched on the connection's loop only. */
     boolean direct;
     boolean done;
 
-    Held(HttpServerRequest request, Context context) {
-      this.request = request;
+    Held(PubNubPoller client, HttpServerRequest request, Context context) {
+      this.client = client;
       this.response = request.response();
       this.connection = request.connection();
       this.context = (ContextInternal) context;
     }
 
-    void lighten() {
+    /** The response's close: the connection may live on another event loop than the client, handled back on its. */
+    @Override
+    public void handle(Void v) {
+      client.ctx().runOnContext(w -> client.heldClosed(response));
+    }
+
+    /** On the connection's loop: what is kept of the request is lightened (the request itself is not kept here). */
+    void lighten(HttpServerRequest r) {
       if (connection == null || context == null) return;
       onLoop(() -> {
-        HttpServerRequest r = request;
-        request = null;
         if (done) return;
         direct = DirectWrites.apply(connection);
         // what Vert.x and Netty keep of the request: headers, the URI with its token and its copies, the decoder's
@@ -424,20 +466,36 @@ final class PubNubPoller implements Transport {
   private long issue(long atLeast, long seq) {
     long c = Math.max(lastCursor + 1, atLeast);
     lastCursor = c;
-    cursors.put(c, seq);
+    if (cursorCount == REMEMBERED_CURSORS) {
+      System.arraycopy(cursors, 2, cursors, 0, cursors.length - 2);
+      cursorCount--;
+    } else if (cursorCount * 2 == cursors.length) {
+      cursors = java.util.Arrays.copyOf(cursors, Math.min(REMEMBERED_CURSORS * 2, cursors.length * 2));
+    }
+    cursors[cursorCount * 2] = c;
+    cursors[cursorCount * 2 + 1] = seq;
+    cursorCount++;
     return c;
+  }
+
+  /** The last sequence a remembered cursor covers; null when {@code cursor} is not one of ours (or forgotten). */
+  private Long cursor(long cursor) {
+    for (int i = cursorCount - 1; i >= 0; i--) if (cursors[i * 2] == cursor) return cursors[i * 2 + 1];
+    return null;
   }
 
   /** The client has everything up to {@code seq}. */
   private void drop(long seq) {
+    if (buffer == null) return;
     while (!buffer.isEmpty() && buffer.peekFirst().seq <= seq) bufferedBytes -= buffer.pollFirst().bytes.length;
+    if (buffer.isEmpty()) buffer = null;
   }
 
   /** Periodic: ends holds that reached their time (or whose token expired: the next poll brings the fresh one), expires idle clients. */
   void sweep(long now) {
     if (closed) return;
-    if (held != null) {
-      if (now >= heldUntil || session.claims() != null && session.claims().expiredAt(now)) answer(held, heldCursor);
+    if (heldOn != null) {
+      if (now >= heldUntil || session.claims() != null && session.claims().expiredAt(now)) answer(heldOn.response, heldCursor);
       return;
     }
     if (now - lastActivity >= timeoutMs) {
@@ -461,12 +519,13 @@ final class PubNubPoller implements Transport {
         String ch = n.substring(0, n.length() - PubNubDialect.PRESENCE_SUFFIX.length());
         try {
           loop().access.check(session, ch, ChannelAccess.Op.PRESENCE);
-          base.add(ch);
+          base.add(SharedClaims.name(ch));
         } catch (ServiceError e) {
           denied.put(n, e);
         }
       } else {
-        base.add(n);
+        // the name the subscription keeps: one string for every client of the channel
+        base.add(SharedClaims.name(n));
       }
     }
     if (!denied.isEmpty()) return Future.succeededFuture(denied);
@@ -474,7 +533,7 @@ final class PubNubPoller implements Transport {
     for (String n : names) {
       if (!n.endsWith(PubNubDialect.PRESENCE_SUFFIX)) continue;
       if (wanted == null) wanted = new HashSet<>(4);
-      wanted.add(app.scope(n.substring(0, n.length() - PubNubDialect.PRESENCE_SUFFIX.length())));
+      wanted.add(app().scope(n.substring(0, n.length() - PubNubDialect.PRESENCE_SUFFIX.length())));
     }
     // replaced, not changed in place (readers iterate it); an empty one is the shared empty set
     presenceWanted = wanted == null ? Set.of() : wanted;
@@ -510,7 +569,7 @@ final class PubNubPoller implements Transport {
       }
       for (String ch : add) {
         JsonObject st = pendingState == null ? null : pendingState.remove(ch);
-        if (st != null && session.subscribed(ch)) loop().ops.setState(session, app, ch, st);
+        if (st != null && session.subscribed(ch)) loop().ops.setState(session, app(), ch, st);
       }
       return denied;
     });
@@ -527,7 +586,7 @@ final class PubNubPoller implements Transport {
     } catch (ServiceError e) {
       return Future.succeededFuture(new Subscriptions.Request(ch, null, null));
     }
-    JsonObject q = new JsonObject().put("channel", app.scope(ch)).put("limit", MAX_PER_RESPONSE).put("reverse", true);
+    JsonObject q = new JsonObject().put("channel", app().scope(ch)).put("limit", MAX_PER_RESPONSE).put("reverse", true);
     DeliveryOptions o = new DeliveryOptions().setSendTimeout(loop().cfg.requestTimeoutMs());
     return loop().bus.<JsonObject>request(Addresses.STORE_HISTORY, q, o).map(m -> {
       JsonArray pubs = m.body().getJsonArray("publications", new JsonArray());
@@ -555,7 +614,7 @@ final class PubNubPoller implements Transport {
     List<Future<?>> fs = new ArrayList<>();
     for (String ch : names) {
       if (session.subscribed(ch)) {
-        fs.add(loop().ops.setState(session, app, ch, state));
+        fs.add(loop().ops.setState(session, app(), ch, state));
       } else {
         try {
           loop().access.check(session, ch, ChannelAccess.Op.PRESENCE);
@@ -574,7 +633,7 @@ final class PubNubPoller implements Transport {
     List<Future<?>> fs = new ArrayList<>();
     for (String ch : state.fieldNames()) {
       if (state.getValue(ch) instanceof JsonObject st && session.subscribed(ch)) {
-        fs.add(loop().ops.setState(session, app, ch, st));
+        fs.add(loop().ops.setState(session, app(), ch, st));
       }
     }
     return Future.all(fs).mapEmpty();
@@ -591,7 +650,7 @@ final class PubNubPoller implements Transport {
       }
       if (!chs.isEmpty()) loop().subscriptions.unsubscribe(session, chs);
       if (session.subscriptionCount() == 0) {
-        if (held != null) answer(held, heldCursor);
+        if (heldOn != null) answer(heldOn.response, heldCursor);
         session.disconnect(Disconnect.NORMAL, "left every channel");
       }
       return Future.succeededFuture();
@@ -602,7 +661,7 @@ final class PubNubPoller implements Transport {
 
   @Override
   public void listen(Listener l) {
-    this.listener = l;
+    // the listener is the session (set before this is called): not kept twice
   }
 
   @Override
@@ -625,16 +684,17 @@ final class PubNubPoller implements Transport {
       wire.getBytes(wire.readerIndex(), bytes);
       long tt = 0;
       for (int i = PubNubDialect.TT_AT; i < PubNubDialect.TT_AT + PubNubDialect.TT_DIGITS; i++) tt = tt * 10 + (bytes[i] - '0');
+      if (buffer == null) buffer = new ArrayDeque<>(4);
       buffer.addLast(new Entry(nextSeq++, bytes, tt));
       bufferedBytes += len;
     } finally {
       wire.release();
     }
     if (bufferedBytes > loop().cfg.maxQueueBytes() && !recovering) {
-      listener.onOverflow();
+      session.onOverflow();
       return;
     }
-    if (held != null) answer(held, heldCursor);
+    if (heldOn != null) answer(heldOn.response, heldCursor);
   }
 
   @Override
@@ -646,10 +706,10 @@ final class PubNubPoller implements Transport {
   public void close(int code, String reason) {
     if (closed) return;
     closed = true;
-    if (held != null) answer(held, heldCursor);
-    buffer.clear();
+    if (heldOn != null) answer(heldOn.response, heldCursor);
+    buffer = null;
     bufferedBytes = 0;
-    listener.onClosed();
+    session.onClosed();
   }
 
   @Override
@@ -676,42 +736,5 @@ final class PubNubPoller implements Transport {
   void sessionClosed() {
     closed = true;
     endpoint.forget(this);
-  }
-
-  /**
-   * The last {@link #REMEMBERED_CURSORS} cursors issued, each with the last sequence it covers, oldest first: two
-   * growing arrays instead of a map of boxed longs (most clients have one or two remembered at a time).
-   */
-  private static final class Cursors {
-    private long[] keys = new long[2];
-    private long[] seqs = new long[2];
-    private int size;
-
-    Long get(long cursor) {
-      for (int i = size - 1; i >= 0; i--) if (keys[i] == cursor) return seqs[i];
-      return null;
-    }
-
-    void put(long cursor, long seq) {
-      if (size == REMEMBERED_CURSORS) {
-        System.arraycopy(keys, 1, keys, 0, size - 1);
-        System.arraycopy(seqs, 1, seqs, 0, size - 1);
-        size--;
-      } else if (size == keys.length) {
-        keys = java.util.Arrays.copyOf(keys, Math.min(REMEMBERED_CURSORS, size * 2));
-        seqs = java.util.Arrays.copyOf(seqs, keys.length);
-      }
-      keys[size] = cursor;
-      seqs[size] = seq;
-      size++;
-    }
-
-    void clear() {
-      size = 0;
-      if (keys.length > 2) {
-        keys = new long[2];
-        seqs = new long[2];
-      }
-    }
   }
 }

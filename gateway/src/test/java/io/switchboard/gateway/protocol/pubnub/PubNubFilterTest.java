@@ -93,7 +93,7 @@ class PubNubFilterTest {
   }
 
   private static PubNubPoller pollerWith(String expr) {
-    PubNubPoller p = new PubNubPoller(null, null, null, "k", "u");
+    PubNubPoller p = new PubNubPoller(null, "u");
     p.filter = PubNubFilter.parse(expr);
     return p;
   }
