@@ -1,8 +1,13 @@
 -- Appends a batch of publications, to one channel or many, in one script call (RedisAppends batches the appends
 -- that arrive while earlier calls are in flight). Per publication, atomically: idempotency check, rate limit, offset
 -- increment, XADD, size and TTL trim, expiry refresh — so racing publishers never share an offset or leave a gap.
--- A channel's state is read once per call (GET meta) and written once at the end (SET meta, PEXPIRE history, INCRBY
--- rate), so a batch of n publications to one channel costs ~n+4 Redis calls instead of 4n.
+-- The states of all channels of a call are read with ONE MGET, and each channel's state is written once at the end
+-- (SET meta, INCRBY rate), so a batch of n publications on c channels costs ~n+c+1 Redis calls (4n before batching).
+-- Expiry: the history and meta keys expire together at expireAt (an absolute time kept in the meta), set to
+-- now + historyTtl + slack (slack = min(historyTtl/8, 60 s)) and only re-set once it falls out of
+-- [now + historyTtl, now + historyTtl + slack]: a key therefore lives historyTtl to historyTtl + slack after the last
+-- append (reads filter entries by their own keep-until, so the slack is never visible), and a busy channel pays one
+-- PEXPIREAT per slack instead of one per call.
 --
 -- Never half-written: for each publication every check happens before its first write, and its first write (XADD)
 -- is the only one that can fail (WRONGTYPE, or OOM while the script has not written yet). Each publication runs
@@ -10,8 +15,9 @@
 -- end-of-call writes (SET, PEXPIRE, INCRBY, ZREMRANGEBYSCORE, DEL) cannot fail once a write succeeded.
 --
 -- Keys per channel group: meta, history, ackable, rate, then the idempotency key of each publication that has one
---   meta string "<epoch>:<last offset>:<trimAt>:<lastAck>"; trimAt = no entry expires before it (ms),
---        lastAck = highest offset requiring an ack in this epoch (0 = none)
+--   meta string "<epoch>:<last offset>:<trimAt>:<lastAck>:<expireAt>"; trimAt = no entry expires before it (ms),
+--        lastAck = highest offset requiring an ack in this epoch (0 = none), expireAt = when the meta and history keys
+--        expire (ms; absent in a meta written by read.lua: the next append sets it)
 --   history stream, entry id "<offset>-0", fields k = keep-until ms, x = own expiry ms (0 none),
 --        p = publication JSON without offset/epoch
 --   ackable zset of ids requiring an ack (score = offset); rate counter of the current one-second window
@@ -32,18 +38,44 @@ local function errorText(e)
   return tostring(e)
 end
 
--- The state of a channel, read once per call.
-local function load(meta, hist, ackable, rate)
-  local epoch, offset, trimAt, lastAck
-  local state = redis.call('GET', meta)
+-- The state of a channel, from its meta value (false: none), read once per call.
+local function load(state, meta, hist, ackable, rate)
+  local epoch, offset, trimAt, lastAck, expireAt
   if state then
-    epoch, offset, trimAt, lastAck = string.match(state, '^(%x+):(%d+):(%d+):(%d+)$')
-    offset, trimAt, lastAck = tonumber(offset), tonumber(trimAt), tonumber(lastAck)
+    epoch, offset, trimAt, lastAck, expireAt = string.match(state, '^(%x+):(%d+):(%d+):(%d+):?(%d*)$')
+    offset, trimAt, lastAck, expireAt = tonumber(offset), tonumber(trimAt), tonumber(lastAck), tonumber(expireAt)
   end
   -- every field named here, so the table is sized once (no rehash as fields are added)
   return {meta = meta, hist = hist, ackable = ackable, rate = rate, counted = 0, dirty = false, acks = false,
           first = 1, epoch = epoch or false, offset = offset or 0, trimAt = trimAt or 0, lastAck = lastAck or 0,
-          size = 0, sizeText = '', ttl = 0, limit = 0, keep = '', used = false}
+          expireAt = expireAt or 0, size = 0, sizeText = '', ttl = 0, limit = 0, keep = '', used = false}
+end
+
+-- The meta values of every channel of the call, with one MGET (in chunks, to stay within Lua's stack). MGET answers
+-- nil for a key of another type, so a channel whose value is nil is read again with GET, which raises WRONGTYPE
+-- for that channel alone (a missing meta, the rare case, costs that one GET).
+local function readStates()
+  local metas, seen, states = {}, {}, {}
+  local a, k = 4, 1
+  while a <= #ARGV do
+    local n = tonumber(ARGV[a])
+    a = a + 4
+    local meta = KEYS[k]
+    if not seen[meta] then
+      seen[meta] = true
+      metas[#metas + 1] = meta
+    end
+    k = k + 4
+    for _ = 1, n do
+      if tonumber(ARGV[a]) >= 2 then k = k + 1 end
+      a = a + 5
+    end
+  end
+  for i = 1, #metas, 500 do
+    local values = redis.call('MGET', unpack(metas, i, math.min(i + 499, #metas)))
+    for j = 1, #values do states[metas[i + j - 1]] = values[j] end
+  end
+  return states
 end
 
 local function appendOne(c, flags, id, ts, expiry, json, idem)
@@ -70,7 +102,7 @@ local function appendOne(c, flags, id, ts, expiry, json, idem)
     if not epoch or c.offset > 0 then epoch = fresh end -- lost (or never had) a history: a new epoch
     redis.call('DEL', c.hist, c.ackable)
     redis.call('XADD', c.hist, 'MAXLEN', c.sizeText, '1-0', 'k', c.keep, 'x', expiry, 'p', json)
-    c.epoch, c.offset, c.trimAt, c.lastAck, c.first = epoch, 0, 0, 0, 1
+    c.epoch, c.offset, c.trimAt, c.lastAck, c.first, c.expireAt = epoch, 0, 0, 0, 1, 0 -- a new stream: no TTL yet
   end
   c.offset = c.offset + 1
   c.dirty = true
@@ -104,6 +136,7 @@ local function appendOne(c, flags, id, ts, expiry, json, idem)
   return 0, c.offset, c.epoch
 end
 
+local states = readStates()
 local channels, order, out = {}, {}, {}
 local a, k, o = 4, 1, 0 -- next ARGV, next KEYS, values in out
 
@@ -119,7 +152,10 @@ while a <= #ARGV do
   local c = channels[meta]
   local failed
   if not c then
-    local ok, loaded = pcall(load, meta, KEYS[k + 1], KEYS[k + 2], KEYS[k + 3])
+    local state = states[meta]
+    local ok, loaded = true, nil
+    if not state then ok, state = pcall(redis.call, 'GET', meta) end
+    if ok then ok, loaded = pcall(load, state, meta, KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]) else loaded = state end
     if ok then
       c = loaded
       channels[meta] = c
@@ -150,7 +186,15 @@ end
 
 for _, c in ipairs(order) do
   if c.dirty then
-    if c.acks then redis.call('PEXPIRE', c.ackable, c.ttl) end
+    local expiry = 'KEEPTTL'
+    local slack = math.min(math.floor(c.ttl / 8), 60000)
+    if c.expireAt < now + c.ttl or c.expireAt > now + c.ttl + slack then
+      c.expireAt = now + c.ttl + slack
+      expiry = 'PXAT'
+      redis.call('PEXPIREAT', c.hist, string.format('%.0f', c.expireAt))
+    end
+    local at = string.format('%.0f', c.expireAt)
+    if c.acks then redis.call('PEXPIREAT', c.ackable, at) end
     if c.lastAck > 0 then
       if c.lastAck < c.first then
         redis.call('DEL', c.ackable)
@@ -159,8 +203,8 @@ for _, c in ipairs(order) do
         redis.call('ZREMRANGEBYSCORE', c.ackable, '-inf', '(' .. c.first)
       end
     end
-    redis.call('SET', c.meta, string.format('%s:%d:%.0f:%d', c.epoch, c.offset, c.trimAt, c.lastAck), 'PX', c.ttl)
-    redis.call('PEXPIRE', c.hist, c.ttl)
+    local value = string.format('%s:%d:%.0f:%d:%s', c.epoch, c.offset, c.trimAt, c.lastAck, at)
+    if expiry == 'PXAT' then redis.call('SET', c.meta, value, 'PXAT', at) else redis.call('SET', c.meta, value, 'KEEPTTL') end
     if c.counted > 0 and redis.call('INCRBY', c.rate, c.counted) == c.counted then
       redis.call('PEXPIRE', c.rate, 1000)
     end
