@@ -6,7 +6,6 @@ import io.switchboard.common.ServiceError;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
@@ -41,17 +40,23 @@ final class AppendBatcher {
 
   private final GatewayLoop loop;
   private final Context context;
-  private List<Pending> turn = new ArrayList<>();
-  private boolean scheduled;
+  /**
+   * The loop's event-loop thread. Compared by thread, not by context: handlers of a connection run on duplicates of
+   * the loop's context (Vert.x gives each its own), all on this one thread.
+   */
+  private volatile Thread thread;
+  private List<Pending> turn = new ArrayList<>(); // this loop's thread only
+  private boolean scheduled; // this loop's thread only
 
   AppendBatcher(GatewayLoop loop) {
     this.loop = loop;
     this.context = loop.vertx.getOrCreateContext();
+    context.runOnContext(v -> thread = Thread.currentThread());
   }
 
   /** Appends {@code request} (a {@code store.append} request); the store's answer, or a failure as a ServiceError. */
   Future<JsonObject> append(JsonObject request) {
-    if (Vertx.currentContext() != context) return single(request);
+    if (Thread.currentThread() != thread) return single(request);
     Promise<JsonObject> answer = Promise.promise();
     turn.add(new Pending(request, answer));
     if (turn.size() >= MAX_BATCH) {
