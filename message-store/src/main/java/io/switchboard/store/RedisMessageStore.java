@@ -20,8 +20,8 @@ import java.util.Set;
  * operation is one Lua script — one round trip, atomic — so any number of JVMs can share a channel: append does
  * idempotency check, rate limit, offset increment, XADD, size/TTL trim and expiry refresh together, and never leaves
  * a gap or a half-written append. Appends that arrive while earlier ones are in flight share one script call
- * ({@link RedisAppends}). Every key carries a TTL (history and its bookkeeping: historyTtl to historyTtl +
- * min(historyTtl/8, 60 s) after the last append — append.lua re-sets it only once it leaves that window; acks: as long as what they ack; idempotency: the window; rate: one second), so nothing grows forever.
+ * ({@link RedisAppends}). Every key carries a TTL (history and its bookkeeping: historyTtl after the last
+ * append; acks: as long as what they ack; idempotency: the window; rate: one second), so nothing grows forever.
  *
  * <p>Reads filter by expiry in Java (scripts return keep-until and the publication). Timestamps come from the JVM
  * clock; the scripts trust the {@code now} they are given.

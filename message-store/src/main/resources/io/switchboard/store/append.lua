@@ -1,13 +1,11 @@
 -- Appends a batch of publications, to one channel or many, in one script call (RedisAppends batches the appends
 -- that arrive while earlier calls are in flight). Per publication, atomically: idempotency check, rate limit, offset
 -- increment, XADD, size and TTL trim, expiry refresh — so racing publishers never share an offset or leave a gap.
--- The states of all channels of a call are read with ONE MGET, and each channel's state is written once at the end
--- (SET meta, INCRBY rate), so a batch of n publications on c channels costs ~n+c+1 Redis calls (4n before batching).
--- Expiry: the history and meta keys expire together at expireAt (an absolute time kept in the meta), set to
--- now + historyTtl + slack (slack = min(historyTtl/8, 60 s)) and only re-set once it falls out of
--- [now + historyTtl, now + historyTtl + slack]: a key therefore lives historyTtl to historyTtl + slack after the last
--- append (reads filter entries by their own keep-until, so the slack is never visible), and a busy channel pays one
--- PEXPIREAT per slack instead of one per call.
+-- The states (meta) of all channels of a call are read with ONE MGET, and each channel's state is written once at the
+-- end (SET meta, PEXPIRE history, INCRBY rate), so a batch of n publications on c channels costs ~n+3c+1 Redis calls
+-- (4n before batching). The meta's format is shared with read.lua and with older store versions that may run against
+-- the same Redis during an upgrade: keep it "<epoch>:<offset>:<trimAt>:<lastAck>" (an older parser that does not
+-- match it would start a new epoch and drop the history).
 --
 -- Never half-written: for each publication every check happens before its first write, and its first write (XADD)
 -- is the only one that can fail (WRONGTYPE, or OOM while the script has not written yet). Each publication runs
@@ -15,9 +13,8 @@
 -- end-of-call writes (SET, PEXPIRE, INCRBY, ZREMRANGEBYSCORE, DEL) cannot fail once a write succeeded.
 --
 -- Keys per channel group: meta, history, ackable, rate, then the idempotency key of each publication that has one
---   meta string "<epoch>:<last offset>:<trimAt>:<lastAck>:<expireAt>"; trimAt = no entry expires before it (ms),
---        lastAck = highest offset requiring an ack in this epoch (0 = none), expireAt = when the meta and history keys
---        expire (ms; absent in a meta written by read.lua: the next append sets it)
+--   meta string "<epoch>:<last offset>:<trimAt>:<lastAck>"; trimAt = no entry expires before it (ms),
+--        lastAck = highest offset requiring an ack in this epoch (0 = none)
 --   history stream, entry id "<offset>-0", fields k = keep-until ms, x = own expiry ms (0 none),
 --        p = publication JSON without offset/epoch
 --   ackable zset of ids requiring an ack (score = offset); rate counter of the current one-second window
@@ -40,15 +37,15 @@ end
 
 -- The state of a channel, from its meta value (false: none), read once per call.
 local function load(state, meta, hist, ackable, rate)
-  local epoch, offset, trimAt, lastAck, expireAt
+  local epoch, offset, trimAt, lastAck
   if state then
-    epoch, offset, trimAt, lastAck, expireAt = string.match(state, '^(%x+):(%d+):(%d+):(%d+):?(%d*)$')
-    offset, trimAt, lastAck, expireAt = tonumber(offset), tonumber(trimAt), tonumber(lastAck), tonumber(expireAt)
+    epoch, offset, trimAt, lastAck = string.match(state, '^(%x+):(%d+):(%d+):(%d+)$')
+    offset, trimAt, lastAck = tonumber(offset), tonumber(trimAt), tonumber(lastAck)
   end
   -- every field named here, so the table is sized once (no rehash as fields are added)
   return {meta = meta, hist = hist, ackable = ackable, rate = rate, counted = 0, dirty = false, acks = false,
           first = 1, epoch = epoch or false, offset = offset or 0, trimAt = trimAt or 0, lastAck = lastAck or 0,
-          expireAt = expireAt or 0, size = 0, sizeText = '', ttl = 0, limit = 0, keep = '', used = false}
+          size = 0, sizeText = '', ttl = 0, limit = 0, keep = '', used = false}
 end
 
 -- The meta values of every channel of the call, with one MGET (in chunks, to stay within Lua's stack). MGET answers
@@ -102,7 +99,7 @@ local function appendOne(c, flags, id, ts, expiry, json, idem)
     if not epoch or c.offset > 0 then epoch = fresh end -- lost (or never had) a history: a new epoch
     redis.call('DEL', c.hist, c.ackable)
     redis.call('XADD', c.hist, 'MAXLEN', c.sizeText, '1-0', 'k', c.keep, 'x', expiry, 'p', json)
-    c.epoch, c.offset, c.trimAt, c.lastAck, c.first, c.expireAt = epoch, 0, 0, 0, 1, 0 -- a new stream: no TTL yet
+    c.epoch, c.offset, c.trimAt, c.lastAck, c.first = epoch, 0, 0, 0, 1
   end
   c.offset = c.offset + 1
   c.dirty = true
@@ -186,15 +183,7 @@ end
 
 for _, c in ipairs(order) do
   if c.dirty then
-    local expiry = 'KEEPTTL'
-    local slack = math.min(math.floor(c.ttl / 8), 60000)
-    if c.expireAt < now + c.ttl or c.expireAt > now + c.ttl + slack then
-      c.expireAt = now + c.ttl + slack
-      expiry = 'PXAT'
-      redis.call('PEXPIREAT', c.hist, string.format('%.0f', c.expireAt))
-    end
-    local at = string.format('%.0f', c.expireAt)
-    if c.acks then redis.call('PEXPIREAT', c.ackable, at) end
+    if c.acks then redis.call('PEXPIRE', c.ackable, c.ttl) end
     if c.lastAck > 0 then
       if c.lastAck < c.first then
         redis.call('DEL', c.ackable)
@@ -203,8 +192,8 @@ for _, c in ipairs(order) do
         redis.call('ZREMRANGEBYSCORE', c.ackable, '-inf', '(' .. c.first)
       end
     end
-    local value = string.format('%s:%d:%.0f:%d:%s', c.epoch, c.offset, c.trimAt, c.lastAck, at)
-    if expiry == 'PXAT' then redis.call('SET', c.meta, value, 'PXAT', at) else redis.call('SET', c.meta, value, 'KEEPTTL') end
+    redis.call('SET', c.meta, string.format('%s:%d:%.0f:%d', c.epoch, c.offset, c.trimAt, c.lastAck), 'PX', c.ttl)
+    redis.call('PEXPIRE', c.hist, c.ttl)
     if c.counted > 0 and redis.call('INCRBY', c.rate, c.counted) == c.counted then
       redis.call('PEXPIRE', c.rate, 1000)
     end
