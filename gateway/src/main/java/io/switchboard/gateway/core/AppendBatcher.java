@@ -54,7 +54,10 @@ final class AppendBatcher {
     context.runOnContext(v -> thread = Thread.currentThread());
   }
 
-  /** Appends {@code request} (a {@code store.append} request); the store's answer, or a failure as a ServiceError. */
+  /**
+   * Appends {@code request} (a {@code store.append} request): the store's answer for it, or its failure (a
+   * ServiceError, or the bus failure of a request sent alone: the caller maps it with ServiceError.from).
+   */
   Future<JsonObject> append(JsonObject request) {
     if (Thread.currentThread() != thread) return single(request);
     Promise<JsonObject> answer = Promise.promise();
