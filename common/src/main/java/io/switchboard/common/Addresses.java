@@ -45,6 +45,16 @@ public final class Addresses {
    */
   public static final String STORE_APPEND = "store.append";
   /**
+   * Request {@code {publications:[{publication, idempotencyKey?, exclude?}…]}} (1 to {@link #STORE_APPEND_BATCH_MAX}
+   * entries, each what {@link #STORE_APPEND} takes): stores them in array order (so one channel's publications keep
+   * their order) and replies {@code {results:[…]}}, one per entry in the same order: what {@link #STORE_APPEND} would
+   * reply, or {@code {error:{code, message, …}}} for an entry that failed alone (bad input, rate limit, …). A gateway
+   * sends the appends of one event-loop turn this way: one bus round trip for many publishes.
+   */
+  public static final String STORE_APPEND_BATCH = "store.append.batch";
+  /** Most entries in one {@link #STORE_APPEND_BATCH} request. */
+  public static final int STORE_APPEND_BATCH_MAX = 256;
+  /**
    * Request {@code {channels:[{channel, recover?:{offset,epoch}}]}}: per channel its position and, when recovering,
    * the publications after the given position. Reply {@code {channels:[{channel, offset, epoch, recovered?,
    * publications?, more?, next?}]}}.

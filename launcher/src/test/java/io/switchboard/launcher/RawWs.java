@@ -69,6 +69,28 @@ final class RawWs implements AutoCloseable {
     out.flush();
   }
 
+  /** Sends masked text frames in ONE write, so the server reads them together (one read, one event-loop turn). */
+  void sendTextsAtOnce(java.util.List<String> texts) throws IOException {
+    java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+    for (String text : texts) {
+      byte[] payload = text.getBytes(StandardCharsets.UTF_8);
+      byte[] mask = new byte[4];
+      ThreadLocalRandom.current().nextBytes(mask);
+      all.write(0x81);
+      if (payload.length < 126) {
+        all.write(0x80 | payload.length);
+      } else {
+        all.write(0x80 | 126);
+        all.write(payload.length >>> 8);
+        all.write(payload.length & 0xff);
+      }
+      all.write(mask, 0, 4);
+      for (int i = 0; i < payload.length; i++) all.write(payload[i] ^ mask[i % 4]);
+    }
+    out.write(all.toByteArray());
+    out.flush();
+  }
+
   /**
    * Sends one frame exactly as given: first byte (FIN, RSV bits, opcode), masked or not, and a payload whose
    * announced length may differ from the bytes sent (a header promising more than arrives).

@@ -2,6 +2,7 @@ package io.switchboard.store;
 
 import io.switchboard.common.Addresses;
 import io.switchboard.common.BusReplies;
+import io.switchboard.common.ErrorCode;
 import io.switchboard.common.Fanout;
 import io.switchboard.common.Namespaces;
 import io.switchboard.common.Publication;
@@ -28,6 +29,9 @@ import java.util.List;
  *       requiresAck?, correlationId?}, idempotencyKey?}} → {@code {id, offset, epoch, timestamp, duplicate?:true}}.
  *       A stored (not duplicate) publication is then sent by {@link Fanout} to every gateway node with
  *       subscribers of its channel, in offset order per channel.
+ *   <li>{@code store.append.batch} {@code {publications:[{publication, idempotencyKey?, exclude?}…]}} →
+ *       {@code {results:[{id, offset, epoch, timestamp, duplicate?} | {error:{code, message}}…]}}: the same per entry,
+ *       in array order, each entry answered alone (see {@link Addresses#STORE_APPEND_BATCH}).
  *   <li>{@code store.position} {@code {channels:[channel | {channel, recover?:{offset, epoch}}]}} →
  *       {@code {channels:[{channel, offset, epoch, recovered?, publications?, more?, next?} | {channel,
  *       error:{code, message}}]}}, one entry per requested channel in request order; {@code recovered}/{@code
@@ -49,6 +53,8 @@ import java.util.List;
  * per instance, too). Across store JVMs ordering is not guaranteed; the gateway backfills gaps from the store.
  */
 public final class StoreVerticle extends VerticleBase {
+  private static final System.Logger LOG = System.getLogger(StoreVerticle.class.getName());
+
   private MessageStore store;
   private StoreJson json;
   private int maxPositionChannels;
@@ -70,6 +76,7 @@ public final class StoreVerticle extends VerticleBase {
     // every consumer answers whatever happens (BusReplies): a ServiceError, or internal with one log line
     return Future.all(List.of(
         BusReplies.serve(bus, Addresses.STORE_APPEND, this::append).completion(),
+        BusReplies.serve(bus, Addresses.STORE_APPEND_BATCH, this::appendBatch).completion(),
         BusReplies.serve(bus, Addresses.STORE_POSITION, this::position).completion(),
         BusReplies.serve(bus, Addresses.STORE_HISTORY, this::history).completion(),
         BusReplies.serve(bus, Addresses.STORE_ACK, this::ack).completion(),
@@ -82,7 +89,54 @@ public final class StoreVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> append(Message<Object> msg) {
-    JsonObject req = StoreJson.body(msg.body());
+    return append(StoreJson.body(msg.body()));
+  }
+
+  /**
+   * {@code store.append.batch}: each entry appended as by {@code store.append}, in array order (both engines queue
+   * appends in call order, so one channel's entries get ascending offsets in array order), each answered alone: an
+   * entry's failure (bad input, rate limit, Redis error) is its own {@code {error}} entry, never the request's.
+   */
+  private Future<JsonObject> appendBatch(Message<Object> msg) {
+    Object entries = StoreJson.body(msg.body()).getValue("publications");
+    if (!(entries instanceof JsonArray list) || list.isEmpty()) {
+      throw ServiceError.badRequest("publications must be a non-empty array");
+    }
+    if (list.size() > Addresses.STORE_APPEND_BATCH_MAX) {
+      throw ServiceError.badRequest("publications has " + list.size() + " entries, more than the maximum "
+          + Addresses.STORE_APPEND_BATCH_MAX);
+    }
+    List<Future<JsonObject>> outcomes = new ArrayList<>(list.size());
+    for (int i = 0; i < list.size(); i++) {
+      Future<JsonObject> outcome;
+      try {
+        if (!(list.getValue(i) instanceof JsonObject entry)) {
+          throw ServiceError.badRequest("publications[" + i + "] must be an object");
+        }
+        outcome = append(entry);
+      } catch (RuntimeException | StackOverflowError e) {
+        outcome = Future.failedFuture(e);
+      }
+      outcomes.add(outcome);
+    }
+    return Future.join(outcomes).transform(all -> {
+      JsonArray results = new JsonArray(new ArrayList<>(outcomes.size()));
+      for (Future<JsonObject> f : outcomes) {
+        results.add(f.succeeded() ? f.result() : new JsonObject().put("error", errorOf(f.cause()).toJson()));
+      }
+      return Future.succeededFuture(new JsonObject().put("results", results));
+    });
+  }
+
+  /** An entry's failure as the client sees it: a ServiceError unchanged, anything else internal (logged once). */
+  private static ServiceError errorOf(Throwable t) {
+    if (t instanceof ServiceError e) return e;
+    LOG.log(System.Logger.Level.WARNING,
+        Addresses.STORE_APPEND_BATCH + " entry failed unexpectedly: " + t);
+    return new ServiceError(ErrorCode.INTERNAL, Addresses.STORE_APPEND_BATCH + " failed: internal error");
+  }
+
+  private Future<JsonObject> append(JsonObject req) {
     Publication p = json.publication(req);
     String key = StoreJson.idempotencyKey(req);
     return store.append(p, json.target(p.channel(), "publication.channel").options(), key).map(r -> {

@@ -59,12 +59,66 @@ class StoreThroughputBench {
               new JsonObject().put("publication", p.toJson()));
           run(engine + " via bus", 1, bus, cpu);
           run(engine + " via bus", 1000, bus, cpu);
+          // store.append.batch: the appends queued between two turns of one event loop go as one request (as the
+          // gateway's AppendBatcher sends the publishes of one turn)
+          TurnBatcher batcher = new TurnBatcher(v);
+          run(engine + " via bus batch", 1, batcher::append, cpu);
+          run(engine + " via bus batch", 1000, batcher::append, cpu);
           Await.result(v.close());
         }
       }
       cpu.close();
     } finally {
       Await.result(vertx.close());
+    }
+  }
+
+  /**
+   * Sends the appends made since its last turn on one event loop as one {@code store.append.batch} request (up to 64),
+   * each completed with its own result: the bench's stand-in for the gateway's AppendBatcher.
+   */
+  static final class TurnBatcher {
+    private final Vertx vertx;
+    private final io.vertx.core.Context context;
+    private final java.util.concurrent.ConcurrentLinkedQueue<Object[]> queue = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.atomic.AtomicBoolean scheduled = new java.util.concurrent.atomic.AtomicBoolean();
+
+    TurnBatcher(Vertx vertx) {
+      this.vertx = vertx;
+      this.context = vertx.getOrCreateContext();
+    }
+
+    Future<?> append(Publication p) {
+      io.vertx.core.Promise<Object> promise = io.vertx.core.Promise.promise();
+      queue.add(new Object[] {new JsonObject().put("publication", p.toJson()), promise});
+      if (scheduled.compareAndSet(false, true)) context.runOnContext(x -> turn());
+      return promise.future();
+    }
+
+    @SuppressWarnings("unchecked")
+    private void turn() {
+      scheduled.set(false);
+      while (!queue.isEmpty()) {
+        java.util.List<io.vertx.core.Promise<Object>> promises = new java.util.ArrayList<>();
+        io.vertx.core.json.JsonArray entries = new io.vertx.core.json.JsonArray();
+        Object[] e;
+        while (promises.size() < 64 && (e = queue.poll()) != null) {
+          entries.add(e[0]);
+          promises.add((io.vertx.core.Promise<Object>) e[1]);
+        }
+        vertx.eventBus().<JsonObject>request(Addresses.STORE_APPEND_BATCH, new JsonObject().put("publications", entries))
+            .onComplete(ar -> {
+              for (int i = 0; i < promises.size(); i++) {
+                if (ar.failed()) {
+                  promises.get(i).fail(ar.cause());
+                } else {
+                  JsonObject r = ar.result().body().getJsonArray("results").getJsonObject(i);
+                  if (r.containsKey("error")) promises.get(i).fail(r.encode());
+                  else promises.get(i).complete(r);
+                }
+              }
+            });
+      }
     }
   }
 

@@ -54,9 +54,11 @@ public final class ChannelOps {
       boolean reverse, JsonObject filter) {}
 
   private final GatewayLoop loop;
+  private final AppendBatcher appends;
 
   ChannelOps(GatewayLoop loop) {
     this.loop = loop;
+    this.appends = new AppendBatcher(loop);
   }
 
   /** {@link #guarded(Supplier)} for a client command, timed until its answer (switchboard_client_command_duration_seconds). */
@@ -120,8 +122,8 @@ public final class ChannelOps {
       JsonObject req = new JsonObject().put("publication", pub.toJson());
       if (cmd.idempotencyKey() != null) req.put("idempotencyKey", cmd.idempotencyKey());
       if (cmd.exclude() != null) req.put("exclude", cmd.exclude());
-      return loop.<JsonObject>request(Addresses.STORE_APPEND, req, loop.timeout()).map(m -> {
-        JsonObject r = m.body();
+      // the appends of one event-loop turn travel as one bus request (AppendBatcher), each with its own answer
+      return appends.append(req).map(r -> {
         r.remove("duplicate");
         return r;
       }).recover(t -> failed(t, "message store"));
