@@ -20,7 +20,7 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * Real Switchboard JVMs for cluster tests: each {@link Node} is a separate {@code java} process running the
  * launcher's {@code Main --cluster --services …} on loopback, with its own ports and log file under
- * {@code target/cluster-logs}. They share one Redis and one Hazelcast cluster name unique to this run.
+ * {@code target/cluster-logs/<test class>}. They share one Redis and one Hazelcast cluster name unique to this run.
  */
 final class ClusterProcesses implements AutoCloseable {
   static final String ADMIN_KEY = "sba_cluster_admin_key_0123456789";
@@ -174,7 +174,8 @@ final class ClusterProcesses implements AutoCloseable {
   private final List<Node> nodes = new ArrayList<>();
 
   ClusterProcesses(String redisUrl, Map<String, String> extraEnv) throws IOException {
-    logDir = Path.of("target", "cluster-logs");
+    // one folder per test class: a later cluster test must not overwrite the logs of a failed one
+    logDir = Path.of("target", "cluster-logs", StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE).getCallerClass().getSimpleName());
     Files.createDirectories(logDir);
     int base = 20000 + ThreadLocalRandom.current().nextInt(2000) * 10;
     commonEnv.put("SWITCHBOARD_ENGINE", "redis");
