@@ -47,6 +47,8 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
   private final Map<String, Integer> interest = new HashMap<>();
   /** A full announcement is due soon (sync requests coalesced); touched on this verticle's context only. */
   private boolean announceScheduled;
+  /** The cluster fence's reason while it is up (see #fence), else null. */
+  private volatile String fencedFor;
 
   @Override
   public Future<?> start() {
@@ -151,8 +153,15 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
    */
   private void fence(JsonObject f) {
     boolean up = f.getBoolean("fenced", false);
-    for (GatewayVerticle g : instances) g.fence(up, f.getString("reason", "cluster fence"));
+    String why = f.getString("reason", "cluster fence");
+    fencedFor = up ? why : null;
+    for (GatewayVerticle g : instances) g.fence(up, why);
     if (!up) announce();
+  }
+
+  /** Why the node is fenced now, or null (read by event loops that start while it is). */
+  String fencedFor() {
+    return fencedFor;
   }
 
   /**

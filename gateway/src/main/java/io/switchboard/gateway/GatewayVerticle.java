@@ -62,6 +62,8 @@ final class GatewayVerticle extends VerticleBase {
     PublicationCodec.register(vertx.eventBus());
     Flusher flusher = new Flusher(((ContextInternal) context).nettyEventLoop());
     loop = new GatewayLoop(vertx, cfg, apps, verifier, subjectLimits, metrics, node, service, flusher);
+    String fencedFor = service.fencedFor();
+    if (fencedFor != null) loop.fence(true, fencedFor);
     // every dialect's way in, in the order asked
     endpoints = List.of(new NativeEndpoint(loop), new PusherEndpoint(loop), new CentrifugeEndpoint(loop),
         new io.switchboard.gateway.http.HttpApi(loop), new PubNubEndpoint(loop));
@@ -143,7 +145,11 @@ final class GatewayVerticle extends VerticleBase {
 
   /** Raises or lifts the cluster fence on this verticle's event loop. */
   void fence(boolean up, String why) {
-    context.runOnContext(v -> loop.fence(up, why));
+    // an instance still starting reads the service's fence state when its loop exists (see start)
+    io.vertx.core.Context c = context;
+    if (c != null) c.runOnContext(v -> {
+      if (loop != null) loop.fence(up, why);
+    });
   }
 
   /** Hands a publication to this verticle's event loop. */

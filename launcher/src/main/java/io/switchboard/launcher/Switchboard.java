@@ -114,7 +114,8 @@ public final class Switchboard {
     int cores = Math.max(1, Runtime.getRuntime().availableProcessors());
     JsonObject gateway = config.getJsonObject("gateway");
     int instances = gateway == null ? 0 : gateway.getInteger("instances", 0);
-    return instances > 0 ? instances : cores;
+    // never one: a JVM whose every verticle shares a single thread has no slack at all (one slow handler stalls all)
+    return Math.max(2, instances > 0 ? instances : cores);
   }
 
   private Future<?> deployAll() {

@@ -75,6 +75,8 @@ class FanoutLoopsTest {
     JsonObject perCore = new JsonObject().put("gateway", new JsonObject().put("instances", 0));
     assertEquals(2, Switchboard.eventLoops(two));
     assertEquals(5, Switchboard.eventLoops(five));
-    assertEquals(Runtime.getRuntime().availableProcessors(), Switchboard.eventLoops(perCore));
+    assertEquals(Math.max(2, Runtime.getRuntime().availableProcessors()), Switchboard.eventLoops(perCore));
+    JsonObject one = new JsonObject().put("gateway", new JsonObject().put("instances", 1));
+    assertEquals(2, Switchboard.eventLoops(one), "never a single thread for the whole JVM");
   }
 }
