@@ -50,6 +50,14 @@ public interface Caller {
   static Caller backend(String id, String sourceType) {
     Claims claims = new Claims(id, null, System.currentTimeMillis() / 1000, Long.MAX_VALUE / 2000,
         io.switchboard.common.Grants.NONE, sourceType, new io.vertx.core.json.JsonObject());
+    return connectionless(claims, true);
+  }
+
+  /**
+   * A caller with claims but no connection: no client id, subscribed to nothing, no rate limit (a backend, or a
+   * receive-only waiter such as a held long-poll); {@code server} as for {@link #server()}.
+   */
+  static Caller connectionless(Claims claims, boolean server) {
     return new Caller() {
       @Override
       public Claims claims() {
@@ -68,7 +76,7 @@ public interface Caller {
 
       @Override
       public boolean server() {
-        return true;
+        return server;
       }
 
       @Override

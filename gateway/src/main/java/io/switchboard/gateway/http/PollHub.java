@@ -744,31 +744,6 @@ final class PollHub {
 
   /** A poller as the channel-access decision sees it: its token, no connection. */
   private static io.switchboard.gateway.core.Caller caller(Claims claims, boolean server) {
-    return new io.switchboard.gateway.core.Caller() {
-      @Override
-      public Claims claims() {
-        return claims;
-      }
-
-      @Override
-      public String clientId() {
-        return null;
-      }
-
-      @Override
-      public boolean subscribed(String channel) {
-        return false;
-      }
-
-      @Override
-      public boolean server() {
-        return server;
-      }
-
-      @Override
-      public long takePublishToken(long now) {
-        return 0;
-      }
-    };
+    return io.switchboard.gateway.core.Caller.connectionless(claims, server);
   }
 }
