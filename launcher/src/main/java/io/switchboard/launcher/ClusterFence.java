@@ -12,7 +12,6 @@ import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.micrometer.backends.BackendRegistries;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -33,8 +32,8 @@ import java.util.Set;
  * the others count this JVM as gone, its registrations are not theirs, and the answer has nowhere to go). The fence
  * lifts when the members that answered, with this JVM, are a majority of the membership it saw before the pause:
  * JVMs that stood still together (one stopped VM) answer each other, but are not the cluster. A pause that did not
- * cost the membership is answered in milliseconds, and then the clients stay. A Hazelcast split-brain MERGING event
- * (this JVM was on the smaller side, whether or not it stood still) fences and evicts at once. Fenced longer than
+ * cost the membership is answered in milliseconds, and then the clients stay. Fencing on Hazelcast's MERGING event was
+ * tried and removed (a member that had not stood still got it as well and stayed fenced). Fenced longer than
  * {@code cluster.fenceMaxMs} (e.g. a frozen master that no merge brings back) also fails {@code /health/live}, so an
  * orchestrator restarts the JVM.
  *
@@ -93,15 +92,6 @@ final class ClusterFence extends VerticleBase {
           .description("times this JVM fenced itself (a pause of at least cluster.fenceAfterPauseMs, or a split-brain merge)").register(registry);
       evictions = Counter.builder("switchboard_cluster_evictions")
           .description("fences that sent this JVM's gateway clients elsewhere (no majority answered within 2 s)").register(registry);
-    }
-    if (cluster instanceof HazelcastClusterManager hz) {
-      hz.getHazelcastInstance().getLifecycleService().addLifecycleListener(e -> {
-        if (e.getState() == com.hazelcast.core.LifecycleEvent.LifecycleState.MERGING) {
-          List<String> before = members;
-          if (fencedSinceNanos < 0) fencedSinceNanos = System.nanoTime();
-          context.runOnContext(v -> fence("this member is merging into the larger side of a split cluster", before, true));
-        }
-      });
     }
     Future<Void> probes = vertx.eventBus().<JsonObject>consumer(Addresses.CLUSTER_PROBE, m -> answerProbe(m.body())).completion();
     Future<Void> answers = vertx.eventBus().<JsonObject>consumer(Addresses.CLUSTER_PROBE_REPLY_PREFIX + node, m -> probeAnswered(m.body()))
