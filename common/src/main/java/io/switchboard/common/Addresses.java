@@ -133,7 +133,11 @@ public final class Addresses {
    * subscribers for; {@code full:true} replaces everything known of that node. Every JVM's {@link Fanout} listens.
    */
   public static final String GATEWAY_INTEREST = "gateway.interest";
-  /** Publish {}: a JVM whose {@link Fanout} just started asks every gateway node to announce its full interest. */
+  /**
+   * Publish {}: a JVM whose {@link Fanout} just started, or that saw a member come back, asks every gateway node to
+   * announce its full interest; each gateway also checks its channels' tails soon (publications routed nowhere while
+   * the cluster was split are read from the store).
+   */
   public static final String GATEWAY_INTEREST_SYNC = "gateway.interest.sync";
 
   /**

@@ -36,8 +36,15 @@ public final class Fanout {
   /** Interest in every channel (a firehose: tests, future webhooks/exporters). Not a valid channel name. */
   public static final String ALL_CHANNELS = "*";
   private static final long LIVENESS_EVERY_MS = 500;
+  /**
+   * After a member came back (a split-brain merge), the sync request is repeated this long after the first one (ms):
+   * right after a merge the routes between the members re-form over seconds, and a request or an announcement sent
+   * before they did is lost; each repeat also makes every gateway check its channels' tails at once.
+   */
+  private static final long[] RESYNC_AFTER_MS = {2_000, 5_000, 10_000, 20_000};
   private static final Map<Vertx, Fanout> BY_VERTX = new ConcurrentHashMap<>();
 
+  private final Vertx vertx;
   private final EventBus bus;
   private final ClusterManager cluster;
   private final Map<String, Set<String>> nodesByChannel = new ConcurrentHashMap<>();
@@ -52,6 +59,7 @@ public final class Fanout {
   private final java.util.concurrent.atomic.LongAdder sent = new java.util.concurrent.atomic.LongAdder();
 
   private Fanout(Vertx vertx) {
+    this.vertx = vertx;
     this.bus = vertx.eventBus();
     this.cluster = vertx instanceof VertxInternal vi ? vi.clusterManager() : null;
     PublicationCodec.register(bus);
@@ -255,9 +263,17 @@ public final class Fanout {
     if (before == null) return;
     for (String node : before) if (!live.contains(node)) gone.add(node);
     // a member we had counted as gone is back (a split-brain merge: both sides dropped each other's interest): ask
-    // for the announcements now instead of up to ANNOUNCE_EVERY_MS later. A brand-new member asks by itself.
+    // for the announcements now instead of up to ANNOUNCE_EVERY_MS later, and again while the routes re-form (see
+    // RESYNC_AFTER_MS). A brand-new member asks by itself.
     boolean back = false;
     for (String node : live) back |= gone.remove(node);
-    if (back) bus.publish(Addresses.GATEWAY_INTEREST_SYNC, new JsonObject());
+    if (back) {
+      requestSync();
+      for (long after : RESYNC_AFTER_MS) vertx.setTimer(after, t -> requestSync());
+    }
+  }
+
+  private void requestSync() {
+    bus.publish(Addresses.GATEWAY_INTEREST_SYNC, new JsonObject());
   }
 }

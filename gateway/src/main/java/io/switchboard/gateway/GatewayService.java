@@ -65,7 +65,7 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
     metrics.channels(this::channelCount);
     this.metrics = metrics;
     MessageConsumer<JsonObject> keysChanged = vertx.eventBus().consumer(Addresses.AUTH_KEYS_CHANGED, m -> verifier.addKeys(m.body()));
-    MessageConsumer<JsonObject> sync = vertx.eventBus().consumer(Addresses.GATEWAY_INTEREST_SYNC, m -> announceSoon());
+    MessageConsumer<JsonObject> sync = vertx.eventBus().consumer(Addresses.GATEWAY_INTEREST_SYNC, m -> resync());
     MessageConsumer<JsonObject> counts = vertx.eventBus().consumer(Addresses.gatewayCounts(node), m -> counts(m.body()).onComplete(ar -> {
       if (ar.succeeded()) m.reply(ar.result());
       else m.fail(500, String.valueOf(ar.cause()));
@@ -204,6 +204,15 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
   /** Channels with subscribers on this node (the metrics' switchboard_node_num_channels). */
   private synchronized int channelCount() {
     return interest.size();
+  }
+
+  /**
+   * A sync request (a JVM started, or a member came back after a split): announce the full interest, and let every
+   * loop check its channels' tails, since publications may have been routed nowhere while the cluster was apart.
+   */
+  private void resync() {
+    announceSoon();
+    for (GatewayVerticle g : instances) g.checkTailsSoon();
   }
 
   /**

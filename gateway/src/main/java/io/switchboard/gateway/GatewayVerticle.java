@@ -152,6 +152,14 @@ final class GatewayVerticle extends VerticleBase {
     });
   }
 
+  /** Asks this verticle's event loop for a tail check soon (see GatewayLoop#checkTailsSoon). */
+  void checkTailsSoon() {
+    io.vertx.core.Context c = context;
+    if (c != null) c.runOnContext(v -> {
+      if (loop != null) loop.checkTailsSoon();
+    });
+  }
+
   /** Hands a publication to this verticle's event loop. */
   void deliverOnLoop(Publication p) {
     // an instance not started yet has no subscribers (the fan-out consumer may start on instance 0 before it)

@@ -89,7 +89,7 @@ final class ClusterFence extends VerticleBase {
       Gauge.builder("switchboard_cluster_fenced", this, f -> f.fencedSinceNanos < 0 ? 0 : 1)
           .description("1 while this JVM is fenced: it stood still long enough to have been dropped by the cluster").register(registry);
       fences = Counter.builder("switchboard_cluster_fences")
-          .description("times this JVM fenced itself (a pause of at least cluster.fenceAfterPauseMs, or a split-brain merge)").register(registry);
+          .description("times this JVM fenced itself (it stood still at least cluster.fenceAfterPauseMs)").register(registry);
       evictions = Counter.builder("switchboard_cluster_evictions")
           .description("fences that sent this JVM's gateway clients elsewhere (no majority answered within 2 s)").register(registry);
     }

@@ -82,6 +82,37 @@ class GapBackfillTest {
     }
   }
 
+  /**
+   * A member came back after a split (what {@link Fanout} announces with a sync request): the gateway checks its
+   * channels' tails within a second or two instead of at its next periodic check (an hour away here), so publications
+   * routed nowhere while the cluster was apart arrive without waiting for it.
+   */
+  @Test
+  void aSyncRequestAfterASplitChecksTheTailsAtOnce() {
+    try (TestServer own = TestServer.start(new JsonObject().put("gateway", new JsonObject().put("tailCheckMs", 3_600_000)))) {
+      String token = own.token("resync", TestServer.allGrants());
+      Fanout fanout = Fanout.of(own.sb.vertx());
+      try (WsClient sub = own.connect(token); WsClient pub = own.connect(token)) {
+        double backfills = own.metric("switchboard_backfills_total");
+        sub.subscribe("task:resync");
+        pub.result("publish", new JsonObject().put("channel", "task:resync").put("event", "n").put("data", 1));
+        assertEquals(List.of(1), dataOf(sub, "task:resync", 1));
+        Await.until("the settle check ran", () -> own.metric("switchboard_backfills_total") > backfills);
+        String node = fanout.nodesOf("task:resync").iterator().next();
+
+        fanout.removeInterest(node, "task:resync");
+        pub.result("publish", new JsonObject().put("channel", "task:resync").put("event", "n").put("data", 2));
+        pub.result("publish", new JsonObject().put("channel", "task:resync").put("event", "n").put("data", 3));
+        fanout.addInterest(node, "task:resync");
+        // nothing else would deliver them: nothing is published after them, and the first periodic tail check lies at
+        // a random point of the next hour
+        own.sb.vertx().eventBus().publish(Addresses.GATEWAY_INTEREST_SYNC, new JsonObject());
+        assertEquals(List.of(2, 3), dataOf(sub, "task:resync", 2));
+        assertEquals(1.0, own.metric("switchboard_tail_backfills_total"), "delivered by the tail check the sync request started");
+      }
+    }
+  }
+
   @Test
   void reorderedBusMessagesAreDeliveredInOffsetOrderOnce() {
     String token = s.token("reorder", TestServer.allGrants());

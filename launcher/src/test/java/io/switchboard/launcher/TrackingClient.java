@@ -27,6 +27,8 @@ final class TrackingClient {
   private final Context context;
   private final WebSocketClient client;
   private final String token;
+  /** Backoff before a subscribe answered {@code unavailable} is sent again. */
+  static final long SUBSCRIBE_RETRY_MS = 500;
   private final List<String> channels;
   private final List<Integer> ports;
   private int portIndex;
@@ -49,6 +51,8 @@ final class TrackingClient {
   int outOfOrder;
   /** Connections abandoned by the heartbeat (the server went silent without closing). */
   int silentFailovers;
+  /** Channels whose subscribe was answered {@code unavailable} and sent again after {@link #SUBSCRIBE_RETRY_MS}. */
+  int retriedSubscribes;
   private final Map<String, java.util.BitSet> seen = new HashMap<>();
   int unrecovered;
   int delivered;
@@ -161,17 +165,17 @@ final class TrackingClient {
       live = true;
       subscribe();
     } else if ("response".equals(type) && "s".equals(f.getString("id"))) {
-      synchronized (this) {
-        if (lostAtNanos != 0) {
-          longestOutageMs = Math.max(longestOutageMs, (System.nanoTime() - lostAtNanos) / 1_000_000);
-          lostAtNanos = 0;
-        }
-      }
+      List<String> retry = new java.util.ArrayList<>();
       for (Object o : f.getJsonObject("result").getJsonArray("channels")) {
         JsonObject a = (JsonObject) o;
         String ch = a.getString("channel");
         synchronized (this) {
-          if (!a.getBoolean("ok")) {
+          if (!a.getBoolean("ok") && "unavailable".equals(a.getJsonObject("error", new JsonObject()).getString("code"))) {
+            // what docs/protocol.md tells a client to do with unavailable: try again after a backoff (e.g. this
+            // gateway's JVM is briefly cut off from the store while the cluster re-forms)
+            retriedSubscribes++;
+            retry.add(ch);
+          } else if (!a.getBoolean("ok")) {
             unrecovered++;
           } else if (a.containsKey("recovered")) {
             if (!a.getBoolean("recovered")) unrecovered++;
@@ -180,6 +184,19 @@ final class TrackingClient {
             epochs.put(ch, a.getString("epoch"));
           }
         }
+      }
+      synchronized (this) {
+        // the outage ends when every channel is subscribed again
+        if (lostAtNanos != 0 && retry.isEmpty()) {
+          longestOutageMs = Math.max(longestOutageMs, (System.nanoTime() - lostAtNanos) / 1_000_000);
+          lostAtNanos = 0;
+        }
+      }
+      if (!retry.isEmpty()) {
+        int my = attempt;
+        vertx.setTimer(SUBSCRIBE_RETRY_MS, t -> {
+          if (my == attempt && !stopped && socket != null) subscribe(retry);
+        });
       }
     } else if ("event".equals(type) && f.containsKey("offset")) {
       onEvent(f.getString("channel"), f.getLong("offset"), f.getString("epoch"));
@@ -211,9 +228,13 @@ final class TrackingClient {
   }
 
   private void subscribe() {
+    subscribe(channels);
+  }
+
+  private void subscribe(List<String> which) {
     JsonArray subs = new JsonArray();
     synchronized (this) {
-      for (String ch : channels) {
+      for (String ch : which) {
         Long off = last.get(ch);
         subs.add(off == null ? new JsonObject().put("channel", ch)
             : new JsonObject().put("channel", ch).put("recover", new JsonObject().put("offset", off).put("epoch", epochs.get(ch))));
@@ -246,6 +267,6 @@ final class TrackingClient {
   @Override
   public synchronized String toString() {
     return name + "{delivered=" + delivered + ", lost=" + lost + ", duplicated=" + duplicated + ", outOfOrder=" + outOfOrder
-        + ", unrecovered=" + unrecovered + ", reconnects=" + reconnects + ", silentFailovers=" + silentFailovers + ", closes=" + closeCodes + ", longestOutageMs=" + longestOutageMs + "}";
+        + ", unrecovered=" + unrecovered + ", reconnects=" + reconnects + ", silentFailovers=" + silentFailovers + ", retriedSubscribes=" + retriedSubscribes + ", closes=" + closeCodes + ", longestOutageMs=" + longestOutageMs + ", at=" + last + "}";
   }
 }

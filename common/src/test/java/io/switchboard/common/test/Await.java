@@ -42,14 +42,19 @@ public final class Await {
   }
 
   public static void until(String what, Duration timeout, BooleanSupplier condition) {
+    until(() -> what, timeout, condition);
+  }
+
+  /** As {@link #until(String, Duration, BooleanSupplier)}; {@code what} is asked at the deadline (the state then). */
+  public static void until(java.util.function.Supplier<String> what, Duration timeout, BooleanSupplier condition) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) throw new AssertionError("timed out after " + timeout + " waiting for: " + what);
+      if (System.nanoTime() > deadline) throw new AssertionError("timed out after " + timeout + " waiting for: " + what.get());
       try {
         Thread.sleep(10);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new AssertionError("interrupted waiting for: " + what);
+        throw new AssertionError("interrupted waiting for: " + what.get());
       }
     }
   }

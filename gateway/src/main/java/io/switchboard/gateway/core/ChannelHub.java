@@ -198,6 +198,19 @@ public final class ChannelHub {
     checkTailBatch(heads, idle, 0);
   }
 
+  /**
+   * A tail check of EVERY positioned channel, also those that got publications since the last check (the cluster
+   * was split: what they got may have stopped arriving at any point). The periodic check's bookkeeping is left as it
+   * is.
+   */
+  void checkAllTails(Heads heads) {
+    java.util.List<String> positioned = new ArrayList<>();
+    for (Channel ch : channels.values()) {
+      if (ch.offset >= 0 && ch.epoch != null && ch.waiting == null) positioned.add(ch.name);
+    }
+    checkTailBatch(heads, positioned, 0);
+  }
+
   /** One batch of the tail check; the next one goes out when it is answered (one head read in flight per loop). */
   private void checkTailBatch(Heads heads, java.util.List<String> idle, int from) {
     if (from >= idle.size()) return;
@@ -212,7 +225,7 @@ public final class ChannelHub {
             ch.tailTried = top;
             metrics.tailBackfills.increment();
             log.log(System.Logger.Level.INFO, "channel " + ch.name + ": the store's head " + top + " is past offset " + ch.offset
-                + " delivered here and nothing came since the last tail check: reading the missing tail",
+                + " delivered here and nothing brought the rest (the tail check): reading the missing tail",
                 io.switchboard.common.LogFields.of(io.switchboard.common.LogFields.CHANNEL, ch.name));
             startBackfill(ch, null);
           }

@@ -57,6 +57,8 @@ public final class GatewayLoop {
   private boolean draining;
   /** Set while the launcher's cluster fence is up (a long pause may have cost this JVM its cluster membership). */
   private boolean fenced;
+  /** A {@link #checkTailsSoon} check is scheduled. */
+  private boolean tailCheckSoon;
   /** This loop's part of the metrics (outbound queue figures, fan-out lag sampling). */
   private final GatewayMetrics.Loop meters;
 
@@ -85,6 +87,20 @@ public final class GatewayLoop {
     // the first check at a random point of the period: loops and gateways started together do not read in step
     vertx.setPeriodic(java.util.concurrent.ThreadLocalRandom.current().nextLong(cfg.tailCheckMs()) + 1, cfg.tailCheckMs(),
         t -> hub.checkTails(this::heads));
+  }
+
+  /**
+   * A tail check of every positioned channel within the next second or so, besides the periodic one: the cluster
+   * changed (a member came back after a split), and publications may have been routed nowhere while it was apart, also
+   * on channels that were busy until then. Requests that come together are coalesced into one check. On this loop.
+   */
+  public void checkTailsSoon() {
+    if (tailCheckSoon) return;
+    tailCheckSoon = true;
+    vertx.setTimer(500 + java.util.concurrent.ThreadLocalRandom.current().nextLong(1000), t -> {
+      tailCheckSoon = false;
+      hub.checkAllTails(this::heads);
+    });
   }
 
   /** The store's head (offset, epoch) of each channel: one store.position request without recovery. */
