@@ -45,7 +45,8 @@ import java.util.concurrent.atomic.LongAdder;
  * meters resolved once, instead of per connection and per request.
  *
  * <p>Why: vertx-micrometer-metrics 5.0.10 registers its meters anew for every TCP connection (a gauge and two
- * counters), every request (a gauge) and every response (a counter, a timer and a summary looked up by their tags),
+ * counters), every request (a gauge; a summary at its end) and every response (a counter, a timer and a summary looked
+ * up by their tags),
  * each one a {@code Meter.Id} built, hashed and looked up in the registry's maps. A WebSocket connect is one TCP
  * connection plus one upgrade request, so these look-ups were 7–9 % of the gateway's event-loop time in a connect
  * storm (docs/benchmarks.md, "Connect cost"). Here every meter without a per-request label is resolved when the
@@ -54,8 +55,9 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>The meters are the ones Vert.x makes with Switchboard's options (Vert.x's default labels, which for the HTTP
  * server are {@code method} and {@code code}: no {@code route}, {@code local} or {@code remote}): same names, types,
  * descriptions, label sets and values ({@code HttpServerMetersTest} compares the two scrapes), so dashboards and the
- * documented {@code vertx_http_server_*} metrics stay as they were. Every other domain (event bus, pools, HTTP
- * clients, JVM) is Vert.x's own, unchanged.
+ * documented {@code vertx_http_server_*} metrics stay as they were. One difference: the open-connection and
+ * open-WebSocket gauges and the two byte counters exist from the start, at 0, where Vert.x registers them with the
+ * first connection. Every other domain (event bus, pools, HTTP clients, JVM) is Vert.x's own, unchanged.
  */
 final class HttpServerMeters implements HttpServerMetrics<HttpServerMeters.Request, LongAdder, Object> {
   /** What {@link #connected(SocketAddress, String)} hands back: no per-connection state is kept. */
