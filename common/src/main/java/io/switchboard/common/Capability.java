@@ -11,14 +11,18 @@ public enum Capability {
    */
   SERVER;
 
+  /** Made once: every connect parses its token's capabilities by these names. */
+  private final String wire = name().toLowerCase(Locale.ROOT);
+  private static final Capability[] ALL = values();
+
   public String wire() {
-    return name().toLowerCase(Locale.ROOT);
+    return wire;
   }
 
   /** Parses a wire name, or returns null when it is not a capability. */
   public static Capability parse(String s) {
     if (s == null) return null;
-    for (Capability c : values()) if (c.wire().equals(s)) return c;
+    for (Capability c : ALL) if (c.wire.equals(s)) return c;
     return null;
   }
 }

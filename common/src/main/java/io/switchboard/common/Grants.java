@@ -61,29 +61,33 @@ public final class Grants {
     if (!(json instanceof JsonArray array)) throw ServiceError.badRequest(field + " must be an array of {channel, capabilities}");
     List<Grant> out = new ArrayList<>();
     for (int i = 0; i < array.size(); i++) {
-      String where = field + "[" + i + "]";
       Object o = array.getValue(i);
-      if (!(o instanceof JsonObject g)) throw ServiceError.badRequest(where + " must be an object {channel, capabilities}");
+      if (!(o instanceof JsonObject g)) throw ServiceError.badRequest(where(field, i) + " must be an object {channel, capabilities}");
       Object pattern = g.getValue("channel");
-      if (!(pattern instanceof String p) || p.isEmpty()) throw ServiceError.badRequest(where + ".channel must be a non-empty string");
+      if (!(pattern instanceof String p) || p.isEmpty()) throw ServiceError.badRequest(where(field, i) + ".channel must be a non-empty string");
       String plain = p.endsWith("*") ? p.substring(0, p.length() - 1) : p;
       if (!plain.isEmpty()) {
-        String why = Channels.invalidReason(plain.replace("{sub}", "x"));
-        if (why != null) throw ServiceError.badRequest(where + ".channel: " + why);
+        String why = Channels.invalidReason(plain.indexOf('{') < 0 ? plain : plain.replace("{sub}", "x"));
+        if (why != null) throw ServiceError.badRequest(where(field, i) + ".channel: " + why);
       }
       Object caps = g.getValue("capabilities");
       if (!(caps instanceof JsonArray ca) || ca.isEmpty()) {
-        throw ServiceError.badRequest(where + ".capabilities must be a non-empty array of subscribe|publish|presence|history|server");
+        throw ServiceError.badRequest(where(field, i) + ".capabilities must be a non-empty array of subscribe|publish|presence|history|server");
       }
       EnumSet<Capability> set = EnumSet.noneOf(Capability.class);
       for (Object c : ca) {
         Capability cap = c instanceof String s ? Capability.parse(s) : null;
-        if (cap == null) throw ServiceError.badRequest(where + ".capabilities has unknown capability " + c + " (subscribe|publish|presence|history|server)");
+        if (cap == null) throw ServiceError.badRequest(where(field, i) + ".capabilities has unknown capability " + c + " (subscribe|publish|presence|history|server)");
         set.add(cap);
       }
       out.add(new Grant(p, set));
     }
     return new Grants(out);
+  }
+
+  /** Names entry {@code i} in an error (built only then: every connect parses its token's grants). */
+  private static String where(String field, int i) {
+    return field + "[" + i + "]";
   }
 
   /** Replaces {@code {sub}} in every pattern (policy templates of API keys). */

@@ -67,10 +67,12 @@ public final class Switchboard {
       JsonObject cluster = config.getJsonObject("cluster");
       started = Vertx.builder()
           .with(vertxOptions(registry, config).setEventBusOptions(ClusterSetup.eventBus(cluster)))
+          .withMetrics(new HttpServerMeters.Factory())
           .withClusterManager(new HazelcastClusterManager(ClusterSetup.hazelcast(cluster)))
           .buildClustered();
     } else {
-      started = Future.succeededFuture(Vertx.builder().with(vertxOptions(registry, config)).build());
+      started = Future.succeededFuture(Vertx.builder().with(vertxOptions(registry, config))
+          .withMetrics(new HttpServerMeters.Factory()).build());
     }
     return started.compose(vertx -> {
       if (clustered) Logging.node(((io.vertx.core.internal.VertxInternal) vertx).clusterManager().getNodeId());
