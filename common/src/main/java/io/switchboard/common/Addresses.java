@@ -134,9 +134,10 @@ public final class Addresses {
    */
   public static final String GATEWAY_INTEREST = "gateway.interest";
   /**
-   * Publish {}: a JVM whose {@link Fanout} just started, or that saw a member come back, asks every gateway node to
-   * announce its full interest; each gateway also checks its channels' tails soon (publications routed nowhere while
-   * the cluster was split are read from the store).
+   * Publish {@code {tails?}}: a JVM whose {@link Fanout} just started, or that saw a member come back, asks every
+   * gateway node to announce its full interest. After a member came back ({@code tails:true}) each gateway then also
+   * checks the tails of its channels that stay quiet (publications routed nowhere while the cluster was split are
+   * read from the store).
    */
   public static final String GATEWAY_INTEREST_SYNC = "gateway.interest.sync";
 

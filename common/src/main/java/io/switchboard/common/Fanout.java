@@ -53,6 +53,8 @@ public final class Fanout {
   private final Set<String> localNodes = ConcurrentHashMap.newKeySet();
   /** Members that left this JVM's view of the cluster (may come back after a merge); only touched by the refresh. */
   private final Set<String> gone = new HashSet<>();
+  /** The pending repeats of the last merge's sync request; only touched by the refresh (one timer's context). */
+  private final List<Long> resyncTimers = new java.util.ArrayList<>();
   /** Members of the cluster, refreshed from the cluster manager; null when not clustered (all nodes live). */
   private volatile Set<String> liveNodes;
   /** Publications this JVM sent to gateway nodes (one per interested node and publication): a meter. */
@@ -268,12 +270,16 @@ public final class Fanout {
     boolean back = false;
     for (String node : live) back |= gone.remove(node);
     if (back) {
-      requestSync();
-      for (long after : RESYNC_AFTER_MS) vertx.setTimer(after, t -> requestSync());
+      // a member flapping restarts the series instead of stacking more of them
+      for (long timer : resyncTimers) vertx.cancelTimer(timer);
+      resyncTimers.clear();
+      requestSyncAfterSplit();
+      for (long after : RESYNC_AFTER_MS) resyncTimers.add(vertx.setTimer(after, t -> requestSyncAfterSplit()));
     }
   }
 
-  private void requestSync() {
-    bus.publish(Addresses.GATEWAY_INTEREST_SYNC, new JsonObject());
+  /** The sync request of a merge: {@code tails} asks the gateways to also check their quiet channels' tails. */
+  private void requestSyncAfterSplit() {
+    bus.publish(Addresses.GATEWAY_INTEREST_SYNC, new JsonObject().put("tails", true));
   }
 }

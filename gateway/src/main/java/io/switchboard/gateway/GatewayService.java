@@ -47,6 +47,8 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
   private final Map<String, Integer> interest = new HashMap<>();
   /** A full announcement is due soon (sync requests coalesced); touched on this verticle's context only. */
   private boolean announceScheduled;
+  /** The scheduled announcement is to be followed by the loops' tail check (a sync request after a split). */
+  private boolean tailsAfterAnnounce;
   /** The cluster fence's reason while it is up (see #fence), else null. */
   private volatile String fencedFor;
 
@@ -65,7 +67,8 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
     metrics.channels(this::channelCount);
     this.metrics = metrics;
     MessageConsumer<JsonObject> keysChanged = vertx.eventBus().consumer(Addresses.AUTH_KEYS_CHANGED, m -> verifier.addKeys(m.body()));
-    MessageConsumer<JsonObject> sync = vertx.eventBus().consumer(Addresses.GATEWAY_INTEREST_SYNC, m -> resync());
+    MessageConsumer<JsonObject> sync = vertx.eventBus().consumer(Addresses.GATEWAY_INTEREST_SYNC,
+        m -> resync(m.body() != null && m.body().getBoolean("tails", false)));
     MessageConsumer<JsonObject> counts = vertx.eventBus().consumer(Addresses.gatewayCounts(node), m -> counts(m.body()).onComplete(ar -> {
       if (ar.succeeded()) m.reply(ar.result());
       else m.fail(500, String.valueOf(ar.cause()));
@@ -207,12 +210,14 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
   }
 
   /**
-   * A sync request (a JVM started, or a member came back after a split): announce the full interest, and let every
-   * loop check its channels' tails, since publications may have been routed nowhere while the cluster was apart.
+   * A sync request (a JVM started, or a member came back after a split): announce the full interest; after a split
+   * ({@code tails}) every loop then checks the tails of its quiet channels, since publications may have been routed
+   * nowhere while the cluster was apart. The check follows the announcement, so that what the announcement routes
+   * here again is not mistaken for a lost tail.
    */
-  private void resync() {
+  private void resync(boolean tails) {
+    tailsAfterAnnounce |= tails;
     announceSoon();
-    for (GatewayVerticle g : instances) g.checkTailsSoon();
   }
 
   /**
@@ -225,6 +230,10 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
     vertx.setTimer(500 + java.util.concurrent.ThreadLocalRandom.current().nextLong(1000), t -> {
       announceScheduled = false;
       announce();
+      if (tailsAfterAnnounce) {
+        tailsAfterAnnounce = false;
+        for (GatewayVerticle g : instances) g.checkTailsSoon();
+      }
     });
   }
 

@@ -616,6 +616,9 @@ class FaultTest {
     for (int i = 0; i < n; i++) {
       TrackingClient t = new TrackingClient(prefix + i, vertx, ws, token, chans, ports);
       if (heartbeatMs > 0) t.heartbeat(heartbeatMs, silentMs);
+      // a fault may leave the gateway a client moves to briefly without a route to the store (docs/reliability.md,
+      // "A member dropped without a pause"): the client retries as the protocol says; the count shows in its line
+      t.retryUnavailable();
       t.start();
       out.add(t);
     }

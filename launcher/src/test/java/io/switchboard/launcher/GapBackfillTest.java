@@ -83,9 +83,10 @@ class GapBackfillTest {
   }
 
   /**
-   * A member came back after a split (what {@link Fanout} announces with a sync request): the gateway checks its
-   * channels' tails within a second or two instead of at its next periodic check (an hour away here), so publications
-   * routed nowhere while the cluster was apart arrive without waiting for it.
+   * A member came back after a split (what {@link Fanout} announces with a sync request {@code tails:true}): the
+   * gateway checks its quiet channels' tails within a few seconds instead of at its next periodic check (an hour away
+   * here), so publications routed nowhere while the cluster was apart arrive without waiting for it — also on a channel
+   * that had got publications since the last periodic check (which that check would skip once).
    */
   @Test
   void aSyncRequestAfterASplitChecksTheTailsAtOnce() {
@@ -106,7 +107,7 @@ class GapBackfillTest {
         fanout.addInterest(node, "task:resync");
         // nothing else would deliver them: nothing is published after them, and the first periodic tail check lies at
         // a random point of the next hour
-        own.sb.vertx().eventBus().publish(Addresses.GATEWAY_INTEREST_SYNC, new JsonObject());
+        own.sb.vertx().eventBus().publish(Addresses.GATEWAY_INTEREST_SYNC, new JsonObject().put("tails", true));
         assertEquals(List.of(2, 3), dataOf(sub, "task:resync", 2));
         assertEquals(1.0, own.metric("switchboard_tail_backfills_total"), "delivered by the tail check the sync request started");
       }

@@ -27,8 +27,10 @@ final class TrackingClient {
   private final Context context;
   private final WebSocketClient client;
   private final String token;
-  /** Backoff before a subscribe answered {@code unavailable} is sent again. */
+  /** Backoff before a subscribe answered {@code unavailable} is sent again (see {@link #retryUnavailable}). */
   static final long SUBSCRIBE_RETRY_MS = 500;
+  /** Whether an {@code unavailable} subscribe is retried; otherwise it counts as unrecovered. */
+  private boolean retryUnavailable;
   private final List<String> channels;
   private final List<Integer> ports;
   private int portIndex;
@@ -80,6 +82,16 @@ final class TrackingClient {
   TrackingClient heartbeat(long everyMs, long silentMs) {
     this.heartbeatMs = everyMs;
     this.deadMs = silentMs;
+    return this;
+  }
+
+  /**
+   * Retries a subscribe answered {@code unavailable} after {@link #SUBSCRIBE_RETRY_MS}, as docs/protocol.md tells
+   * clients to (faults where a gateway may briefly have no route to the store); without this it counts as unrecovered.
+   * Call before {@link #start}.
+   */
+  TrackingClient retryUnavailable() {
+    this.retryUnavailable = true;
     return this;
   }
 
@@ -170,7 +182,7 @@ final class TrackingClient {
         JsonObject a = (JsonObject) o;
         String ch = a.getString("channel");
         synchronized (this) {
-          if (!a.getBoolean("ok") && "unavailable".equals(a.getJsonObject("error", new JsonObject()).getString("code"))) {
+          if (retryUnavailable && !a.getBoolean("ok") && "unavailable".equals(a.getJsonObject("error", new JsonObject()).getString("code"))) {
             // what docs/protocol.md tells a client to do with unavailable: try again after a backoff (e.g. this
             // gateway's JVM is briefly cut off from the store while the cluster re-forms)
             retriedSubscribes++;

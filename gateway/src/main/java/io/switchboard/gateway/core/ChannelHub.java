@@ -79,6 +79,8 @@ public final class ChannelHub {
      * recovery off) the offset stays behind it, and the same head must not start the same backfill every period.
      */
     long tailTried = -1;
+    /** The {@link #markSync} mark current when its last stored publication arrived (0: none since it was created). */
+    int arrivedMark;
 
     Channel(String name) {
       this.name = name;
@@ -90,6 +92,8 @@ public final class ChannelHub {
   private final Backfill backfill;
   private final SinceBackfill sinceBackfill;
   private final Map<String, Channel> channels = new HashMap<>();
+  /** Bumped by {@link #markSync}; see {@link #checkQuietTails}. */
+  private int syncMark;
   private final GatewayMetrics metrics;
 
   ChannelHub(Vertx vertx, Interest interest, Backfill backfill, SinceBackfill sinceBackfill, GatewayMetrics metrics) {
@@ -195,25 +199,38 @@ public final class ChannelHub {
       if (ch.arrived) ch.arrived = false;
       else if (ch.offset >= 0 && ch.epoch != null && ch.waiting == null) idle.add(ch.name);
     }
-    checkTailBatch(heads, idle, 0);
+    checkTailBatch(heads, idle, 0, () -> {});
+  }
+
+  /** Marks now for {@link #checkQuietTails}: stored publications that arrive from here on carry the mark. */
+  int markSync() {
+    return ++syncMark;
   }
 
   /**
-   * A tail check of EVERY positioned channel, also those that got publications since the last check (the cluster
-   * was split: what they got may have stopped arriving at any point). The periodic check's bookkeeping is left as it
-   * is.
+   * A tail check after the cluster was split: every positioned channel that got no stored publication since
+   * {@code mark} ({@link #markSync}), also those busy until the split (what they got may have stopped at any point).
+   * A channel that receives publications again needs none: its next one reveals any gap, and its head may run ahead of
+   * what is still on its way. The periodic check's bookkeeping is left as it is. {@code done} runs when the last
+   * batch was answered.
    */
-  void checkAllTails(Heads heads) {
-    java.util.List<String> positioned = new ArrayList<>();
+  void checkQuietTails(Heads heads, int mark, Runnable done) {
+    java.util.List<String> quiet = new ArrayList<>();
     for (Channel ch : channels.values()) {
-      if (ch.offset >= 0 && ch.epoch != null && ch.waiting == null) positioned.add(ch.name);
+      if (ch.arrivedMark < mark && ch.offset >= 0 && ch.epoch != null && ch.waiting == null) quiet.add(ch.name);
     }
-    checkTailBatch(heads, positioned, 0);
+    checkTailBatch(heads, quiet, 0, done);
   }
 
-  /** One batch of the tail check; the next one goes out when it is answered (one head read in flight per loop). */
-  private void checkTailBatch(Heads heads, java.util.List<String> idle, int from) {
-    if (from >= idle.size()) return;
+  /**
+   * One batch of the tail check; the next one goes out when it is answered (one head read in flight per check: the
+   * periodic one and one after a split may run side by side).
+   */
+  private void checkTailBatch(Heads heads, java.util.List<String> idle, int from, Runnable done) {
+    if (from >= idle.size()) {
+      done.run();
+      return;
+    }
     heads.of(idle.subList(from, Math.min(idle.size(), from + TAIL_CHECK_BATCH))).onComplete(ar -> {
       if (ar.succeeded()) {
         for (Object o : ar.result().getJsonArray("channels", new JsonArray())) {
@@ -231,7 +248,7 @@ public final class ChannelHub {
           }
         }
       }
-      checkTailBatch(heads, idle, from + TAIL_CHECK_BATCH);
+      checkTailBatch(heads, idle, from + TAIL_CHECK_BATCH, done);
     });
   }
 
@@ -253,6 +270,7 @@ public final class ChannelHub {
     ch.published++;
     if (!p.stored()) return fanout(ch, p);
     ch.arrived = true;
+    ch.arrivedMark = syncMark;
     if (ch.waiting != null) {
       ch.waiting.add(p);
       return 0;

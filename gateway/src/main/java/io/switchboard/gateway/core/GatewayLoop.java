@@ -59,6 +59,9 @@ public final class GatewayLoop {
   private boolean fenced;
   /** A {@link #checkTailsSoon} check is scheduled. */
   private boolean tailCheckSoon;
+  /** A quiet-tails check is running; {@link #quietCheckAgain}: the mark of one to run after it (0: none). */
+  private boolean quietCheckRunning;
+  private int quietCheckAgain;
   /** This loop's part of the metrics (outbound queue figures, fan-out lag sampling). */
   private final GatewayMetrics.Loop meters;
 
@@ -90,16 +93,32 @@ public final class GatewayLoop {
   }
 
   /**
-   * A tail check of every positioned channel within the next second or so, besides the periodic one: the cluster
-   * changed (a member came back after a split), and publications may have been routed nowhere while it was apart, also
-   * on channels that were busy until then. Requests that come together are coalesced into one check. On this loop.
+   * A tail check of the channels that stay quiet over the next second or so, besides the periodic one: the cluster
+   * was split and a member came back, and publications may have been routed nowhere while it was apart, also on
+   * channels that were busy until then (see ChannelHub#checkQuietTails). Requests that come together are coalesced;
+   * one check runs at a time per loop, and one more may wait for it. On this loop.
    */
   public void checkTailsSoon() {
     if (tailCheckSoon) return;
     tailCheckSoon = true;
+    int mark = hub.markSync();
     vertx.setTimer(500 + java.util.concurrent.ThreadLocalRandom.current().nextLong(1000), t -> {
       tailCheckSoon = false;
-      hub.checkAllTails(this::heads);
+      checkQuietTails(mark);
+    });
+  }
+
+  private void checkQuietTails(int mark) {
+    if (quietCheckRunning) {
+      quietCheckAgain = mark;
+      return;
+    }
+    quietCheckRunning = true;
+    hub.checkQuietTails(this::heads, mark, () -> {
+      quietCheckRunning = false;
+      int again = quietCheckAgain;
+      quietCheckAgain = 0;
+      if (again > 0) checkQuietTails(again);
     });
   }
 
