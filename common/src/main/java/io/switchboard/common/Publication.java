@@ -87,12 +87,19 @@ public record Publication(
 
   /** The JSON of the publication: every field that is set, in wire names (no {@code type}). */
   public JsonObject toJson() {
-    JsonObject j = new JsonObject();
+    return toJson(new JsonObject());
+  }
+
+  /**
+   * {@link #toJson()} written into {@code j} after what it holds (a frame's own fields first, e.g. the native event's
+   * {@code type}): one JSON tree per frame instead of a second one merged into the first.
+   */
+  public JsonObject toJson(JsonObject j) {
     j.put("channel", channel).put("event", event);
     if (id != null) j.put("id", id);
     if (offset > 0) j.put("offset", offset);
     if (epoch != null) j.put("epoch", epoch);
-    j.put("timestamp", Instant.ofEpochMilli(timestamp).toString());
+    j.put("timestamp", isoTimestamp(timestamp));
     if (sourceType != null) j.put("source", new JsonObject().put("type", sourceType).put("id", sourceId));
     if (id != null || sourceType != null) {
       // a publication (not a presence/ack event): priority and tags are always shown
@@ -105,6 +112,24 @@ public record Publication(
     if (meta != null) j.put("meta", meta);
     j.put("data", data);
     return j;
+  }
+
+  private record Stamp(long millis, String text) {}
+
+  /** The last timestamp formatted (any thread; a stale read only costs a formatting). */
+  private static volatile Stamp lastStamp = new Stamp(Long.MIN_VALUE, "");
+
+  /**
+   * {@code Instant.ofEpochMilli(millis).toString()}, remembering the last one: a publication's timestamp is formatted
+   * several times on its way (its stored JSON, the store's answer, each dialect's event frame), mostly one right
+   * after the other, and ISO formatting costs more than the rest of a small publication's fields.
+   */
+  public static String isoTimestamp(long millis) {
+    Stamp s = lastStamp;
+    if (s.millis == millis) return s.text;
+    String text = Instant.ofEpochMilli(millis).toString();
+    lastStamp = new Stamp(millis, text);
+    return text;
   }
 
   /** Reads {@link #toJson()} output back (store engines, cluster codec). Trusts its input. */

@@ -178,12 +178,17 @@ public final class GatewayService extends VerticleBase implements ChannelHub.Int
     return vertx.eventBus().consumer(Addresses.gatewayNode(node), m -> dispatch(first, m.body()));
   }
 
-  /** Every event loop checks the publication against its own subscribers; the consumer's loop first, in place. */
+  /**
+   * Every event loop with subscribers of the channel gets the publication: the consumer's loop first, in place; the
+   * others by a hop onto their loop, only when they have the channel (a loop without it would drop it there: the
+   * hop, a task and often a wake-up of that thread, bought nothing). See ChannelHub#has for why no publication a
+   * loop's subscribers need is skipped.
+   */
   private void dispatch(GatewayVerticle here, Publication p) {
     metrics.fanoutReceived.increment();
     here.deliverHere(p);
     for (GatewayVerticle g : instances) {
-      if (g != here) g.deliverOnLoop(p);
+      if (g != here && g.has(p.channel())) g.deliverOnLoop(p);
     }
   }
 

@@ -41,7 +41,8 @@ final class GatewayVerticle extends VerticleBase {
   private final String node;
   /** The first instance consumes the node's fan-out address on its loop (see GatewayService#consumeDeliveries). */
   private final boolean receivesDeliveries;
-  private GatewayLoop loop;
+  /** Volatile: the node's fan-out consumer (another loop) asks it whether this loop has a channel ({@link #has}). */
+  private volatile GatewayLoop loop;
   private List<Endpoint> endpoints;
   private HttpServer server;
 
@@ -167,6 +168,12 @@ final class GatewayVerticle extends VerticleBase {
     if (c != null) c.runOnContext(v -> {
       if (loop != null) loop.deliver(p);
     });
+  }
+
+  /** Whether this verticle's loop has subscribers of {@code channel} (any thread; false before it started). */
+  boolean has(String channel) {
+    GatewayLoop l = loop;
+    return l != null && l.hub.has(channel);
   }
 
   /** Delivers a publication now: the caller runs on this verticle's event loop (the node's fan-out consumer). */

@@ -52,6 +52,51 @@ class FanoutLoopsTest {
     }
   }
 
+  /**
+   * The fan-out consumer hands a publication only to the loops that have its channel (ChannelHub#has). A loop that
+   * gets its first subscriber of the channel while publications flow must still get every publication after that
+   * subscriber's position: subscribers join one by one, each while a chunk of pipelined publishes is under way.
+   */
+  @Test
+  void subscribersJoiningWhilePublicationsFlowMissNoneOnEitherLoop() {
+    String token = s.token("fanout-loops-join", TestServer.allGrants());
+    String channel = "task:fanout-loops-join";
+    int subscribers = 6; // the acceptor spreads connections over both loops: each loop's first one is among them
+    int chunk = 25; // 150 publishes in all, under the default publish burst (200) of one session
+    List<WsClient> subs = new ArrayList<>();
+    List<Long> from = new ArrayList<>();
+    try (WsClient pub = s.connect(token)) {
+      List<String> ids = new ArrayList<>();
+      int n = 0;
+      for (int i = 0; i < subscribers; i++) {
+        for (int k = 0; k < chunk; k++) {
+          String id = pub.nextId();
+          ids.add(id);
+          n++;
+          pub.send(new JsonObject().put("type", "request").put("id", id).put("method", "publish")
+              .put("params", new JsonObject().put("channel", channel).put("event", "n").put("data", n)));
+        }
+        WsClient c = s.connect(token); // joins while the chunk just sent is being stored and fanned out
+        subs.add(c);
+        from.add(c.subscribe(channel).getJsonObject("result").getJsonArray("channels").getJsonObject(0).getLong("offset"));
+      }
+      long last = -1;
+      for (String id : ids) {
+        JsonObject r = pub.response(id);
+        assertEquals(null, r.getValue("error"), "publish " + id);
+        last = Math.max(last, r.getJsonObject("result").getLong("offset"));
+      }
+      for (int i = 0; i < subscribers; i++) {
+        for (long offset = from.get(i) + 1; offset <= last; offset++) {
+          JsonObject e = subs.get(i).event(channel, "n");
+          assertEquals(offset, e.getLong("offset"), "subscriber " + i + " (joined at offset " + from.get(i) + ")");
+        }
+      }
+    } finally {
+      subs.forEach(WsClient::close);
+    }
+  }
+
   @Test
   void everyServiceRunsOnTheGatewaysEventLoops() {
     var vertx = (io.vertx.core.internal.VertxInternal) s.sb.vertx();

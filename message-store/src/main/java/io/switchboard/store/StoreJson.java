@@ -144,7 +144,7 @@ final class StoreJson {
   static JsonObject appended(AppendResult r) {
     Publication p = r.publication();
     JsonObject j = new JsonObject().put("id", p.id()).put("offset", p.offset()).put("epoch", p.epoch())
-        .put("timestamp", Instant.ofEpochMilli(p.timestamp()).toString());
+        .put("timestamp", Publication.isoTimestamp(p.timestamp()));
     if (r.duplicate()) j.put("duplicate", true);
     return j;
   }

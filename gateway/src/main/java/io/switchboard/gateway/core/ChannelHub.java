@@ -12,6 +12,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The channel → local subscribers index of one gateway event loop, and the last step of the hot path: a publication
@@ -94,6 +96,13 @@ public final class ChannelHub {
   private final Map<String, Channel> channels = new HashMap<>();
   /** Bumped by {@link #markSync}; see {@link #checkQuietTails}. */
   private int syncMark;
+  /**
+   * The keys of {@link #channels}, readable from any thread: the node's fan-out consumer hands a publication only to
+   * the loops that have its channel ({@link #has}). Written on this loop's thread next to {@link #channels}, and a
+   * channel is added BEFORE its interest is announced and its subscribers' store reads are sent, so a publication
+   * stored after those reads finds it here (as it finds the node's interest).
+   */
+  private final Set<String> names = ConcurrentHashMap.newKeySet();
   private final GatewayMetrics metrics;
 
   ChannelHub(Vertx vertx, Interest interest, Backfill backfill, SinceBackfill sinceBackfill, GatewayMetrics metrics) {
@@ -125,11 +134,17 @@ public final class ChannelHub {
     }
   }
 
+  /** Whether this loop has subscribers of {@code channel}; any thread (see {@link #names}). */
+  public boolean has(String channel) {
+    return names.contains(channel);
+  }
+
   void add(Subscription s) {
     Channel ch = channels.get(s.channel);
     if (ch == null) {
       ch = new Channel(s.channel);
       channels.put(s.channel, ch);
+      names.add(s.channel);
       interest.channelAdded(s.channel);
     }
     s.hubIndex = ch.subs.size();
@@ -157,6 +172,7 @@ public final class ChannelHub {
     metrics.unsubscribed();
     if (ch.subs.isEmpty()) {
       channels.remove(s.channel);
+      names.remove(s.channel);
       interest.channelRemoved(s.channel);
     }
   }

@@ -14,7 +14,6 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.time.Instant;
 import java.util.List;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -117,7 +116,7 @@ public final class ChannelOps {
       if (ns.ephemeral() || cmd.unstored()) {
         Publication sent = pub.withPosition(Ids.ulid(now), 0, null, now);
         loop.fanout.publish(sent);
-        return Future.succeededFuture(new JsonObject().put("id", sent.id()).put("timestamp", Instant.ofEpochMilli(now).toString()));
+        return Future.succeededFuture(new JsonObject().put("id", sent.id()).put("timestamp", Publication.isoTimestamp(now)));
       }
       JsonObject req = new JsonObject().put("publication", pub.toJson());
       if (cmd.idempotencyKey() != null) req.put("idempotencyKey", cmd.idempotencyKey());

@@ -20,8 +20,7 @@ final class NativeFrames {
 
   /** An {@code event} message: every field of the publication that is set, with the app-local channel name. */
   static ByteBuf event(Publication p) {
-    JsonObject f = new JsonObject().put("type", "event");
-    f.mergeIn(p.toJson());
+    JsonObject f = p.toJson(new JsonObject().put("type", "event"));
     String channel = p.channel();
     if (channel != null && channel.indexOf('~') >= 0) f.put("channel", App.local(channel));
     return payload(f);
