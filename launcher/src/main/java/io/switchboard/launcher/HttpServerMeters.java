@@ -141,19 +141,24 @@ final class HttpServerMeters implements HttpServerMetrics<HttpServerMeters.Reque
 
   @Override
   public void requestEnd(Request r, HttpRequest request, long bytesRead) {
+    if (r == null) return; // Vert.x passes none for a pushed HTTP/2 response; a callback must never throw
     r.method.requestBytes.record(bytesRead);
     if (r.requestEnded()) r.method.active.decrement();
   }
 
   @Override
   public void requestReset(Request r) {
+    // Vert.x 5.0.10 may report one HTTP/1 reset twice (the connection's exception, then its close): counted once, and
+    // a request that had ended both ways was no longer active
+    if (r == null || r.reset) return;
     resets.withTags(r.method.tags).increment();
-    r.method.active.decrement();
+    if (!(r.requestEnded && r.responseEnded)) r.method.active.decrement();
     r.reset = true;
   }
 
   @Override
   public void responseEnd(Request r, HttpResponse response, long bytesWritten) {
+    if (r == null) return;
     ResponseMeters m = r.method.response(response.statusCode());
     m.requests.increment();
     m.responseTime.record(System.nanoTime() - r.startNanos, TimeUnit.NANOSECONDS);
@@ -171,7 +176,7 @@ final class HttpServerMeters implements HttpServerMetrics<HttpServerMeters.Reque
 
   @Override
   public void disconnected(LongAdder webSocketGauge) {
-    webSocketGauge.decrement();
+    if (webSocketGauge != null) webSocketGauge.decrement(); // null: closed before the handshake completed
   }
 
   /** The meters labelled by a request's method alone, and its responses' meters by status code. */

@@ -67,6 +67,8 @@ public final class WebhookVerticle extends VerticleBase {
   private int inFlight;
   private boolean pollFailing;
   private boolean sweeping;
+  /** channel → its last occupancy change still being applied (changes of one channel are applied in order). */
+  private final java.util.Map<String, Future<Boolean>> occupancyChains = new java.util.concurrent.ConcurrentHashMap<>();
   private Counter delivered;
   private Counter failed;
   private Counter dropped;
@@ -169,9 +171,15 @@ public final class WebhookVerticle extends VerticleBase {
     String channel = PresenceRequests.channel(body);
     if (!(body.getValue("seq") instanceof Number seq) || seq.longValue() < 0) throw ServiceError.badRequest("'seq' must be a whole number ≥ 0");
     if (!(body.getValue("occupied") instanceof Boolean occupied)) throw ServiceError.badRequest("'occupied' must be true or false");
-    return occupancy.change(node, seq.longValue(), channel, occupied, System.currentTimeMillis() + nodeTimeoutMs)
-        .compose(t -> t == 0 ? Future.succeededFuture(false) : webhooks.occupancy(channel, t == OccupancyStore.OCCUPIED))
-        .map(v -> new JsonObject());
+    // one channel's changes one after the other, each with its webhook queued before the next is applied: with
+    // Redis (several connections) a re-subscribe's cancel could otherwise reach the queue before the hold it cancels,
+    // and a quick unsubscribe/subscribe would send vacated and a second occupied
+    Future<Boolean> before = occupancyChains.getOrDefault(channel, Future.succeededFuture());
+    Future<Boolean> done = before.transform(x -> occupancy.change(node, seq.longValue(), channel, occupied, System.currentTimeMillis() + nodeTimeoutMs)
+        .compose(t -> t == 0 ? Future.succeededFuture(false) : webhooks.occupancy(channel, t == OccupancyStore.OCCUPIED)));
+    occupancyChains.put(channel, done);
+    done.onComplete(x -> occupancyChains.remove(channel, done));
+    return done.map(v -> new JsonObject());
   }
 
   /** {@code {node}} → {@code {known}}. */
