@@ -59,18 +59,8 @@ class GapBackfillTest {
       String token = own.token("tail", TestServer.allGrants());
       Fanout fanout = Fanout.of(own.sb.vertx());
       try (WsClient sub = own.connect(token); WsClient pub = own.connect(token)) {
-        double backfills = own.metric("switchboard_backfills_total");
-        sub.subscribe("task:tailcheck");
-        pub.result("publish", new JsonObject().put("channel", "task:tailcheck").put("event", "n").put("data", 1));
-        assertEquals(List.of(1), dataOf(sub, "task:tailcheck", 1));
-        // the subscription's own settle check (1 s after it) has run: what follows can only be the tail check's
-        Await.until("the settle check ran", () -> own.metric("switchboard_backfills_total") > backfills);
-        String node = fanout.nodesOf("task:tailcheck").iterator().next();
-
         // the bus "loses" 2 and 3 and nothing is published after them
-        fanout.removeInterest(node, "task:tailcheck");
-        pub.result("publish", new JsonObject().put("channel", "task:tailcheck").put("event", "n").put("data", 2));
-        pub.result("publish", new JsonObject().put("channel", "task:tailcheck").put("event", "n").put("data", 3));
+        String node = loseTheLastTwo(own, sub, pub, "task:tailcheck");
         assertEquals(List.of(2, 3), dataOf(sub, "task:tailcheck", 2));
         assertEquals(1.0, own.metric("switchboard_tail_backfills_total"), "delivered by the tail check");
 
@@ -80,6 +70,25 @@ class GapBackfillTest {
         assertEquals(List.of(4), dataOf(sub, "task:tailcheck", 1));
       }
     }
+  }
+
+  /**
+   * {@code sub} subscribes to {@code ch} and gets 1; once its settle check has run (what follows can only be a tail
+   * check's), the bus "loses" 2 and 3: the node's interest is hidden while they are published, and stays hidden.
+   * Returns the node, whose interest the caller may restore.
+   */
+  private String loseTheLastTwo(TestServer own, WsClient sub, WsClient pub, String ch) {
+    Fanout fanout = Fanout.of(own.sb.vertx());
+    double backfills = own.metric("switchboard_backfills_total");
+    sub.subscribe(ch);
+    pub.result("publish", new JsonObject().put("channel", ch).put("event", "n").put("data", 1));
+    assertEquals(List.of(1), dataOf(sub, ch, 1));
+    Await.until("the settle check ran", () -> own.metric("switchboard_backfills_total") > backfills);
+    String node = fanout.nodesOf(ch).iterator().next();
+    fanout.removeInterest(node, ch);
+    pub.result("publish", new JsonObject().put("channel", ch).put("event", "n").put("data", 2));
+    pub.result("publish", new JsonObject().put("channel", ch).put("event", "n").put("data", 3));
+    return node;
   }
 
   /**
@@ -94,16 +103,7 @@ class GapBackfillTest {
       String token = own.token("resync", TestServer.allGrants());
       Fanout fanout = Fanout.of(own.sb.vertx());
       try (WsClient sub = own.connect(token); WsClient pub = own.connect(token)) {
-        double backfills = own.metric("switchboard_backfills_total");
-        sub.subscribe("task:resync");
-        pub.result("publish", new JsonObject().put("channel", "task:resync").put("event", "n").put("data", 1));
-        assertEquals(List.of(1), dataOf(sub, "task:resync", 1));
-        Await.until("the settle check ran", () -> own.metric("switchboard_backfills_total") > backfills);
-        String node = fanout.nodesOf("task:resync").iterator().next();
-
-        fanout.removeInterest(node, "task:resync");
-        pub.result("publish", new JsonObject().put("channel", "task:resync").put("event", "n").put("data", 2));
-        pub.result("publish", new JsonObject().put("channel", "task:resync").put("event", "n").put("data", 3));
+        String node = loseTheLastTwo(own, sub, pub, "task:resync");
         fanout.addInterest(node, "task:resync");
         // nothing else would deliver them: nothing is published after them, and the first periodic tail check lies at
         // a random point of the next hour
