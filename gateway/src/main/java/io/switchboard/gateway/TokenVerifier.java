@@ -162,7 +162,7 @@ public final class TokenVerifier {
     Object info = p.getValue("info");
     // clamped: a token accepted now counts as issued no later than now, so later revocations always reach it
     return new Claims(sub, p.getString("jti"), Math.min(iat, now), exp, grants,
-        p.getString("src", "user"), info instanceof JsonObject o ? o : new JsonObject());
+        p.getString("src", "user"), info instanceof JsonObject o && !o.isEmpty() ? o : Claims.NO_INFO);
   }
 
   /** A required whole-number time claim in epoch seconds. */

@@ -33,7 +33,7 @@ final class HttpBench {
   private HttpBench() {}
 
   static JsonObject run(Options o) throws Exception {
-    o.allowOnly(Set.of("connections", "subscribers", "rate", "duration", "switchboard-jar", "server-jvm-opts", "server-env", "out", "no-fanout"), "http-bench");
+    o.allowOnly(Set.of("connections", "subscribers", "rate", "duration", "switchboard-jar", "server-jvm-opts", "server-env", "out", "no-fanout", "per-client-tokens", "heap-dump"), "http-bench");
     int n = o.integer("connections", 2000);
     int m = o.integer("subscribers", 1000);
     int rate = o.integer("rate", 100);
@@ -45,6 +45,11 @@ final class HttpBench {
     // the default app gets a key: PubNub clients name their app by it
     try (SwitchboardTarget t = SwitchboardTarget.start(o, "memory", SwitchboardTarget.jars(o).get(0), "pubnub", out)) {
       String token = t.tokens(1, "httpbench").get(0);
+      // --per-client-tokens: every held poll (native and PubNub) has its own token and subject, as real agents do;
+      // by default all clients share one token (shared verified claims make that the lighter case)
+      boolean perClient = o.flag("per-client-tokens");
+      List<String> own = perClient ? t.tokens(n, "agent") : java.util.Collections.nCopies(n, token);
+      result.put("perClientTokens", perClient);
       HttpClient http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(t.port())
           .setIdleTimeout(0), new PoolOptions().setHttp1MaxSize(Math.max(n, m) + 16));
       WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(Math.max(n, m) + 16));
@@ -65,10 +70,11 @@ final class HttpBench {
       base = t.memory().getLong("heapBytes");
       histo = t.classHistogram();
       List<Future<?>> polls = new ArrayList<>();
-      for (int i = 0; i < n; i++) polls.add(get(http, token, "/v1/poll?channels=bench:idle&wait=60"));
+      for (int i = 0; i < n; i++) polls.add(get(http, own.get(i), "/v1/poll?channels=bench:idle&wait=60"));
       await(() -> (lastConnections = t.serverConnections()) >= n, 60);
       long withPolls = t.memory().getLong("heapBytes");
       result.put("pollHeapGrowthByClass", ProcStats.topGrowth(histo, t.classHistogram(), n, 150));
+      dump(o, t, "held-polls");
       result.put("heapPerHeldPollBytes", (withPolls - base) / (double) n);
       http.close().await();
       http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(t.port()).setIdleTimeout(0),
@@ -91,11 +97,12 @@ final class HttpBench {
       base = t.memory().getLong("heapBytes");
       histo = t.classHistogram();
       AtomicLong heldSent = new AtomicLong();
-      for (int i = 0; i < n; i++) pubnub(http, token, "pn-idle-" + i, "bench:idle", "0", 5, heldSent, null);
+      for (int i = 0; i < n; i++) pubnub(http, own.get(i), "pn-idle-" + i, "bench:idle", "0", 5, heldSent, null);
       await(() -> heldSent.get() >= n && (lastConnections = t.serverConnections()) >= n, 120);
       Thread.sleep(2000); // the last polls reach the server
       long withPubNub = t.memory().getLong("heapBytes");
       result.put("pubnubHeapGrowthByClass", ProcStats.topGrowth(histo, t.classHistogram(), n, 150));
+      dump(o, t, "pubnub-polls");
       result.put("heapPerHeldPubNubPollBytes", (withPubNub - base) / (double) n);
       http.close().await();
       http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(t.port()).setIdleTimeout(0),
@@ -136,6 +143,16 @@ final class HttpBench {
       throw e;
     }
     return finish(result, out, vertx);
+  }
+
+  /** {@code --heap-dump DIR}: the server's live heap while a phase's clients are held, as DIR/PHASE.hprof. */
+  private static void dump(Options o, SwitchboardTarget t, String phase) throws Exception {
+    String dir = o.string("heap-dump", null);
+    if (dir == null) return;
+    Files.createDirectories(Path.of(dir));
+    Path f = Path.of(dir, phase + ".hprof");
+    Files.deleteIfExists(f);
+    t.heapDump(f);
   }
 
   private static JsonObject finish(JsonObject result, Path out, Vertx vertx) throws Exception {

@@ -29,7 +29,7 @@ public final class Main {
                                                     counted. Same as: run scale --server cluster --gateways 3
                                                     --one-services-jvm --gateway-jvm-opts "%s" --concurrency 50
              loadtest raw-server [--port P]         the raw Vert.x broadcast baseline, standalone
-             loadtest http-bench [--connections 2000 --subscribers 1000 --rate 100 --duration 10 --no-fanout]
+             loadtest http-bench [--connections 2000 --subscribers 1000 --rate 100 --duration 10 --no-fanout --per-client-tokens --heap-dump DIR]
                                                     HTTP fallbacks vs WebSocket: heap per idle SSE / held poll /
                                                     WebSocket (with heap histograms), server CPU per delivery SSE vs
                                                     WebSocket

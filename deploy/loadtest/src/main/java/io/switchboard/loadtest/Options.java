@@ -15,7 +15,7 @@ final class Options {
   private final Map<String, List<String>> values = new LinkedHashMap<>();
   final List<String> positional = new ArrayList<>();
 
-  static final Set<String> FLAGS = Set.of("presence", "no-histogram", "keep-going", "help", "one-services-jvm", "no-fanout");
+  static final Set<String> FLAGS = Set.of("presence", "no-histogram", "keep-going", "help", "one-services-jvm", "no-fanout", "per-client-tokens");
 
   Options(String[] args, int from) {
     for (int i = from; i < args.length; i++) {

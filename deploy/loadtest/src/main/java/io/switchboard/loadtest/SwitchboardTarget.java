@@ -433,6 +433,13 @@ final class SwitchboardTarget extends Target {
     return pids.size() == 1 ? ProcStats.classHistogram(pids.get(0)) : new HashMap<>();
   }
 
+  /** Writes the one server JVM's live heap to {@code file} (hprof; for offline analysis of what a client holds). */
+  void heapDump(Path file) {
+    long pid = process != null ? process.pid() : pids.size() == 1 ? pids.get(0) : -1;
+    if (pid < 0) throw new IllegalStateException("a heap dump needs one server JVM");
+    ProcStats.jcmd(pid, "GC.heap_dump", file.toAbsolutePath().toString());
+  }
+
   @Override
   JsonObject describe() {
     return description.copy().put("presence", presence);

@@ -8,8 +8,6 @@ import io.switchboard.gateway.transport.Transport;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * One client session, independent of protocol and transport: who it is, its state, its subscriptions and limits.
@@ -28,7 +26,7 @@ public final class Session implements Caller, Transport.Listener {
   private final SessionProtocol protocol;
   private State state = State.OPEN;
   private Claims claims;
-  final Map<String, Subscription> subscriptions = new HashMap<>(4);
+  final SessionSubscriptions subscriptions = new SessionSubscriptions();
 
   /** Last time anything arrived from the client, for liveness. */
   long lastSeen;

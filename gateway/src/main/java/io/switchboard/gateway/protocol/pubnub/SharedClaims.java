@@ -12,9 +12,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Identical verified claims and grants, and identical channel names, shared between the PubNub clients that hold
  * them. A PubNub client's session lives as long as the client is present (it mostly waits in a held poll), so what
- * every client would keep a copy of is kept once: claims parsed from the same token (the same subject, token id,
- * times, source, info and grants: one object), grants identical between tokens (agents differ by subject, their
- * grants often not), channel names.
+ * every client would keep a copy of is kept once: claims parsed from the same token (found by its token id; the same
+ * subject, times, source, info and grants: one object), grants identical between tokens (agents differ by subject,
+ * their grants often not), channel names.
  *
  * <p>Sharing is exact: a value is shared only with another of identical content (claims and grants are immutable;
  * {@code info} is never written after verification). The tables hold their values weakly (an entry goes once no
@@ -30,15 +30,25 @@ final class SharedClaims {
 
   private SharedClaims() {}
 
-  /** {@code c}, or an earlier verified claims with exactly the same content; their grants shared likewise. */
+  /**
+   * {@code c}, or an earlier verified claims of the same token with exactly the same content; their grants shared
+   * likewise. Claims are found by their token id (each token the auth service mints has its own), which the claims
+   * hold anyway: a client whose token no other client holds pays only the table's entry for it (~64 B), not a
+   * content key. Claims without a token id are not shared (their grants are).
+   */
   static Claims of(Claims c) {
     if (c == null) return null;
-    String grantsKey = canonical(c.grants());
-    Grants g = GRANTS.intern(grantsKey, c.grants());
-    String key = c.subject() + '\u0000' + c.tokenId() + '\u0000' + c.iat() + '\u0000' + c.exp() + '\u0000' + c.sourceType()
-        + '\u0000' + (c.info() == null ? "" : c.info().encode()) + '\u0000' + grantsKey;
+    Grants g = GRANTS.intern(canonical(c.grants()), c.grants());
     Claims candidate = g == c.grants() ? c : new Claims(c.subject(), c.tokenId(), c.iat(), c.exp(), g, c.sourceType(), c.info());
-    return CLAIMS.intern(key, candidate);
+    if (c.tokenId() == null) return candidate;
+    return CLAIMS.intern(c.tokenId(), candidate, SharedClaims::sameContent);
+  }
+
+  /** Whether two claims say exactly the same (their grants already interned: one object when equal). */
+  static boolean sameContent(Claims a, Claims b) {
+    return a.subject().equals(b.subject()) && a.iat() == b.iat() && a.exp() == b.exp()
+        && java.util.Objects.equals(a.sourceType(), b.sourceType()) && java.util.Objects.equals(a.info(), b.info())
+        && (a.grants() == b.grants() || canonical(a.grants()).equals(canonical(b.grants())));
   }
 
   /** {@code name}, or an equal channel name already held by a client. */
@@ -88,18 +98,27 @@ final class SharedClaims {
       }
     }
 
+    /** The value held under {@code key} (the key says the whole content), else {@code value}, held from now on. */
     V intern(String key, V value) {
+      return intern(key, value, (a, b) -> true);
+    }
+
+    /**
+     * The value held under {@code key} when {@code same} says it equals {@code value}, else {@code value} (held from
+     * now on when the key is free or its value was collected; a different live value under the key stays).
+     */
+    V intern(String key, V value, java.util.function.BiPredicate<V, V> same) {
       expunge();
       Ref<V> ref = map.get(key);
       V known = ref == null ? null : ref.get();
-      if (known != null) return known;
+      if (known != null) return same.test(known, value) ? known : value;
       if (map.size() >= max) return value;
       Ref<V> fresh = new Ref<>(key, value, gone);
       while (true) {
         Ref<V> prev = ref == null ? map.putIfAbsent(key, fresh) : (map.replace(key, ref, fresh) ? null : map.get(key));
         if (prev == null) return value;
         V other = prev.get();
-        if (other != null) return other;
+        if (other != null) return same.test(other, value) ? other : value;
         ref = prev;
       }
     }

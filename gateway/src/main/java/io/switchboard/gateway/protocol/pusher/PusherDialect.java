@@ -69,7 +69,7 @@ public final class PusherDialect implements SessionProtocol {
 
   private static Claims anonymous(String subject) {
     long now = System.currentTimeMillis() / 1000;
-    return new Claims(subject, null, now, Long.MAX_VALUE / 2000, PUBLIC, "pusher", new JsonObject());
+    return new Claims(subject, null, now, Long.MAX_VALUE / 2000, PUBLIC, "pusher", Claims.NO_INFO);
   }
 
   private static boolean signed(String channel) {

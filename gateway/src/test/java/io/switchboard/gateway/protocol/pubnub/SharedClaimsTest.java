@@ -74,6 +74,35 @@ class SharedClaimsTest {
     assertEquals("B", b.info().getString("name"));
   }
 
+  /** Claims are found by token id; one that says something else under the same id (never minted so) is its own. */
+  @Test
+  void claimsAreFoundByTokenIdButSharedOnlyWhenIdentical() {
+    Claims a = SharedClaims.of(claims("tid-1", "jti-t", 5000, grants("t:*", "subscribe")));
+    Claims otherSubject = SharedClaims.of(claims("tid-2", "jti-t", 5000, grants("t:*", "subscribe")));
+    assertNotSame(a, otherSubject);
+    assertEquals("tid-2", otherSubject.subject());
+    assertSame(a.grants(), otherSubject.grants());
+    assertSame(a, SharedClaims.of(claims("tid-1", "jti-t", 5000, grants("t:*", "subscribe"))), "the first stays shared");
+  }
+
+  @Test
+  void claimsWithoutATokenIdShareOnlyTheirGrants() {
+    Claims a = SharedClaims.of(new Claims("noid-1", null, 1, 5000, grants("n:*", "subscribe"), "user", Claims.NO_INFO));
+    Claims b = SharedClaims.of(new Claims("noid-1", null, 1, 5000, grants("n:*", "subscribe"), "user", Claims.NO_INFO));
+    assertNotSame(a, b);
+    assertSame(a.grants(), b.grants());
+  }
+
+  /** A token without info: one shared empty object that nobody can write into. */
+  @Test
+  void noInfoIsEmptyAndReadOnly() {
+    assertTrue(Claims.NO_INFO.isEmpty());
+    assertEquals("{}", Claims.NO_INFO.encode());
+    assertEquals(new JsonObject(), Claims.NO_INFO);
+    org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class, () -> Claims.NO_INFO.put("x", 1));
+    assertEquals(new JsonObject().put("info", new JsonObject()), new JsonObject().put("info", Claims.NO_INFO).copy());
+  }
+
   @Test
   void channelNamesAreOneString() {
     String a = SharedClaims.name(new String("task:names-1"));
