@@ -162,7 +162,20 @@ public final class TokenVerifier {
     Object info = p.getValue("info");
     // clamped: a token accepted now counts as issued no later than now, so later revocations always reach it
     return new Claims(sub, p.getString("jti"), Math.min(iat, now), exp, grants,
-        p.getString("src", "user"), info instanceof JsonObject o && !o.isEmpty() ? o : Claims.NO_INFO);
+        sourceType(p.getString("src", "user")), info instanceof JsonObject o && !o.isEmpty() ? o : Claims.NO_INFO);
+  }
+
+  /** Source types seen, each one string for every claims that names it (a token's {@code src} is one of a few). */
+  private static final Map<String, String> SOURCE_TYPES = new ConcurrentHashMap<>();
+  private static final int MAX_SOURCE_TYPES = 256;
+
+  /** {@code src} as one string per distinct value (not a copy per connection: ~48 B each), up to a bound. */
+  static String sourceType(String src) {
+    String known = SOURCE_TYPES.get(src);
+    if (known != null) return known;
+    if (SOURCE_TYPES.size() >= MAX_SOURCE_TYPES) return src;
+    known = SOURCE_TYPES.putIfAbsent(src, src);
+    return known != null ? known : src;
   }
 
   /** A required whole-number time claim in epoch seconds. */

@@ -200,4 +200,17 @@ class TokenVerifierTest {
     Future<Claims> h = v.verify(sign(deepHeader, claims("a").encode()), NOW * 1000);
     assertTrue(h.failed() && h.cause().getMessage().contains("malformed JWT"), String.valueOf(h.cause()));
   }
+
+  /** Every claims naming a source type holds the same string; a token without info holds the shared empty one. */
+  @Test
+  void sourceTypesAreOneStringAndNoInfoIsShared() {
+    org.junit.jupiter.api.Assertions.assertSame(TokenVerifier.sourceType(new String("agent-x")), TokenVerifier.sourceType(new String("agent-x")));
+    org.junit.jupiter.api.Assertions.assertEquals("agent-x", TokenVerifier.sourceType(new String("agent-x")));
+    TokenVerifier v = verifier();
+    Claims a = accepted(v, claims("si-a"));
+    Claims b = accepted(v, claims("si-b"));
+    org.junit.jupiter.api.Assertions.assertSame(a.sourceType(), b.sourceType());
+    org.junit.jupiter.api.Assertions.assertSame(Claims.NO_INFO, a.info());
+    org.junit.jupiter.api.Assertions.assertSame(Claims.NO_INFO, b.info());
+  }
 }

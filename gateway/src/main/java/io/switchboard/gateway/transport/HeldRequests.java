@@ -12,12 +12,21 @@ import java.lang.reflect.Field;
  * request while it waits, and the answer does not need. Once a poll is admitted and parsed, {@link #lighten} drops:
  * <ul>
  *   <li>the request's headers (Vert.x decided keep-alive when the request began: {@code Http1xServerConnection}
- *       passes it to the response's constructor, and nothing reads the request's headers after that);</li>
+ *       passes it to the response's constructor, and nothing reads the request's headers after that): Netty's
+ *       request gets Netty's shared read-only empty headers instead of its header map and its 16-slot table
+ *       (~128 B);</li>
  *   <li>the copies Vert.x cached of the URI: {@code path}, {@code query}, the decoded {@code params} (a header map of
  *       its own), {@code absoluteURI}, the authority — and the URI itself is cut to its path (a PubNub URI carries
  *       the ~700-character token in {@code auth=});</li>
  *   <li>Netty's HTTP decoder's scratch buffer, which grows to the longest line it has parsed (the request line with
- *       the token, or the {@code Authorization} header) and never shrinks: back to its initial 128 bytes.</li>
+ *       the token, or the {@code Authorization} header) and never shrinks, and still holds the tail of the last
+ *       header parsed (part of a bearer token): emptied to no capacity at all (the next request on the connection
+ *       grows it again, 64 bytes first);</li>
+ *   <li>the response encoder's scratch list, grown to 10 slots by the connection's first response and kept: trimmed
+ *       (it grows again at the next write);</li>
+ *   <li>the connection's cached socket addresses (Vert.x computes them on the first call — its byte metrics ask for
+ *       the remote address at every write — and keeps them: ~145 B of address objects and host string per
+ *       connection); they are computed again when next asked for, from the channel and its proxy overrides.</li>
  * </ul>
  * Nothing here changes what is written: the answer's status, headers and body, and keep-alive, are the response's.
  *
@@ -28,8 +37,8 @@ import java.lang.reflect.Field;
 public final class HeldRequests {
   private HeldRequests() {}
 
-  /** The initial size of Netty's decoder scratch buffer ({@code HttpDecoderConfig}'s default initial buffer size). */
-  static final int SCRATCH_BYTES = 128;
+  /** What Netty's decoder scratch buffer keeps while a request is held: nothing. */
+  static final int SCRATCH_BYTES = 0;
 
   private static final Class<?> SERVER_REQUEST;
   private static final Field DELEGATE;
@@ -38,6 +47,11 @@ public final class HeldRequests {
   private static final Field URI;
   private static final Field PATH;
   private static final Field SCRATCH;
+  /** {@code ConnectionBase}'s cached addresses: remote, real remote, local, real local. */
+  private static final Field[] ADDRESSES;
+  /** Netty's {@code DefaultHttpMessage.headers} (final: set by reflection) and {@code HttpObjectEncoder.out}. */
+  private static final Field MESSAGE_HEADERS;
+  private static final Field ENCODER_OUT;
 
   static {
     Class<?> request = null;
@@ -79,11 +93,37 @@ public final class HeldRequests {
       scratch = null;
     }
     SCRATCH = scratch;
+    Field[] addresses = null;
+    try {
+      String[] names = {"remoteAddress", "realRemoteAddress", "localAddress", "realLocalAddress"};
+      Field[] found = new Field[names.length];
+      for (int i = 0; i < names.length; i++) {
+        found[i] = io.vertx.core.net.impl.ConnectionBase.class.getDeclaredField(names[i]);
+        found[i].setAccessible(true);
+      }
+      addresses = found;
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      addresses = null;
+    }
+    ADDRESSES = addresses;
+    Field headers = null;
+    Field out = null;
+    try {
+      headers = io.netty.handler.codec.http.DefaultHttpMessage.class.getDeclaredField("headers");
+      headers.setAccessible(true);
+      out = io.netty.handler.codec.http.HttpObjectEncoder.class.getDeclaredField("out");
+      out.setAccessible(true);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      headers = null;
+      out = null;
+    }
+    MESSAGE_HEADERS = headers;
+    ENCODER_OUT = out;
   }
 
   /** Whether every internal {@link #lighten} reaches was found on this Vert.x/Netty version. */
   public static boolean available() {
-    return SERVER_REQUEST != null && SCRATCH != null;
+    return SERVER_REQUEST != null && SCRATCH != null && ADDRESSES != null && MESSAGE_HEADERS != null && ENCODER_OUT != null;
   }
 
   /**
@@ -105,7 +145,11 @@ public final class HeldRequests {
     if (SERVER_REQUEST != null && SERVER_REQUEST.isInstance(r)) {
       try {
         io.netty.handler.codec.http.HttpRequest netty = (io.netty.handler.codec.http.HttpRequest) NETTY_REQUEST.get(r);
-        netty.headers().clear();
+        if (MESSAGE_HEADERS != null && netty instanceof io.netty.handler.codec.http.DefaultHttpMessage) {
+          MESSAGE_HEADERS.set(netty, io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE);
+        } else {
+          netty.headers().clear();
+        }
         String uri = netty.uri();
         int q = uri.indexOf('?');
         if (heldUri != null || q >= 0) {
@@ -123,10 +167,27 @@ public final class HeldRequests {
       }
     }
     shrinkDecoder(request.connection());
+    trimEncoder(request.connection());
+    forgetAddresses(request.connection());
     return done;
   }
 
-  /** Netty's HTTP decoder's scratch buffer back to its initial size (between requests it holds nothing). */
+  /** The response encoder's scratch list trimmed when empty (between writes it is). On the connection's loop only. */
+  static boolean trimEncoder(io.vertx.core.http.HttpConnection connection) {
+    if (ENCODER_OUT == null || !(connection instanceof VertxConnection c)) return false;
+    try {
+      Channel ch = c.channel();
+      if (!ch.eventLoop().inEventLoop()) return false;
+      io.netty.handler.codec.http.HttpObjectEncoder<?> encoder = ch.pipeline().get(io.netty.handler.codec.http.HttpObjectEncoder.class);
+      if (encoder == null) return false;
+      if (ENCODER_OUT.get(encoder) instanceof java.util.ArrayList<?> list && list.isEmpty()) list.trimToSize();
+      return true;
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  /** Netty's HTTP decoder's scratch buffer emptied (between requests it holds nothing). */
   static boolean shrinkDecoder(io.vertx.core.http.HttpConnection connection) {
     if (SCRATCH == null || !(connection instanceof VertxConnection c)) return false;
     try {
@@ -142,6 +203,18 @@ public final class HeldRequests {
     }
   }
 
+  /** The connection's cached addresses dropped (computed again on the next call). On its event loop only. */
+  static boolean forgetAddresses(io.vertx.core.http.HttpConnection connection) {
+    if (ADDRESSES == null || !(connection instanceof VertxConnection c)) return false;
+    try {
+      if (!c.channel().eventLoop().inEventLoop()) return false;
+      for (Field f : ADDRESSES) f.set(c, null);
+      return true;
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return false;
+    }
+  }
+
   /** The Vert.x request under vertx-web's (and any other) wrappers. */
   private static Object unwrap(HttpServerRequest request) {
     Object r = request;
@@ -151,6 +224,15 @@ public final class HeldRequests {
       return request;
     }
     return r;
+  }
+
+  /** The connection's cached remote address, or null (tests). */
+  static Object cachedRemoteAddress(io.vertx.core.http.HttpConnection connection) {
+    try {
+      return ADDRESSES[0].get(connection);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return "unknown";
+    }
   }
 
   /** The decoder's scratch buffer capacity on a connection (tests). */

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
 /**
  * What {@link HeldRequests#lighten} drops from a held HTTP/1.1 request, through a real Vert.x server and one real
  * keep-alive socket: the headers, the query and its cached copies (the URI is cut to its path), and the decoder's
- * scratch buffer grown by a long line goes back to 128 bytes — while the answer written later is whole and the
+ * scratch buffer grown by a long line is emptied, the connection's cached addresses are dropped (and computed again
+ * when asked for) — while the answer written later is whole and the
  * same connection serves the next requests (a long one again, and a POST with a body). Also fails on a Vert.x or
  * Netty upgrade that moved the internals it needs.
  */
@@ -44,11 +45,16 @@ class HeldRequestsTest {
       String token = req.getParam("token");
       String padding = req.getHeader("x-padding");
       int scratchBefore = HeldRequests.scratchCapacity(req.connection());
+      String remoteBefore = req.connection().remoteAddress().hostAddress(); // cached by the connection from now on
+      boolean cachedBefore = HeldRequests.cachedRemoteAddress(req.connection()) != null;
       boolean lightened = req.path().endsWith("/1") ? HeldRequests.lighten(req, "/held") : HeldRequests.lighten(req);
       seen.add(new JsonObject().put("lightened", lightened).put("scratchBefore", scratchBefore)
           .put("scratchAfter", HeldRequests.scratchCapacity(req.connection()))
           .put("headersAfter", req.headers().size()).put("uriAfter", req.uri()).put("pathAfter", req.path())
-          .put("queryAfter", req.query()).put("paramsAfter", req.params().size()));
+          .put("queryAfter", req.query()).put("paramsAfter", req.params().size())
+          .put("remoteBefore", remoteBefore).put("cachedBefore", cachedBefore)
+          .put("cachedAfter", HeldRequests.cachedRemoteAddress(req.connection()) != null)
+          .put("remoteAfter", req.connection().remoteAddress().hostAddress()));
       String body = "token " + token.length() + " padding " + padding.length();
       vertx.setTimer(100, t -> req.response().putHeader("content-type", "text/plain").end(body));
     });
@@ -91,6 +97,10 @@ class HeldRequestsTest {
         assertEquals(uri, s.getString("pathAfter"), s.encode());
         assertEquals(null, s.getString("queryAfter"), s.encode());
         assertEquals(0, s.getInteger("paramsAfter"), s.encode());
+        assertEquals(true, s.getBoolean("cachedBefore"), s.encode());
+        assertEquals(false, s.getBoolean("cachedAfter"), "the cached addresses are dropped: " + s.encode());
+        assertEquals("127.0.0.1", s.getString("remoteBefore"), s.encode());
+        assertEquals("127.0.0.1", s.getString("remoteAfter"), "and computed again when asked for: " + s.encode());
       }
       // the same connection: a request with a body after the held ones
       out.write("POST /post HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello".getBytes(StandardCharsets.ISO_8859_1));

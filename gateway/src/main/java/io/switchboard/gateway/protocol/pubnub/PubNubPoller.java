@@ -420,7 +420,8 @@ final class PubNubPoller implements Transport {
       this.client = client;
       this.response = request.response();
       this.connection = request.connection();
-      this.context = (ContextInternal) context;
+      // the connection loop's own context, not the request's duplicate of it (with its locals: ~48 B per held poll)
+      this.context = context == null ? null : ((ContextInternal) context).unwrap();
     }
 
     /** The response's close: the connection may live on another event loop than the client, handled back on its. */
