@@ -171,6 +171,7 @@ public final class TokenVerifier {
 
   /** {@code src} as one string per distinct value (not a copy per connection: ~48 B each), up to a bound. */
   static String sourceType(String src) {
+    if (src == null) return null; // "src": null — accepted as before, no source type
     String known = SOURCE_TYPES.get(src);
     if (known != null) return known;
     if (SOURCE_TYPES.size() >= MAX_SOURCE_TYPES) return src;

@@ -212,5 +212,7 @@ class TokenVerifierTest {
     org.junit.jupiter.api.Assertions.assertSame(a.sourceType(), b.sourceType());
     org.junit.jupiter.api.Assertions.assertSame(Claims.NO_INFO, a.info());
     org.junit.jupiter.api.Assertions.assertSame(Claims.NO_INFO, b.info());
+    // a token whose src is null is accepted without a source type, as before
+    org.junit.jupiter.api.Assertions.assertNull(accepted(v, claims("si-c").putNull("src")).sourceType());
   }
 }

@@ -26,7 +26,8 @@ import java.lang.reflect.Field;
  *       (it grows again at the next write);</li>
  *   <li>the connection's cached socket addresses (Vert.x computes them on the first call — its byte metrics ask for
  *       the remote address at every write — and keeps them: ~145 B of address objects and host string per
- *       connection); they are computed again when next asked for, from the channel and its proxy overrides.</li>
+ *       connection); they are computed again from the channel when next asked for. An address a proxy-protocol
+ *       header gave is kept (Vert.x reads that header's address once).</li>
  * </ul>
  * Nothing here changes what is written: the answer's status, headers and body, and keep-alive, are the response's.
  *
@@ -203,16 +204,31 @@ public final class HeldRequests {
     }
   }
 
-  /** The connection's cached addresses dropped (computed again on the next call). On its event loop only. */
+  /**
+   * The connection's cached addresses dropped where they are the socket's own (computed again from the channel on the
+   * next call). An address that is not the socket's came from a proxy-protocol header, which Vert.x reads once: the
+   * cached field is its only copy, so it stays. On the connection's event loop only.
+   */
   static boolean forgetAddresses(io.vertx.core.http.HttpConnection connection) {
     if (ADDRESSES == null || !(connection instanceof VertxConnection c)) return false;
     try {
-      if (!c.channel().eventLoop().inEventLoop()) return false;
-      for (Field f : ADDRESSES) f.set(c, null);
+      Channel ch = c.channel();
+      if (!ch.eventLoop().inEventLoop()) return false;
+      if (isSocketAddress(ADDRESSES[0].get(c), ch.remoteAddress())) ADDRESSES[0].set(c, null);
+      ADDRESSES[1].set(c, null);
+      if (isSocketAddress(ADDRESSES[2].get(c), ch.localAddress())) ADDRESSES[2].set(c, null);
+      ADDRESSES[3].set(c, null);
       return true;
     } catch (ReflectiveOperationException | RuntimeException e) {
       return false;
     }
+  }
+
+  /** Whether a cached Vert.x address (or none) is the channel's own socket address. */
+  private static boolean isSocketAddress(Object cached, java.net.SocketAddress socket) {
+    if (cached == null) return true;
+    if (!(cached instanceof io.vertx.core.net.SocketAddress a) || !(socket instanceof java.net.InetSocketAddress s)) return false;
+    return a.port() == s.getPort() && s.getAddress() != null && s.getAddress().getHostAddress().equals(a.hostAddress());
   }
 
   /** The Vert.x request under vertx-web's (and any other) wrappers. */

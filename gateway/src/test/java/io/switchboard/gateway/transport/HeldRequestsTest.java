@@ -44,6 +44,12 @@ class HeldRequestsTest {
       // read what the answer needs, then hold it lightened, answered by a timer (as a poll is by a publication)
       String token = req.getParam("token");
       String padding = req.getHeader("x-padding");
+      if (req.path().startsWith("/proxied")) {
+        // what a proxy-protocol header does: an address Vert.x takes once from the channel, then only from its cache
+        ((io.vertx.core.net.impl.VertxConnection) req.connection()).channel()
+            .attr(io.vertx.core.net.impl.ConnectionBase.REMOTE_ADDRESS_OVERRIDE)
+            .set(io.vertx.core.net.SocketAddress.inetSocketAddress(4711, "10.1.2.3"));
+      }
       int scratchBefore = HeldRequests.scratchCapacity(req.connection());
       String remoteBefore = req.connection().remoteAddress().hostAddress(); // cached by the connection from now on
       boolean cachedBefore = HeldRequests.cachedRemoteAddress(req.connection()) != null;
@@ -55,7 +61,8 @@ class HeldRequestsTest {
           .put("remoteBefore", remoteBefore).put("cachedBefore", cachedBefore)
           .put("cachedAfter", HeldRequests.cachedRemoteAddress(req.connection()) != null)
           .put("remoteAfter", req.connection().remoteAddress().hostAddress()));
-      String body = "token " + token.length() + " padding " + padding.length();
+      String body = req.path().startsWith("/proxied") ? "remote " + req.connection().remoteAddress()
+          : "token " + token.length() + " padding " + padding.length();
       vertx.setTimer(100, t -> req.response().putHeader("content-type", "text/plain").end(body));
     });
     server.listen().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -106,6 +113,47 @@ class HeldRequestsTest {
       out.write("POST /post HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello".getBytes(StandardCharsets.ISO_8859_1));
       out.flush();
       assertEquals("posted 5", read(in));
+    }
+  }
+
+  /** Keep-alive and pipelining are decided before a request is lightened: a close still closes, a pipelined one is served. */
+  @Test
+  void connectionCloseAndPipeliningStillHold() throws Exception {
+    try (Socket socket = new Socket("127.0.0.1", server.actualPort())) {
+      socket.setSoTimeout(10_000);
+      OutputStream out = socket.getOutputStream();
+      InputStream in = socket.getInputStream();
+      // two requests in one write: the second waits behind the held first one
+      out.write(("GET /held/7?token=abc HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: pp\r\n\r\n"
+          + "POST /post HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\n\r\nabc").getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      assertEquals("token 3 padding 2", read(in));
+      assertEquals("posted 3", read(in));
+      // Connection: close on a held request: answered whole, then the server closes
+      out.write("GET /held/8?token=abcd HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: p\r\nConnection: close\r\n\r\n"
+          .getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      String rest = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1); // to the end of the stream: closed
+      assertTrue(rest.startsWith("HTTP/1.1 200 OK"), rest);
+      assertTrue(rest.toLowerCase(java.util.Locale.ROOT).contains("connection: close"), rest);
+      assertTrue(rest.endsWith("token 4 padding 1"), rest);
+    }
+  }
+
+  /** A proxy-protocol client address is Vert.x's only copy of it: lightening keeps it. */
+  @Test
+  void anAddressFromAProxyHeaderIsKept() throws Exception {
+    try (Socket socket = new Socket("127.0.0.1", server.actualPort())) {
+      socket.setSoTimeout(10_000);
+      seen.clear();
+      OutputStream out = socket.getOutputStream();
+      out.write("GET /proxied?token=t HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: p\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      assertEquals("remote 10.1.2.3:4711", read(socket.getInputStream()));
+      JsonObject s = seen.poll();
+      assertEquals("10.1.2.3", s.getString("remoteBefore"), s.encode());
+      assertEquals(true, s.getBoolean("cachedAfter"), "kept: " + s.encode());
+      assertEquals("10.1.2.3", s.getString("remoteAfter"), s.encode());
     }
   }
 

@@ -420,8 +420,7 @@ final class PubNubPoller implements Transport {
       this.client = client;
       this.response = request.response();
       this.connection = request.connection();
-      // the connection loop's own context, not the request's duplicate of it (with its locals: ~48 B per held poll)
-      this.context = context == null ? null : ((ContextInternal) context).unwrap();
+      this.context = (ContextInternal) context;
     }
 
     /** The response's close: the connection may live on another event loop than the client, handled back on its. */
