@@ -26,7 +26,9 @@ final class Publishing {
   private final AtomicLongArray seq;
   private final double ratePerConn;
   private final int payload;
-  private final long stopAtNanos;
+  private final long scheduleNanos;
+  /** The schedule's end, from the same origin as its start (set by {@link #start}). */
+  private volatile long stopAtNanos;
   private final List<Long> timers = new ArrayList<>();
   private volatile boolean stopped;
 
@@ -44,11 +46,12 @@ final class Publishing {
     for (int i = 0; i < channels.length; i++) seq.set(i, start.getLong(channels[i], 0L));
     this.ratePerConn = cmd.getDouble("rate") / this.conns.size();
     this.payload = cmd.getInteger("payload");
-    this.stopAtNanos = System.nanoTime() + (long) (cmd.getDouble("seconds", 3600.0) * 1e9);
+    this.scheduleNanos = (long) (cmd.getDouble("seconds", 3600.0) * 1e9);
   }
 
   void start() {
     long startNanos = System.nanoTime();
+    stopAtNanos = startNanos + scheduleNanos;
     for (int j = 0; j < conns.size(); j++) {
       Conn c = conns.get(j);
       int owner = j;
@@ -64,8 +67,11 @@ final class Publishing {
   }
 
   private void tick(Conn c, long startNanos, long[] sent, int[] next) {
-    long now = System.nanoTime();
-    if (stopped || now >= stopAtNanos) return;
+    if (stopped) return;
+    // the first tick at or past the end settles the schedule up to its end: what fell due before it (the last
+    // millisecond, or a stall just before the end) is sent or counted as skipped, never silently dropped, so that
+    // sent + skipped = rate × seconds; later ticks find nothing due
+    long now = Math.min(System.nanoTime(), stopAtNanos);
     long due = (long) ((now - startNanos) * ratePerConn / 1e9) - sent[0];
     // after a stall, send at most one second's worth at once; the rest is skipped (counted)
     long cap = Math.max(1, (long) ratePerConn);

@@ -44,6 +44,9 @@ class ScaleScenarioTest {
 
     JsonObject p = r.getJsonObject("publish");
     assertTrue(p.getLong("storedPublishes") > 0, p.encode());
+    // the whole schedule (60/s for 2 s) is accounted for: sent and stored, or skipped and counted
+    assertEquals(120, p.getLong("scheduledSends"), p.encode());
+    assertEquals(120, p.getLong("storedPublishes") + p.getLong("skippedSends"), p.encode());
     assertEquals(p.getLong("expectedDeliveries"), p.getLong("deliveries"), p.encode());
     assertEquals(5 * p.getLong("storedPublishes"), p.getLong("expectedDeliveries"), p.encode());
     JsonObject integrity = r.getJsonObject("integrity");
