@@ -114,6 +114,30 @@ class GapBackfillTest {
     }
   }
 
+  /**
+   * After a split the tail checks may find lost tails on many channels of one loop at once: their backfills are
+   * admitted like subscribe reads (a few at the store at a time, the rest waiting in the gateway), and every one is
+   * delivered, in order, once — here more than twice the per-loop bound of store reads in flight.
+   */
+  @Test
+  void manyLostTailsAfterASplitAreAllBackfilled() {
+    try (TestServer own = TestServer.start(new JsonObject().put("gateway", new JsonObject().put("tailCheckMs", 3_600_000)))) {
+      String token = own.token("resync-many", TestServer.allGrants());
+      Fanout fanout = Fanout.of(own.sb.vertx());
+      int channels = 2 * io.switchboard.common.Defaults.STORE_READS_IN_FLIGHT + 1;
+      try (WsClient sub = own.connect(token); WsClient pub = own.connect(token)) {
+        List<String> names = java.util.stream.IntStream.range(0, channels).mapToObj(i -> "task:many-" + i).toList();
+        for (String ch : names) fanout.addInterest(loseTheLastTwo(own, sub, pub, ch), ch);
+        own.sb.vertx().eventBus().publish(Addresses.GATEWAY_INTEREST_SYNC, new JsonObject().put("tails", true));
+        for (String ch : names) assertEquals(List.of(2, 3), dataOf(sub, ch, 2), ch);
+        assertEquals((double) channels, own.metric("switchboard_tail_backfills_total"), "one tail backfill per channel");
+        // nothing twice: the next event of each is its next publication
+        for (String ch : names) pub.result("publish", new JsonObject().put("channel", ch).put("event", "n").put("data", 4));
+        for (String ch : names) assertEquals(List.of(4), dataOf(sub, ch, 1), ch);
+      }
+    }
+  }
+
   @Test
   void reorderedBusMessagesAreDeliveredInOffsetOrderOnce() {
     String token = s.token("reorder", TestServer.allGrants());

@@ -165,11 +165,17 @@ public final class GatewayLoop {
     meters.sent(p, hub.deliver(p));
   }
 
-  /** The store's publications on {@code channel} after a position (for the hub's backfill). */
+  /**
+   * The store's publications on {@code channel} after a position (for the hub's backfill). Admitted like the
+   * subscribes' reads: after a split heals, the tail checks may start a backfill on every quiet channel of the loop
+   * at once, and the store sees at most {@link io.switchboard.common.Defaults#STORE_READS_IN_FLIGHT} of this loop's reads at a time
+   * (the channel's later publications wait in the hub meanwhile, in order, as during any backfill).
+   */
   private Future<JsonObject> storedAfter(String channel, long offset, String epoch) {
     JsonObject q = new JsonObject().put("channel", channel).put("recover", new JsonObject().put("offset", offset).put("epoch", epoch));
-    return this.<JsonObject>request(Addresses.STORE_POSITION, new JsonObject().put("channels", new JsonArray().add(q)), requestTimeout)
-        .compose(m -> complete(m.body().getJsonArray("channels").getJsonObject(0)));
+    return storeReads.admitted(() -> this.<JsonObject>request(Addresses.STORE_POSITION,
+            new JsonObject().put("channels", new JsonArray().add(q)), requestTimeout)
+        .compose(m -> complete(m.body().getJsonArray("channels").getJsonObject(0))));
   }
 
   /**
@@ -189,13 +195,13 @@ public final class GatewayLoop {
    */
   private Future<JsonObject> storedSince(String channel, long sinceMillis) {
     JsonObject q = new JsonObject().put("channel", channel).put("sinceTime", sinceMillis).put("limit", cfg.maxHistoryLimit());
-    return this.<JsonObject>request(Addresses.STORE_HISTORY, q, requestTimeout).compose(m -> {
+    return storeReads.admitted(() -> this.<JsonObject>request(Addresses.STORE_HISTORY, q, requestTimeout).compose(m -> {
       JsonObject page = m.body();
       if (!page.getBoolean("more", false) || page.getJsonObject("next") == null) return Future.succeededFuture(page);
       JsonArray pubs = page.getJsonArray("publications", new JsonArray());
       page.put("publications", pubs);
       return readRest(channel, page.getJsonObject("next"), page.getLong("offset", 0L), pubs).map(v -> page);
-    });
+    }));
   }
 
   /**
