@@ -21,10 +21,12 @@ import java.util.List;
  * {@code redis-cluster://h1:p1,h2:p2}. Keys of one channel share a {@code {hash tag}} so cluster mode works.
  */
 public final class RedisConnector {
+  private final Vertx vertx;
   private final Redis client;
   private final String url;
 
-  private RedisConnector(Redis client, String url) {
+  private RedisConnector(Vertx vertx, Redis client, String url) {
+    this.vertx = vertx;
     this.client = client;
     this.url = url;
   }
@@ -33,7 +35,7 @@ public final class RedisConnector {
   public static RedisConnector create(Vertx vertx, JsonObject redisConfig) {
     String url = redisConfig.getString("url");
     int pool = redisConfig.getInteger("poolSize", 16);
-    return new RedisConnector(Redis.createClient(vertx, options(url, pool)), url);
+    return new RedisConnector(vertx, Redis.createClient(vertx, options(url, pool)), url);
   }
 
   static RedisOptions options(String url, int poolSize) {
@@ -52,6 +54,10 @@ public final class RedisConnector {
       o.setConnectionString(url);
     }
     return o;
+  }
+
+  public Vertx vertx() {
+    return vertx;
   }
 
   public Redis client() {

@@ -29,8 +29,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Invariants:
  * <ul>
- *   <li>Order: the queue is FIFO and only one thread at a time (the "pump") takes batches and writes them to the one
- *       connection of {@link RedisLink}, so batches reach Redis in queue order; within a call, the publications of a
+ *   <li>Order: the queue is FIFO and only the link's context thread (the "pump", {@link RedisLink#onContext}) takes
+ *       batches and writes them to the one connection of {@link RedisLink}, so batches reach Redis in queue order; within a call, the publications of a
  *       channel keep their order; offsets are handed out when the script runs, replies arrive in order, and each batch
  *       completes its appends in order — so appends complete in offset order per channel, as with one call each.
  *   <li>Every append is answered exactly once, with its own outcome from the script (stored, duplicate, rate limited,
@@ -112,7 +112,7 @@ final class RedisAppends {
       }
       queue.add(p);
     }
-    pump();
+    link.onContext(this::pump);
     return p.promise().future();
   }
 
@@ -122,7 +122,7 @@ final class RedisAppends {
   }
 
   /**
-   * Sends batches while fewer than maxInFlight are out. One thread pumps at a time and sends outside the lock (a
+   * Sends batches while fewer than maxInFlight are out; runs on the link's context only. It sends outside the lock (a
    * call may fail synchronously and complete appends, whose callbacks may append again: they find the pump busy and
    * leave their append to it; the pump re-checks the queue under the lock before it stops, so none is stranded).
    */
@@ -187,7 +187,7 @@ final class RedisAppends {
     synchronized (this) {
       inFlight--;
     }
-    pump();
+    link.onContext(this::pump);
   }
 
   /** Groups a batch by channel (keeping each channel's order) into one call, or one call per channel. */

@@ -2,7 +2,10 @@ package io.switchboard.store;
 
 import io.switchboard.common.ErrorCode;
 import io.switchboard.common.ServiceError;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
@@ -22,6 +25,14 @@ import java.util.function.Consumer;
  * chain, no waiting for a reply before the next append is written). A NOSCRIPT retry does not break this: offsets
  * are assigned when a script runs, so replies still arrive in offset order.
  *
+ * <p>Confined to one context (the one it was created on: the store verticle's; a fresh one when created off Vert.x):
+ * every command is issued from that context's thread (a call from another thread hops onto it first), and the
+ * connection future completes on it. Commands issued by one thread reach the connection in the order issued; commands
+ * issued from two threads need not (the client writes at once on the connection's own thread and queues writes from
+ * any other), which reordered appends fired from a test thread while replies pumped the next batch on the loop. On a
+ * connection future completed on another thread, a command issued before the queued listeners ran would overtake
+ * them — hence the completion hop.
+ *
  * <p>When the connection breaks (Redis restart) it is dropped and the next command opens a new one; while Redis is
  * unreachable, commands fail fast with {@code unavailable} and reconnects are attempted at most every
  * {@link #RETRY_MS}.
@@ -30,12 +41,25 @@ final class RedisLink {
   static final long RETRY_MS = 200;
 
   private final Redis client;
+  private final Context context;
   private Future<RedisConnection> connection; // guarded by this
   private long failedAtNanos;
   private boolean closed;
 
-  RedisLink(Redis client) {
+  RedisLink(Vertx vertx, Redis client) {
     this.client = client;
+    this.context = vertx.getOrCreateContext();
+  }
+
+  /** The context every command is issued from. */
+  Context context() {
+    return context;
+  }
+
+  /** Runs {@code task} on the link's context: now when called on it, else queued there. */
+  void onContext(Runnable task) {
+    if (Vertx.currentContext() == context) task.run();
+    else context.runOnContext(v -> task.run());
   }
 
   /** Runs a script by SHA, falling back to its source when Redis does not have it cached. */
@@ -52,6 +76,11 @@ final class RedisLink {
    * numkeys, the keys and the arguments to the request (it may be called twice: the fallback builds a new one).
    */
   Future<Response> eval(RedisScript script, Consumer<Request> arguments) {
+    if (Vertx.currentContext() != context) {
+      Promise<Response> answer = Promise.promise();
+      context.runOnContext(v -> eval(script, arguments).onComplete(answer));
+      return answer.future();
+    }
     Future<RedisConnection> conn = connection();
     return conn
         .compose(c -> c.send(request(Command.EVALSHA, script.sha(), arguments))
@@ -76,11 +105,13 @@ final class RedisLink {
     if (connection != null && (!connection.failed() || System.nanoTime() - failedAtNanos < RETRY_MS * 1_000_000)) {
       return connection;
     }
-    Future<RedisConnection> f = client.connect().compose(c -> {
+    Promise<RedisConnection> opened = Promise.promise();
+    client.connect().compose(c -> {
       List<Request> loads = new ArrayList<>();
       for (RedisScript s : RedisScript.ALL) loads.add(Request.cmd(Command.SCRIPT).arg("LOAD").arg(s.source()));
       return c.batch(loads).map(c).onFailure(t -> c.close());
-    });
+    }).onComplete(ar -> onContext(() -> opened.handle(ar))); // completes on the link's context (see the class note)
+    Future<RedisConnection> f = opened.future();
     connection = f;
     f.onSuccess(c -> c.exceptionHandler(t -> drop(f)).endHandler(v -> drop(f)))
         .onFailure(t -> failed(f));

@@ -38,7 +38,7 @@ public final class RedisMessageStore implements MessageStore {
 
   RedisMessageStore(RedisConnector connector, StoreSettings settings, RedisAppends.Tuning tuning) {
     this.connector = connector;
-    this.link = new RedisLink(connector.client());
+    this.link = new RedisLink(connector.vertx(), connector.client());
     this.settings = settings;
     this.appends = new RedisAppends(link, settings, tuning);
   }
@@ -67,6 +67,11 @@ public final class RedisMessageStore implements MessageStore {
   /** The stored text of a publication (see {@link #encodedSize}, which relies on it being {@code toJson()}). */
   static Buffer storedJson(Publication stamped) {
     return stamped.toJson().toBuffer();
+  }
+
+  /** The context the store issues its Redis commands from (tests that need a batch formed deterministically). */
+  io.vertx.core.Context context() {
+    return link.context();
   }
 
   /** Script calls made by appends so far (see {@link RedisAppends}). */

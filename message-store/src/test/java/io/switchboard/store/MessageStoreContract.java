@@ -564,6 +564,60 @@ abstract class MessageStoreContract {
   }
 
   @Test
+  @DisplayName("appends fired from several threads at once: each channel's offsets contiguous, each thread's order kept")
+  void concurrentAppendsFromSeveralThreads() throws InterruptedException {
+    int threads = 4;
+    int each = 120;
+    List<String> names = List.of(channel(), channel(), channel());
+    List<Future<AppendResult>> results = Collections.synchronizedList(new ArrayList<>());
+    List<Thread> firing = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      int thread = t;
+      // half the threads are Vert.x event loops (as a store verticle and a reply callback are), half are not
+      Runnable work = () -> {
+        for (int i = 0; i < each; i++) {
+          String ch = names.get(i % names.size());
+          results.add(store.append(pub(ch, new JsonObject().put("t", thread).put("i", i)), KEEP, null));
+        }
+      };
+      if (t % 2 == 0) {
+        Thread th = new Thread(work);
+        firing.add(th);
+        th.start();
+      } else {
+        vertx.getOrCreateContext().runOnContext(v -> work.run());
+      }
+    }
+    for (Thread th : firing) th.join();
+    Await.until("every append fired", () -> results.size() == threads * each);
+    for (Future<AppendResult> f : new ArrayList<>(results)) Await.result(f);
+    int perChannel = threads * each / names.size();
+    for (String ch : names) {
+      List<Publication> stored = new ArrayList<>();
+      Position since = null;
+      while (stored.size() < perChannel) {
+        HistoryPage h = history(ch, KEEP, since, 50, false);
+        assertFalse(h.publications().isEmpty(), ch + " history ended at " + stored.size());
+        stored.addAll(h.publications());
+        Publication last = h.publications().get(h.publications().size() - 1);
+        since = new Position(last.offset(), last.epoch());
+      }
+      assertEquals(perChannel, stored.size(), ch);
+      int[] lastOf = new int[threads];
+      java.util.Arrays.fill(lastOf, -1);
+      for (int k = 0; k < stored.size(); k++) {
+        Publication p = stored.get(k);
+        assertEquals(k + 1L, p.offset(), ch + " offsets contiguous");
+        JsonObject d = (JsonObject) p.data();
+        int t = d.getInteger("t");
+        int i = d.getInteger("i");
+        assertTrue(i > lastOf[t], ch + ": thread " + t + " append " + i + " stored after its append " + lastOf[t]);
+        lastOf[t] = i;
+      }
+    }
+  }
+
+  @Test
   @DisplayName("one idempotency key twice among appends fired together stores once; the repeat answers the first")
   void idempotencyWithinOneBatch() {
     String ch = channel();

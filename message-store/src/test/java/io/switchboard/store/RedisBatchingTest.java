@@ -65,6 +65,16 @@ class RedisBatchingTest {
     Await.result(raw.send(r));
   }
 
+  /** Runs {@code work} on the store's context and waits for it (appends from there form batches deterministically). */
+  private static void onStore(RedisMessageStore store, Runnable work) {
+    io.vertx.core.Promise<Void> ran = io.vertx.core.Promise.promise();
+    store.context().runOnContext(v -> {
+      work.run();
+      ran.complete();
+    });
+    Await.result(ran.future());
+  }
+
   /** Holds every script call (a write) until {@link #resume}; the pausing command itself is answered at once. */
   private void pause() {
     redis("CLIENT", "PAUSE", "20000", "WRITE");
@@ -93,10 +103,12 @@ class RedisBatchingTest {
     pause();
     List<Future<AppendResult>> results = new ArrayList<>();
     int n = 300;
-    for (int i = 0; i < n; i++) {
-      String key = i == 10 || i == 20 ? "same" : null; // the same key twice within one batch, channel a
-      results.add(store.append(MessageStoreContract.pub(i % 2 == 0 ? a : b, i), KEEP, key));
-    }
+    onStore(store, () -> { // fired on the store's context, as the store verticle does: the first 2 go out at once
+      for (int i = 0; i < n; i++) {
+        String key = i == 10 || i == 20 ? "same" : null; // the same key twice within one batch, channel a
+        results.add(store.append(MessageStoreContract.pub(i % 2 == 0 ? a : b, i), KEEP, key));
+      }
+    });
     // the default 2 calls in flight (held by the pause) and the rest queued: nothing answered yet
     assertEquals(2, store.appendCalls() - calls0, "only the calls in flight were sent");
     assertTrue(results.stream().noneMatch(Future::isComplete));
@@ -138,9 +150,11 @@ class RedisBatchingTest {
     int calls0 = store.appendCalls();
     pause();
     List<Future<AppendResult>> results = new ArrayList<>();
-    for (int i = 0; i < 2; i++) results.add(store.append(sample, KEEP, null)); // the 2 calls in flight
-    results.add(store.append(MessageStoreContract.pub(ch, "y".repeat(10 * one)), KEEP, null)); // alone, over the bound
-    for (int i = 0; i < 7; i++) results.add(store.append(sample, KEEP, null)); // 3 + 3 (exactly the bound) + 1
+    onStore(store, () -> {
+      for (int i = 0; i < 2; i++) results.add(store.append(sample, KEEP, null)); // the 2 calls in flight
+      results.add(store.append(MessageStoreContract.pub(ch, "y".repeat(10 * one)), KEEP, null)); // alone, over the bound
+      for (int i = 0; i < 7; i++) results.add(store.append(sample, KEEP, null)); // 3 + 3 (exactly the bound) + 1
+    });
     resume();
     for (int i = 0; i < results.size(); i++) assertEquals(i + 2L, Await.result(results.get(i)).publication().offset());
     assertEquals(2 + 1 + 3, store.appendCalls() - calls0);
@@ -160,10 +174,12 @@ class RedisBatchingTest {
     redis("SET", RedisKeys.history(badHistory), "not a stream"); // XADD fails
     pause();
     List<Future<AppendResult>> results = new ArrayList<>();
-    for (int i = 0; i < 2; i++) results.add(store.append(MessageStoreContract.pub(good, "in flight"), KEEP, null));
-    for (int i = 0; i < 4; i++) {
-      for (String ch : List.of(good, badMeta, badHistory)) results.add(store.append(MessageStoreContract.pub(ch, i), KEEP, null));
-    }
+    onStore(store, () -> {
+      for (int i = 0; i < 2; i++) results.add(store.append(MessageStoreContract.pub(good, "in flight"), KEEP, null));
+      for (int i = 0; i < 4; i++) {
+        for (String ch : List.of(good, badMeta, badHistory)) results.add(store.append(MessageStoreContract.pub(ch, i), KEEP, null));
+      }
+    });
     resume();
     long offset = 2;
     for (int k = 0; k < results.size(); k++) {
@@ -215,8 +231,12 @@ class RedisBatchingTest {
     Await.result(store.append(MessageStoreContract.pub(ch, "warm"), KEEP, null));
     pause();
     List<Future<AppendResult>> kept = new ArrayList<>();
-    for (int i = 0; i < 12; i++) kept.add(store.append(MessageStoreContract.pub(ch, i), KEEP, null)); // 2 sent, 10 wait
-    Future<AppendResult> past = store.append(MessageStoreContract.pub(ch, "past"), KEEP, null);
+    List<Future<AppendResult>> over = new ArrayList<>();
+    onStore(store, () -> {
+      for (int i = 0; i < 12; i++) kept.add(store.append(MessageStoreContract.pub(ch, i), KEEP, null)); // 2 sent, 10 wait
+      over.add(store.append(MessageStoreContract.pub(ch, "past"), KEEP, null));
+    });
+    Future<AppendResult> past = over.get(0);
     ServiceError e = assertInstanceOf(ServiceError.class, Await.failure(past));
     assertEquals(ErrorCode.UNAVAILABLE, e.code());
     assertTrue(e.getMessage().contains("overloaded"), e.getMessage());
