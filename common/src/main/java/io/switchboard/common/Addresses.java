@@ -68,6 +68,13 @@ public final class Addresses {
    */
   public static final String STORE_POSITION = "store.position";
   /**
+   * Request {@code {channels:[name...]}} (at most as many as {@link #STORE_POSITION} takes): reply
+   * {@code {channels:[{channel, offset, epoch}]}} — the head of each channel the store has state for, creating none
+   * (a channel never appended to, expired or whose history was lost is left out). The gateway's tail check of quiet
+   * channels: far cheaper per channel than a position read.
+   */
+  public static final String STORE_HEADS = "store.heads";
+  /**
    * Request {@code {channel, since?:{offset,epoch}, sinceTime?, limit?, reverse?, filter?, subject?}}: reply
    * {@code {publications, offset, epoch, more?, next?}}. {@code more:true} means the page was cut by
    * store.maxHistoryBytes before reaching {@code limit} and at least one more publication matches: ask again with the

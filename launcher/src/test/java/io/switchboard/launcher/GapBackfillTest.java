@@ -58,16 +58,59 @@ class GapBackfillTest {
     try (TestServer own = TestServer.start(new JsonObject().put("gateway", new JsonObject().put("tailCheckMs", 1000)))) {
       String token = own.token("tail", TestServer.allGrants());
       Fanout fanout = Fanout.of(own.sb.vertx());
+      java.util.concurrent.atomic.AtomicInteger headsAsked = new java.util.concurrent.atomic.AtomicInteger();
+      own.sb.vertx().eventBus().addOutboundInterceptor(dc -> {
+        if (Addresses.STORE_HEADS.equals(dc.message().address())) headsAsked.incrementAndGet();
+        dc.next();
+      });
       try (WsClient sub = own.connect(token); WsClient pub = own.connect(token)) {
         // the bus "loses" 2 and 3 and nothing is published after them
         String node = loseTheLastTwo(own, sub, pub, "task:tailcheck");
         assertEquals(List.of(2, 3), dataOf(sub, "task:tailcheck", 2));
         assertEquals(1.0, own.metric("switchboard_tail_backfills_total"), "delivered by the tail check");
+        assertTrue(headsAsked.get() >= 1, "the tail check reads heads with store.heads");
 
         // nothing twice: the next event after them is the next publication
         fanout.addInterest(node, "task:tailcheck");
         pub.result("publish", new JsonObject().put("channel", "task:tailcheck").put("event", "n").put("data", 4));
         assertEquals(List.of(4), dataOf(sub, "task:tailcheck", 1));
+      }
+    }
+  }
+
+  /**
+   * A store of an older version has no {@code store.heads} (a rolling upgrade with the gateways first): the event bus
+   * answers "no handlers", and the tail check asks {@code store.position} instead, as before, and still delivers the
+   * lost tail. The store's {@code store.heads} consumer is hidden by an interceptor that answers as the bus would.
+   */
+  @Test
+  void theTailCheckFallsBackToPositionReadsWithAStoreWithoutHeads() {
+    try (TestServer own = TestServer.start(new JsonObject().put("gateway", new JsonObject().put("tailCheckMs", 1000)))) {
+      java.util.concurrent.atomic.AtomicInteger headsAsked = new java.util.concurrent.atomic.AtomicInteger();
+      java.util.concurrent.atomic.AtomicInteger positionsAsked = new java.util.concurrent.atomic.AtomicInteger();
+      io.vertx.core.eventbus.EventBus bus = own.sb.vertx().eventBus();
+      io.vertx.core.Handler<io.vertx.core.eventbus.DeliveryContext<Object>> olderStore = dc -> {
+        String address = dc.message().address();
+        if (Addresses.STORE_HEADS.equals(address)) {
+          headsAsked.incrementAndGet();
+          bus.send(dc.message().replyAddress(), new io.vertx.core.eventbus.ReplyException(
+              io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS, "No handlers for address " + address));
+          return; // never delivered to the store
+        }
+        if (Addresses.STORE_POSITION.equals(address)) positionsAsked.incrementAndGet();
+        dc.next();
+      };
+      bus.addOutboundInterceptor(olderStore);
+      String token = own.token("tail-old", TestServer.allGrants());
+      try (WsClient sub = own.connect(token); WsClient pub = own.connect(token)) {
+        loseTheLastTwo(own, sub, pub, "task:tail-old");
+        int positionsBefore = positionsAsked.get();
+        assertEquals(List.of(2, 3), dataOf(sub, "task:tail-old", 2));
+        assertEquals(1.0, own.metric("switchboard_tail_backfills_total"), "delivered by the tail check");
+        assertTrue(headsAsked.get() >= 1, "store.heads was asked first");
+        assertTrue(positionsAsked.get() > positionsBefore, "then store.position");
+      } finally {
+        bus.removeOutboundInterceptor(olderStore);
       }
     }
   }

@@ -42,6 +42,11 @@ final class MemoryChannel {
     this.name = name;
   }
 
+  /** The current position, or null when the channel has no state (or it expired); creates nothing. */
+  Position head(long now) {
+    return epoch == null || now >= expiresAt ? null : new Position(offset, epoch);
+  }
+
   /** The current position, creating the state (and its epoch) when there is none or it expired. */
   Position state(long now, long ttlMs) {
     expire(now);

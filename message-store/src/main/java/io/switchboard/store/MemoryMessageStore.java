@@ -58,6 +58,22 @@ public final class MemoryMessageStore implements MessageStore {
   }
 
   @Override
+  public Future<List<Position>> heads(List<String> names) {
+    long now = System.currentTimeMillis();
+    List<Position> out = new java.util.ArrayList<>(names.size());
+    for (String name : names) {
+      Position[] head = new Position[1];
+      // computeIfPresent: serialised with the channel's other operations, and creates nothing
+      channels.computeIfPresent(name, (k, c) -> {
+        head[0] = c.head(now);
+        return c;
+      });
+      out.add(head[0]);
+    }
+    return Future.succeededFuture(out);
+  }
+
+  @Override
   public Future<Recovery> recover(String channel, long sinceOffset, String epoch, NamespaceOptions options) {
     if (options.ephemeral()) return Future.failedFuture(StoreErrors.ephemeral(channel));
     return create(channel,

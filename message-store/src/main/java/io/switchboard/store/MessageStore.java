@@ -37,6 +37,14 @@ public interface MessageStore {
   Future<Position> position(String channel, NamespaceOptions options);
 
   /**
+   * The head of each channel (the offset and epoch of its newest publication), in the order asked, without creating
+   * state: null for a channel the store has no state for (never appended to, expired, or its history lost — the next
+   * append starts a new epoch there). For the gateway's tail check, which reads many quiet channels' heads at once:
+   * much cheaper per channel than {@link #position}, and it never starts an epoch nobody asked for.
+   */
+  Future<List<Position>> heads(List<String> channels);
+
+  /**
    * The publications after {@code sinceOffset} in offset order, or {@code recovered = false} (and none) when the
    * epoch differs, the position is ahead of the channel, or history no longer holds {@code sinceOffset + 1}. At most
    * {@code store.maxHistoryBytes} of them (at least one): {@code more = true} when cut, the rest after

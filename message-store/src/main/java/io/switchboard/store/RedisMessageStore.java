@@ -31,6 +31,8 @@ public final class RedisMessageStore implements MessageStore {
   private final RedisLink link;
   private final StoreSettings settings;
   private final RedisAppends appends;
+  /** Redis Cluster: a script call may only touch keys of one slot, so one call per channel. */
+  private final boolean perChannelCalls;
 
   public RedisMessageStore(RedisConnector connector, StoreSettings settings) {
     this(connector, settings, RedisAppends.Tuning.DEFAULT.withCallPerChannel(connector.url().startsWith("redis-cluster:")));
@@ -41,6 +43,7 @@ public final class RedisMessageStore implements MessageStore {
     this.link = new RedisLink(connector.vertx(), connector.client());
     this.settings = settings;
     this.appends = new RedisAppends(link, settings, tuning);
+    this.perChannelCalls = tuning.callPerChannel();
   }
 
   /**
@@ -82,6 +85,42 @@ public final class RedisMessageStore implements MessageStore {
   @Override
   public Future<Position> position(String channel, NamespaceOptions options) {
     return read(channel, options, "", "-", "+", 0, false, null, 0).map(Snapshot::position);
+  }
+
+  /**
+   * One heads.lua call for all channels (a GET and an EXISTS each); with Redis Cluster one call per channel,
+   * pipelined, since a script may only touch one slot's keys.
+   */
+  @Override
+  public Future<List<Position>> heads(List<String> channels) {
+    if (channels.isEmpty()) return Future.succeededFuture(List.of());
+    if (!perChannelCalls) return headsCall(channels);
+    List<Future<List<Position>>> calls = new ArrayList<>(channels.size());
+    for (String c : channels) calls.add(headsCall(List.of(c)));
+    return Future.all(calls).map(all -> {
+      List<Position> out = new ArrayList<>(channels.size());
+      for (int i = 0; i < channels.size(); i++) out.add(all.<List<Position>>resultAt(i).get(0));
+      return out;
+    });
+  }
+
+  private Future<List<Position>> headsCall(List<String> channels) {
+    return link.eval(RedisScript.HEADS, r -> {
+      r.arg(channels.size() * 2);
+      for (String c : channels) r.arg(RedisKeys.meta(c)).arg(RedisKeys.history(c));
+    }).map(r -> {
+      if (r == null || r.size() != channels.size()) {
+        throw new IllegalStateException("heads.lua answered " + (r == null ? 0 : r.size()) + " values for "
+            + channels.size() + " channels");
+      }
+      List<Position> out = new ArrayList<>(channels.size());
+      for (int i = 0; i < channels.size(); i++) {
+        String head = r.get(i).toString();
+        int colon = head.indexOf(':');
+        out.add(colon < 0 ? null : new Position(Long.parseLong(head.substring(colon + 1)), head.substring(0, colon)));
+      }
+      return out;
+    });
   }
 
   @Override

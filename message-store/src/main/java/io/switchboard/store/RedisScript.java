@@ -14,8 +14,9 @@ record RedisScript(String name, String source, String sha) {
   static final RedisScript READ = load("read.lua");
   static final RedisScript ACK = load("ack.lua");
   static final RedisScript PENDING = load("pending.lua");
+  static final RedisScript HEADS = load("heads.lua");
 
-  static final RedisScript[] ALL = {APPEND, READ, ACK, PENDING};
+  static final RedisScript[] ALL = {APPEND, READ, ACK, PENDING, HEADS};
 
   static RedisScript load(String name) {
     try (InputStream in = RedisScript.class.getResourceAsStream(name)) {

@@ -59,6 +59,18 @@ final class StoreJson {
     return new Target(channel, o);
   }
 
+  /**
+   * A channel of a heads request: its name when its namespace stores publications, null when there is no head to read
+   * (an ephemeral or unconfigured namespace); a value that is no valid channel name is a bad request.
+   */
+  String storedChannel(Object value, String field) {
+    if (!(value instanceof String channel)) throw ServiceError.badRequest(field + " must be a channel name (string)");
+    String why = Channels.invalidScopedReason(channel);
+    if (why != null) throw ServiceError.badRequest(field + ": " + why);
+    NamespaceOptions o = namespaces.of(channel);
+    return o == null || o.ephemeral() ? null : channel;
+  }
+
   /** The publication to store, unstamped; the server-made fields (id, offset, epoch, timestamp) are ignored. */
   Publication publication(JsonObject req) {
     JsonObject p = object(req, "publication", true);

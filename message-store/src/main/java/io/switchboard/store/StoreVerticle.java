@@ -78,6 +78,7 @@ public final class StoreVerticle extends VerticleBase {
         BusReplies.serve(bus, Addresses.STORE_APPEND, this::append).completion(),
         BusReplies.serve(bus, Addresses.STORE_APPEND_BATCH, this::appendBatch).completion(),
         BusReplies.serve(bus, Addresses.STORE_POSITION, this::position).completion(),
+        BusReplies.serve(bus, Addresses.STORE_HEADS, this::heads).completion(),
         BusReplies.serve(bus, Addresses.STORE_HISTORY, this::history).completion(),
         BusReplies.serve(bus, Addresses.STORE_ACK, this::ack).completion(),
         BusReplies.serve(bus, Addresses.STORE_PENDING, this::pending).completion()));
@@ -225,6 +226,28 @@ public final class StoreVerticle extends VerticleBase {
       answer = Future.failedFuture(e);
     }
     return answer.recover(t -> Future.succeededFuture(StoreJson.error(channel, ServiceError.from(t, "message store"))));
+  }
+
+  /** Heads of many channels (the gateway's tail check); channels of ephemeral or unconfigured namespaces have none. */
+  private Future<JsonObject> heads(Message<Object> msg) {
+    Object channels = StoreJson.body(msg.body()).getValue("channels");
+    if (!(channels instanceof JsonArray list)) throw ServiceError.badRequest("channels must be an array");
+    if (list.size() > maxPositionChannels) {
+      throw ServiceError.badRequest("channels has " + list.size() + " entries, more than the maximum " + maxPositionChannels);
+    }
+    List<String> names = new ArrayList<>(list.size());
+    for (int i = 0; i < list.size(); i++) {
+      String channel = json.storedChannel(list.getValue(i), "channels[" + i + "]");
+      if (channel != null) names.add(channel);
+    }
+    return store.heads(names).map(heads -> {
+      JsonArray out = new JsonArray();
+      for (int i = 0; i < names.size(); i++) {
+        Position head = heads.get(i);
+        if (head != null) out.add(positioned(names.get(i), head.offset(), head.epoch()));
+      }
+      return new JsonObject().put("channels", out);
+    });
   }
 
   /** A recovery entry; {@code from} (the client's offset) is kept until {@link #bound} has run. */

@@ -250,6 +250,36 @@ abstract class MessageStoreContract {
   }
 
   @Test
+  @DisplayName("heads: each channel's newest offset and epoch in the order asked, null without state, nothing created")
+  void headsOfManyChannels() {
+    String busy = channel();
+    String positioned = channel();
+    String unknown = channel();
+    Publication last = null;
+    for (int i = 0; i < 3; i++) last = append(busy, KEEP);
+    Position empty = Await.result(store.position(positioned, KEEP)); // state made by a read: offset 0
+    List<Position> heads = Await.result(store.heads(List.of(unknown, busy, positioned, busy)));
+    assertEquals(java.util.Arrays.asList(null, new Position(3, last.epoch()), empty, new Position(3, last.epoch())), heads);
+    // heads created nothing: the unknown channel still has no state, and its first append starts at 1
+    assertEquals(java.util.Collections.singletonList(null), Await.result(store.heads(List.of(unknown))));
+    assertEquals(1, append(unknown, KEEP).offset());
+    assertEquals(List.of(), Await.result(store.heads(List.of())));
+  }
+
+  @Test
+  @DisplayName("heads: a channel whose history expired has none (its next append starts a new epoch)")
+  void headsAfterHistoryLoss() {
+    String ch = channel();
+    NamespaceOptions oneSecond = opts(100, 1, 0);
+    Publication p = append(ch, oneSecond);
+    assertEquals(List.of(new Position(1, p.epoch())), Await.result(store.heads(List.of(ch))));
+    Await.until("history lost", () -> Await.result(store.heads(List.of(ch))).get(0) == null);
+    Publication next = append(ch, oneSecond);
+    assertEquals(1, next.offset());
+    assertNotEquals(p.epoch(), next.epoch());
+  }
+
+  @Test
   @DisplayName("a publication past its own ttl is never returned, and recovery skips it without failing")
   void perMessageTtl() {
     String ch = channel();

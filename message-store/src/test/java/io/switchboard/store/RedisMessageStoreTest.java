@@ -84,6 +84,26 @@ class RedisMessageStoreTest extends MessageStoreContract {
   }
 
   @Test
+  @DisplayName("heads: a channel whose history key was lost has none and is left as it is; one call per channel (Redis Cluster) answers the same")
+  void headsLostHistoryAndPerChannelCalls() {
+    String lost = channel();
+    String kept = channel();
+    append(lost, KEEP);
+    Publication k = append(kept, KEEP);
+    redis(Command.DEL, RedisKeys.history(lost));
+    String metaBefore = redis(Command.GET, RedisKeys.meta(lost)).toString();
+    assertEquals(java.util.Arrays.asList(null, new Position(1, k.epoch())), Await.result(store.heads(List.of(lost, kept))));
+    assertEquals(metaBefore, redis(Command.GET, RedisKeys.meta(lost)).toString(), "heads wrote nothing");
+
+    RedisMessageStore perChannel = (RedisMessageStore) track(new RedisMessageStore(
+        RedisConnector.create(vertx, new JsonObject().put("url", TestRedis.shared().url())), SETTINGS,
+        RedisAppends.Tuning.DEFAULT.withCallPerChannel(true)));
+    String none = channel();
+    assertEquals(java.util.Arrays.asList(new Position(1, k.epoch()), null, null),
+        Await.result(perChannel.heads(List.of(kept, lost, none))));
+  }
+
+  @Test
   @DisplayName("every key a channel uses carries a TTL, all under the channel's hash tag")
   void everyKeyExpires() {
     String ch = channel();

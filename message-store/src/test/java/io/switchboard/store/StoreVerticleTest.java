@@ -256,6 +256,34 @@ class StoreVerticleTest {
     error(Addresses.STORE_POSITION, new JsonObject().put("channels", "task:x"), ErrorCode.BAD_REQUEST);
   }
 
+  @Test
+  @DisplayName("heads over the bus: channels with state in the order asked; the others, ephemeral and unconfigured ones left out; bounded like position")
+  void heads() {
+    String a = channel("task");
+    String b = channel("task");
+    String none = channel("task");
+    String eph = channel("eph");
+    ok(Addresses.STORE_APPEND, append(publication(a)));
+    JsonObject second = ok(Addresses.STORE_APPEND, append(publication(a)));
+    JsonObject positioned = ok(Addresses.STORE_POSITION, new JsonObject().put("channels", new JsonArray().add(b)))
+        .getJsonArray("channels").getJsonObject(0);
+    JsonObject heads = ok(Addresses.STORE_HEADS, new JsonObject().put("channels", new JsonArray().add(none).add(b).add(eph).add("nowhere:x").add(a)));
+    assertEquals(new JsonArray()
+        .add(new JsonObject().put("channel", b).put("offset", 0L).put("epoch", positioned.getString("epoch")))
+        .add(new JsonObject().put("channel", a).put("offset", 2L).put("epoch", second.getString("epoch"))),
+        heads.getJsonArray("channels"));
+
+    JsonArray many = new JsonArray();
+    for (int i = 0; i < 1000; i++) many.add("task:many-" + i);
+    assertEquals(0, ok(Addresses.STORE_HEADS, new JsonObject().put("channels", many)).getJsonArray("channels").size());
+    assertTrue(error(Addresses.STORE_HEADS, new JsonObject().put("channels", many.copy().add("task:one-more")), ErrorCode.BAD_REQUEST)
+        .getMessage().contains("1001"));
+    assertTrue(error(Addresses.STORE_HEADS, new JsonObject().put("channels", "task:x"), ErrorCode.BAD_REQUEST)
+        .getMessage().contains("channels must be an array"));
+    assertTrue(error(Addresses.STORE_HEADS, new JsonObject().put("channels", new JsonArray().add(a).add(7)), ErrorCode.BAD_REQUEST)
+        .getMessage().contains("channels[1]"));
+  }
+
   // --- history -------------------------------------------------------------------------------------------------
 
   @Test

@@ -122,11 +122,22 @@ public final class GatewayLoop {
     });
   }
 
-  /** The store's head (offset, epoch) of each channel: one store.position request without recovery. */
+  /**
+   * The store's head (offset, epoch) of each channel: one store.heads request (a store of an older version, which
+   * has no such address, is asked with store.position without recovery, as before).
+   */
   private Future<JsonObject> heads(java.util.List<String> channels) {
-    JsonArray q = new JsonArray();
-    for (String c : channels) q.add(new JsonObject().put("channel", c));
-    return this.<JsonObject>request(Addresses.STORE_POSITION, new JsonObject().put("channels", q), requestTimeout).map(m -> m.body());
+    return this.<JsonObject>request(Addresses.STORE_HEADS, new JsonObject().put("channels", new JsonArray(new ArrayList<>(channels))),
+        requestTimeout).map(m -> m.body()).recover(t -> {
+          if (!(t instanceof io.vertx.core.eventbus.ReplyException r)
+              || r.failureType() != io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS) {
+            return Future.failedFuture(t);
+          }
+          JsonArray q = new JsonArray();
+          for (String c : channels) q.add(new JsonObject().put("channel", c));
+          return this.<JsonObject>request(Addresses.STORE_POSITION, new JsonObject().put("channels", q), requestTimeout)
+              .map(m -> m.body());
+        });
   }
 
   /** True while draining or fenced: new sessions are refused and held requests answered "go elsewhere". */
