@@ -70,7 +70,8 @@ public final class Addresses {
   /**
    * Request {@code {channels:[name...]}} (at most as many as {@link #STORE_POSITION} takes): reply
    * {@code {channels:[{channel, offset, epoch}]}} — the head of each channel the store has state for, creating none
-   * (a channel never appended to, expired or whose history was lost is left out). The gateway's tail check of quiet
+   * (a channel never read nor appended to, expired or whose history was lost is left out; one only read so far
+   * answers offset 0). The gateway's tail check of quiet
    * channels: far cheaper per channel than a position read.
    */
   public static final String STORE_HEADS = "store.heads";

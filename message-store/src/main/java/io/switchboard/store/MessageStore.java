@@ -38,8 +38,8 @@ public interface MessageStore {
 
   /**
    * The head of each channel (the offset and epoch of its newest publication), in the order asked, without creating
-   * state: null for a channel the store has no state for (never appended to, expired, or its history lost — the next
-   * append starts a new epoch there). For the gateway's tail check, which reads many quiet channels' heads at once:
+   * state: null for a channel the store has no state for (never read nor appended to, expired, or its history lost —
+   * the next operation starts a new epoch there); a channel only read so far has its epoch at offset 0. For the gateway's tail check, which reads many quiet channels' heads at once:
    * much cheaper per channel than {@link #position}, and it never starts an epoch nobody asked for.
    */
   Future<List<Position>> heads(List<String> channels);

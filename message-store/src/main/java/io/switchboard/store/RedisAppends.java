@@ -29,8 +29,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Invariants:
  * <ul>
- *   <li>Order: the queue is FIFO and only the link's context thread (the "pump", {@link RedisLink#onContext}) takes
- *       batches and writes them to the one connection of {@link RedisLink}, so batches reach Redis in queue order; within a call, the publications of a
+ *   <li>Order: the queue is FIFO and only the link's thread (the "pump", {@link RedisLink#onContext}) takes batches
+ *       and writes them to the one connection of {@link RedisLink}, so batches reach Redis in queue order; within a call, the publications of a
  *       channel keep their order; offsets are handed out when the script runs, replies arrive in order, and each batch
  *       completes its appends in order — so appends complete in offset order per channel, as with one call each.
  *   <li>Every append is answered exactly once, with its own outcome from the script (stored, duplicate, rate limited,
@@ -112,8 +112,18 @@ final class RedisAppends {
       }
       queue.add(p);
     }
-    link.onContext(this::pump);
+    if (!link.onContext(this::pump)) failQueued(); // Vert.x closed: nothing will pump again
     return p.promise().future();
+  }
+
+  /** Fails every waiting append: the store can no longer send them. */
+  private void failQueued() {
+    List<Pending> left;
+    synchronized (this) {
+      left = new ArrayList<>(queue);
+      queue.clear();
+    }
+    for (Pending p : left) answer(p, Future.failedFuture(RedisLink.closedError()));
   }
 
   /** Script calls made so far (tests and benchmarks: how well appends were batched). */
@@ -122,7 +132,7 @@ final class RedisAppends {
   }
 
   /**
-   * Sends batches while fewer than maxInFlight are out; runs on the link's context only. It sends outside the lock (a
+   * Sends batches while fewer than maxInFlight are out; runs on the link's thread only. It sends outside the lock (a
    * call may fail synchronously and complete appends, whose callbacks may append again: they find the pump busy and
    * leave their append to it; the pump re-checks the queue under the lock before it stops, so none is stranded).
    */
@@ -187,7 +197,7 @@ final class RedisAppends {
     synchronized (this) {
       inFlight--;
     }
-    link.onContext(this::pump);
+    if (!link.onContext(this::pump)) failQueued();
   }
 
   /** Groups a batch by channel (keeping each channel's order) into one call, or one call per channel. */

@@ -3,6 +3,7 @@ package io.switchboard.store;
 import io.switchboard.common.ErrorCode;
 import io.switchboard.common.ServiceError;
 import io.vertx.core.Context;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -14,6 +15,7 @@ import io.vertx.redis.client.Response;
 import io.vertx.redis.client.impl.types.ErrorType;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 
 /**
@@ -22,16 +24,22 @@ import java.util.function.Consumer;
  * <p>Why one connection: Redis executes the commands of one connection in the order they were written and answers
  * in that order, and the client completes their futures in that order on the connection's context. So appends
  * issued by one verticle complete — and are fanned out — in offset order per channel, at no cost (no per-channel
- * chain, no waiting for a reply before the next append is written). A NOSCRIPT retry does not break this: offsets
- * are assigned when a script runs, so replies still arrive in offset order.
+ * chain, no waiting for a reply before the next append is written).
  *
- * <p>Confined to one context (the one it was created on: the store verticle's; a fresh one when created off Vert.x):
- * every command is issued from that context's thread (a call from another thread hops onto it first), and the
- * connection future completes on it. Commands issued by one thread reach the connection in the order issued; commands
- * issued from two threads need not (the client writes at once on the connection's own thread and queues writes from
- * any other), which reordered appends fired from a test thread while replies pumped the next batch on the loop. On a
- * connection future completed on another thread, a command issued before the queued listeners ran would overtake
- * them — hence the completion hop.
+ * <p>Confined to one thread: the event loop of the context it was created on (the store verticle's; a fresh one when
+ * created off Vert.x). Every command is issued from that thread — a call from another thread hops onto it first (the
+ * verticle's own calls, which run on per-message duplicates of its context on that same thread, do not) — and the
+ * connection future is completed on it. Commands issued by one thread reach the connection in the order issued;
+ * commands issued from two threads need not (the client writes at once on the connection's own thread and queues
+ * writes from any other), which reordered appends fired from a test thread while a reply pumped the next batch on the
+ * loop. On a connection future completed on another thread, a command issued before its queued listeners ran would
+ * overtake them — hence the completion hop. After Vert.x has closed, a hop is refused: the command fails
+ * {@code unavailable}.
+ *
+ * <p>Not covered: a NOSCRIPT retry keeps the completion order (offsets are assigned when a script runs), but when
+ * another client loads the script between a batch's refused EVALSHA and its retry, the next batch's EVALSHA (already
+ * written) runs first — two batches stored in the opposite order of their submission. It needs a SCRIPT FLUSH
+ * while appends are in flight.
  *
  * <p>When the connection breaks (Redis restart) it is dropped and the next command opens a new one; while Redis is
  * unreachable, commands fail fast with {@code unavailable} and reconnects are attempted at most every
@@ -41,14 +49,14 @@ final class RedisLink {
   static final long RETRY_MS = 200;
 
   private final Redis client;
-  private final Context context;
+  private final ContextInternal context;
   private Future<RedisConnection> connection; // guarded by this
   private long failedAtNanos;
   private boolean closed;
 
   RedisLink(Vertx vertx, Redis client) {
     this.client = client;
-    this.context = vertx.getOrCreateContext();
+    this.context = (ContextInternal) vertx.getOrCreateContext();
   }
 
   /** The context every command is issued from. */
@@ -56,10 +64,22 @@ final class RedisLink {
     return context;
   }
 
-  /** Runs {@code task} on the link's context: now when called on it, else queued there. */
-  void onContext(Runnable task) {
-    if (Vertx.currentContext() == context) task.run();
-    else context.runOnContext(v -> task.run());
+  /**
+   * Runs {@code task} on the link's thread: now when called there, else queued on the link's context.
+   *
+   * @return false when it could not be queued (Vert.x closed): the task will never run
+   */
+  boolean onContext(Runnable task) {
+    if (context.inThread()) {
+      task.run();
+      return true;
+    }
+    try {
+      context.runOnContext(v -> task.run());
+      return true;
+    } catch (RejectedExecutionException e) {
+      return false;
+    }
   }
 
   /** Runs a script by SHA, falling back to its source when Redis does not have it cached. */
@@ -76,9 +96,9 @@ final class RedisLink {
    * numkeys, the keys and the arguments to the request (it may be called twice: the fallback builds a new one).
    */
   Future<Response> eval(RedisScript script, Consumer<Request> arguments) {
-    if (Vertx.currentContext() != context) {
+    if (!context.inThread()) {
       Promise<Response> answer = Promise.promise();
-      context.runOnContext(v -> eval(script, arguments).onComplete(answer));
+      if (!onContext(() -> eval(script, arguments).onComplete(answer))) return Future.failedFuture(closedError());
       return answer.future();
     }
     Future<RedisConnection> conn = connection();
@@ -101,7 +121,7 @@ final class RedisLink {
   }
 
   private synchronized Future<RedisConnection> connection() {
-    if (closed) return Future.failedFuture(new ServiceError(ErrorCode.UNAVAILABLE, "message store is closed"));
+    if (closed) return Future.failedFuture(closedError());
     if (connection != null && (!connection.failed() || System.nanoTime() - failedAtNanos < RETRY_MS * 1_000_000)) {
       return connection;
     }
@@ -110,7 +130,10 @@ final class RedisLink {
       List<Request> loads = new ArrayList<>();
       for (RedisScript s : RedisScript.ALL) loads.add(Request.cmd(Command.SCRIPT).arg("LOAD").arg(s.source()));
       return c.batch(loads).map(c).onFailure(t -> c.close());
-    }).onComplete(ar -> onContext(() -> opened.handle(ar))); // completes on the link's context (see the class note)
+    }).onComplete(ar -> {
+      // completes on the link's thread (see the class note); when Vert.x is closing, wherever it is
+      if (!onContext(() -> opened.handle(ar))) opened.handle(ar);
+    });
     Future<RedisConnection> f = opened.future();
     connection = f;
     f.onSuccess(c -> c.exceptionHandler(t -> drop(f)).endHandler(v -> drop(f)))
@@ -134,6 +157,10 @@ final class RedisLink {
     Request r = Request.cmd(cmd).arg(script);
     arguments.accept(r);
     return r;
+  }
+
+  static ServiceError closedError() {
+    return new ServiceError(ErrorCode.UNAVAILABLE, "message store is closed");
   }
 
   static ServiceError unavailable(Throwable t) {

@@ -92,8 +92,9 @@ public final class RedisMessageStore implements MessageStore {
    * pipelined, since a script may only touch one slot's keys.
    */
   @Override
-  public Future<List<Position>> heads(List<String> channels) {
-    if (channels.isEmpty()) return Future.succeededFuture(List.of());
+  public Future<List<Position>> heads(List<String> asked) {
+    if (asked.isEmpty()) return Future.succeededFuture(List.of());
+    List<String> channels = List.copyOf(asked); // read later, on the link's thread
     if (!perChannelCalls) return headsCall(channels);
     List<Future<List<Position>>> calls = new ArrayList<>(channels.size());
     for (String c : channels) calls.add(headsCall(List.of(c)));

@@ -270,11 +270,11 @@ abstract class MessageStoreContract {
   @DisplayName("heads: a channel whose history expired has none (its next append starts a new epoch)")
   void headsAfterHistoryLoss() {
     String ch = channel();
-    NamespaceOptions oneSecond = opts(100, 1, 0);
-    Publication p = append(ch, oneSecond);
+    NamespaceOptions twoSeconds = opts(100, 2, 0);
+    Publication p = append(ch, twoSeconds);
     assertEquals(List.of(new Position(1, p.epoch())), Await.result(store.heads(List.of(ch))));
     Await.until("history lost", () -> Await.result(store.heads(List.of(ch))).get(0) == null);
-    Publication next = append(ch, oneSecond);
+    Publication next = append(ch, twoSeconds);
     assertEquals(1, next.offset());
     assertNotEquals(p.epoch(), next.epoch());
   }
@@ -615,7 +615,12 @@ abstract class MessageStoreContract {
         firing.add(th);
         th.start();
       } else {
-        vertx.getOrCreateContext().runOnContext(v -> work.run());
+        // a context made on a thread of its own: on another event loop than the store's (made on this thread)
+        io.vertx.core.Context[] loop = new io.vertx.core.Context[1];
+        Thread maker = new Thread(() -> loop[0] = vertx.getOrCreateContext());
+        maker.start();
+        maker.join();
+        loop[0].runOnContext(v -> work.run());
       }
     }
     for (Thread th : firing) th.join();

@@ -49,7 +49,10 @@ public final class ChannelHub {
     Future<JsonObject> after(String channel, long offset, String epoch);
   }
 
-  /** Reads channels' heads: {@code {channels:[{channel, offset, epoch}]}} (a store.position answer without recovery). */
+  /**
+   * Reads channels' heads: {@code {channels:[{channel, offset, epoch}]}}, a channel the store has no state for left out
+   * (a store.heads answer; a store.position answer without recovery has the same shape).
+   */
   public interface Heads {
     Future<JsonObject> of(java.util.List<String> channels);
   }

@@ -157,7 +157,7 @@ public final class GatewayMetrics {
         .description("subscriptions that asked to recover from a position, by outcome").register(registry);
     notRecovered = Counter.builder("switchboard_client_recover").tag("recovered", "no")
         .description("subscriptions that asked to recover from a position, by outcome").register(registry);
-    for (String op : new String[] {"append", "position", "history", "ack", "pending"}) busTimer("store." + op);
+    for (String op : new String[] {"append", "append.batch", "position", "heads", "history", "ack", "pending"}) busTimer("store." + op);
     for (String op : new String[] {"join", "leave", "query", "set_state"}) busTimer("presence." + op);
     storeReads = Counter.builder("switchboard_subscribe_store_reads")
         .description("channel position/recovery reads that subscribes sent to the store (coalesced: one read serves every subscription of the channel waiting on the event loop)")

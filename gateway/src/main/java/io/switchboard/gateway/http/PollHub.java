@@ -10,6 +10,7 @@ import io.switchboard.common.NamespaceOptions;
 import io.switchboard.common.Publication;
 import io.switchboard.common.ServiceError;
 import io.switchboard.gateway.Claims;
+import io.switchboard.gateway.TokenDigest;
 import io.switchboard.gateway.core.ChannelAccess;
 import io.switchboard.gateway.core.Disconnect;
 import io.switchboard.gateway.core.GatewayLoop;
@@ -100,35 +101,13 @@ final class PollHub {
   private record Verified(Claims claims, long at) {}
 
   /**
-   * A token as the recent verifications know it: the first 128 bits of its SHA-256. Not the token itself: a token is
-   * ~0.7 KB, and with a token per agent the cache would keep one per held poll (measured: +0.7 KB per poll).
-   */
-  private record TokenKey(long high, long low) {}
-
-  /** This loop's digest (the loop's thread only). */
-  private final java.security.MessageDigest sha256 = sha256();
-
-  private static java.security.MessageDigest sha256() {
-    try {
-      return java.security.MessageDigest.getInstance("SHA-256");
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is part of every JVM", e);
-    }
-  }
-
-  private TokenKey keyOf(String token) {
-    java.nio.ByteBuffer d = java.nio.ByteBuffer.wrap(sha256.digest(token.getBytes(StandardCharsets.UTF_8)));
-    return new TokenKey(d.getLong(0), d.getLong(8));
-  }
-
-  /**
    * Tokens verified on this loop lately, most recently used last. A client re-polls with the same token after every
    * answer — during a fan-out, once per publication — and one ES256 verification costs more than the rest of a poll
    * (a SHA-256 of the token costs ~2 µs, the verification ~50 µs).
    */
-  private final java.util.LinkedHashMap<TokenKey, Verified> verified = new java.util.LinkedHashMap<>(64, 0.75f, true) {
+  private final java.util.LinkedHashMap<TokenDigest, Verified> verified = new java.util.LinkedHashMap<>(64, 0.75f, true) {
     @Override
-    protected boolean removeEldestEntry(Map.Entry<TokenKey, Verified> e) {
+    protected boolean removeEldestEntry(Map.Entry<TokenDigest, Verified> e) {
       return size() > VERIFIED_MAX;
     }
   };
@@ -136,7 +115,7 @@ final class PollHub {
   /** The claims of a poll's token: from the recent verifications while fresh, unexpired and not revoked, else verified. */
   Future<Claims> verify(String token) {
     long now = System.currentTimeMillis();
-    TokenKey key = keyOf(token);
+    TokenDigest key = TokenDigest.of(token);
     Verified v = verified.get(key);
     if (v != null && now - v.at() < VERIFIED_MS && !v.claims().expiredAt(now) && !loop.verifier.revoked(v.claims())) {
       return Future.succeededFuture(v.claims());

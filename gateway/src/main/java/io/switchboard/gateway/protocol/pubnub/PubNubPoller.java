@@ -7,6 +7,7 @@ import io.switchboard.common.ErrorCode;
 import io.switchboard.common.Ids;
 import io.switchboard.common.ServiceError;
 import io.switchboard.gateway.Claims;
+import io.switchboard.gateway.TokenDigest;
 import io.switchboard.gateway.core.ChannelAccess;
 import io.switchboard.gateway.core.Disconnect;
 import io.switchboard.gateway.core.GatewayLoop;
@@ -63,8 +64,8 @@ final class PubNubPoller implements Transport {
   final String uuid;
   Session session;
   /**
-   * The first 128 bits of the SHA-256 of the token the session was opened or last refreshed with (not the token:
-   * ~700 bytes per client; not a byte array: two fields).
+   * The {@link TokenDigest} of the token the session was opened or last refreshed with, as two fields (not the
+   * token: ~700 bytes per client; not an object: 16 bytes less per client).
    */
   private long tokenDigest0, tokenDigest1;
   private Future<Void> authenticated;
@@ -175,26 +176,15 @@ final class PubNubPoller implements Transport {
 
   /** Remembers the token's digest (a null token: none, matching no token). */
   private void digest(String token) {
-    byte[] d = sha256(token);
-    tokenDigest0 = d == null ? 0 : java.nio.ByteBuffer.wrap(d).getLong(0);
-    tokenDigest1 = d == null ? 0 : java.nio.ByteBuffer.wrap(d).getLong(8);
+    TokenDigest d = token == null ? null : TokenDigest.of(token);
+    tokenDigest0 = d == null ? 0 : d.high();
+    tokenDigest1 = d == null ? 0 : d.low();
   }
 
-  /** Whether {@code token} is the one remembered (compared without an early exit). */
+  /** Whether {@code token} is the one remembered. */
   private boolean sameToken(String token) {
-    byte[] d = sha256(token);
-    if (d == null || tokenDigest0 == 0 && tokenDigest1 == 0) return false;
-    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(d);
-    return ((b.getLong(0) ^ tokenDigest0) | (b.getLong(8) ^ tokenDigest1)) == 0;
-  }
-
-  private static byte[] sha256(String token) {
-    if (token == null) return null;
-    try {
-      return java.security.MessageDigest.getInstance("SHA-256").digest(token.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 unavailable", e);
-    }
+    if (token == null || tokenDigest0 == 0 && tokenDigest1 == 0) return false;
+    return TokenDigest.of(token).is(tokenDigest0, tokenDigest1);
   }
 
   Claims claims() {
