@@ -151,12 +151,18 @@ public final class StoreVerticle extends VerticleBase {
     });
   }
 
-  private Future<JsonObject> position(Message<Object> msg) {
+  /** The {@code channels} array of a position or heads request, at most maxPositionChannels long. */
+  private JsonArray channelList(Message<Object> msg) {
     Object channels = StoreJson.body(msg.body()).getValue("channels");
     if (!(channels instanceof JsonArray list)) throw ServiceError.badRequest("channels must be an array");
     if (list.size() > maxPositionChannels) {
       throw ServiceError.badRequest("channels has " + list.size() + " entries, more than the maximum " + maxPositionChannels);
     }
+    return list;
+  }
+
+  private Future<JsonObject> position(Message<Object> msg) {
+    JsonArray list = channelList(msg);
     List<Future<JsonObject>> answers = new ArrayList<>(list.size());
     for (int i = 0; i < list.size(); i++) answers.add(positionOf(list.getValue(i), "channels[" + i + "]"));
     return Future.all(answers).map(all -> {
@@ -230,11 +236,7 @@ public final class StoreVerticle extends VerticleBase {
 
   /** Heads of many channels (the gateway's tail check); channels of ephemeral or unconfigured namespaces have none. */
   private Future<JsonObject> heads(Message<Object> msg) {
-    Object channels = StoreJson.body(msg.body()).getValue("channels");
-    if (!(channels instanceof JsonArray list)) throw ServiceError.badRequest("channels must be an array");
-    if (list.size() > maxPositionChannels) {
-      throw ServiceError.badRequest("channels has " + list.size() + " entries, more than the maximum " + maxPositionChannels);
-    }
+    JsonArray list = channelList(msg);
     List<String> names = new ArrayList<>(list.size());
     for (int i = 0; i < list.size(); i++) {
       String channel = json.storedChannel(list.getValue(i), "channels[" + i + "]");

@@ -265,8 +265,7 @@ class StoreVerticleTest {
     String eph = channel("eph");
     ok(Addresses.STORE_APPEND, append(publication(a)));
     JsonObject second = ok(Addresses.STORE_APPEND, append(publication(a)));
-    JsonObject positioned = ok(Addresses.STORE_POSITION, new JsonObject().put("channels", new JsonArray().add(b)))
-        .getJsonArray("channels").getJsonObject(0);
+    JsonObject positioned = position(b);
     JsonObject heads = ok(Addresses.STORE_HEADS, new JsonObject().put("channels", new JsonArray().add(none).add(b).add(eph).add("nowhere:x").add(a)));
     assertEquals(new JsonArray()
         .add(new JsonObject().put("channel", b).put("offset", 0L).put("epoch", positioned.getString("epoch")))
