@@ -243,4 +243,22 @@ class RedisBatchingTest {
     resume();
     for (int i = 0; i < kept.size(); i++) assertEquals(i + 2L, Await.result(kept.get(i)).publication().offset());
   }
+
+  @Test
+  @DisplayName("after Vert.x closed, an append and a read from another thread fail unavailable at once instead of waiting forever")
+  void closedVertxFailsInsteadOfHanging() {
+    dedicated(false);
+    Vertx own = Vertx.vertx();
+    RedisMessageStore store = new RedisMessageStore(RedisConnector.create(own, new JsonObject().put("url", redis.url())),
+        MessageStoreContract.SETTINGS, RedisAppends.Tuning.DEFAULT);
+    String ch = MessageStoreContract.channel();
+    Await.result(store.append(MessageStoreContract.pub(ch, "warm"), KEEP, null));
+    Await.result(own.close());
+    ServiceError append = assertInstanceOf(ServiceError.class,
+        Await.failure(store.append(MessageStoreContract.pub(ch, "late"), KEEP, null)));
+    assertEquals(ErrorCode.UNAVAILABLE, append.code(), append.getMessage());
+    assertTrue(append.getMessage().contains("closed"), append.getMessage());
+    ServiceError read = assertInstanceOf(ServiceError.class, Await.failure(store.position(ch, KEEP)));
+    assertEquals(ErrorCode.UNAVAILABLE, read.code(), read.getMessage());
+  }
 }
